@@ -1,0 +1,1 @@
+"""Programmatic API and `csflow` command line for backend engineers."""
