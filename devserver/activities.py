@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING
 import structlog
 from temporalio.api.command.v1 import message_pb2 as command_pb
 from temporalio.api.common.v1 import message_pb2 as common_pb
-from temporalio.api.enums.v1 import EventType, PendingActivityState, RetryState, TimeoutType
+from temporalio.api.enums.v1 import (
+    EventType,
+    PendingActivityState,
+    RetryState,
+    TaskQueueKind,
+    TimeoutType,
+)
 from temporalio.api.failure.v1 import message_pb2 as failure_pb
 from temporalio.api.history.v1 import message_pb2 as history_pb
 from temporalio.api.taskqueue.v1 import message_pb2 as taskqueue_pb
@@ -31,7 +37,7 @@ if TYPE_CHECKING:
 
 log = structlog.get_logger("devserver.activities")
 
-_TIMEOUT_NAMES = {
+_TIMEOUT_NAMES: dict[int, str] = {
     TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE: "StartToClose",
     TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START: "ScheduleToStart",
     TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE: "ScheduleToClose",
@@ -53,8 +59,14 @@ class ActivityEngine:
         return self.engine.clock.now()
 
     def _token(self, state: MutableState, info: ActivityInfo) -> TaskToken:
-        return TaskToken("activity", state.namespace, state.workflow_id, state.run_id,
-                         info.scheduled_event_id, info.attempt)
+        return TaskToken(
+            "activity",
+            state.namespace,
+            state.workflow_id,
+            state.run_id,
+            info.scheduled_event_id,
+            info.attempt,
+        )
 
     # ---- scheduling ------------------------------------------------------------------------
 
@@ -68,7 +80,9 @@ class ActivityEngine:
         if state.run_timeout is not None:
             # An activity cannot outlive its run.
             remaining = state.start_time + state.run_timeout - self._now
-            schedule_to_close = min(schedule_to_close, remaining) if schedule_to_close else remaining
+            schedule_to_close = (
+                min(schedule_to_close, remaining) if schedule_to_close else remaining
+            )
         start_to_close = _positive(attrs.start_to_close_timeout.ToTimedelta()) or schedule_to_close
         assert start_to_close is not None  # validated before commands are applied
         if schedule_to_close is not None:
@@ -86,7 +100,9 @@ class ActivityEngine:
         event_attrs = history_pb.ActivityTaskScheduledEventAttributes(
             activity_id=attrs.activity_id,
             activity_type=attrs.activity_type,
-            task_queue=taskqueue_pb.TaskQueue(name=task_queue, kind=attrs.task_queue.kind or 1),
+            task_queue=taskqueue_pb.TaskQueue(
+                name=task_queue, kind=TaskQueueKind.TASK_QUEUE_KIND_NORMAL
+            ),
             header=attrs.header,
             input=attrs.input,
             workflow_task_completed_event_id=completed_id,
@@ -101,8 +117,7 @@ class ActivityEngine:
             event_attrs.heartbeat_timeout.FromTimedelta(heartbeat)
         if attrs.HasField("priority"):
             event_attrs.priority.CopyFrom(attrs.priority)
-        event = self.engine.append(state, EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED,
-                                   event_attrs)
+        event = self.engine.append(state, EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED, event_attrs)
         now = self._now
         info = ActivityInfo(
             scheduled_event_id=event.event_id,
@@ -329,9 +344,13 @@ class ActivityEngine:
         info.timers["backoff"] = self.engine.scheduler.call_later(
             decision.delay, lambda: self._backoff_ended(state, info)
         )
-        log.debug("activity retry scheduled", workflow_id=state.workflow_id,
-                  activity_id=info.activity_id, attempt=info.attempt,
-                  delay_seconds=decision.delay.total_seconds())
+        log.debug(
+            "activity retry scheduled",
+            workflow_id=state.workflow_id,
+            activity_id=info.activity_id,
+            attempt=info.attempt,
+            delay_seconds=decision.delay.total_seconds(),
+        )
         self.engine.changed(state)
         return True
 
@@ -352,12 +371,17 @@ class ActivityEngine:
             return
         retry_state = (
             RetryState.RETRY_STATE_TIMEOUT
-            if timeout_type in (TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE,
-                                TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START)
+            if timeout_type
+            in (
+                TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE,
+                TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START,
+            )
             else self._decision(info, failure)
         )
-        started_id = self._close(state, info, info.identity) if info.started else self._close(
-            state, info, "", write_started=False
+        started_id = (
+            self._close(state, info, info.identity)
+            if info.started
+            else self._close(state, info, "", write_started=False)
         )
         self.engine.add_workflow_event(
             state,
@@ -369,8 +393,13 @@ class ActivityEngine:
                 retry_state=retry_state,  # type: ignore[arg-type]
             ),
         )
-        log.info("activity timed out", workflow_id=state.workflow_id,
-                 activity_id=info.activity_id, timeout=name, attempt=info.attempt)
+        log.info(
+            "activity timed out",
+            workflow_id=state.workflow_id,
+            activity_id=info.activity_id,
+            timeout=name,
+            attempt=info.attempt,
+        )
         self.engine.changed(state)
 
     def _close(
@@ -400,7 +429,9 @@ class ActivityEngine:
 
     # ---- cancellation ----------------------------------------------------------------------
 
-    def request_cancel(self, state: MutableState, scheduled_event_id: int, completed_id: int) -> None:
+    def request_cancel(
+        self, state: MutableState, scheduled_event_id: int, completed_id: int
+    ) -> None:
         info = state.activities.get(scheduled_event_id)
         event = self.engine.append(
             state,
@@ -459,7 +490,9 @@ class ActivityEngine:
             result.last_heartbeat_time.FromDatetime(info.last_heartbeat_time)
         if info.started_time is not None:
             result.last_started_time.FromDatetime(info.started_time)
-        result.scheduled_time.FromDatetime(info.current_attempt_scheduled_time or info.scheduled_time)
+        result.scheduled_time.FromDatetime(
+            info.current_attempt_scheduled_time or info.scheduled_time
+        )
         expiration = self._expiration(info)
         if expiration is not None:
             result.expiration_time.FromDatetime(expiration)
@@ -472,7 +505,7 @@ class ActivityEngine:
         return result
 
 
-_TIMER_KEYS = {
+_TIMER_KEYS: dict[int, str] = {
     TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE: "start_to_close",
     TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START: "schedule_to_start",
     TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE: "schedule_to_close",

@@ -1,7 +1,7 @@
 """`devserver` command line, compatible with how the Temporal SDKs launch a server.
 
-    devserver server start-dev --port P --ip IP --namespace NS ...   (Temporal CLI dev server)
-    devserver PORT [--enable-time-skipping]                           (Temporal test server)
+devserver server start-dev --port P --ip IP --namespace NS ...   (Temporal CLI dev server)
+devserver PORT [--enable-time-skipping]                           (Temporal test server)
 """
 
 from __future__ import annotations
@@ -17,9 +17,15 @@ import structlog
 from devserver.namespaces import parse_search_attribute_flag
 from devserver.server import DevServer, ServerConfig
 
-LOG_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING,
-              "warning": logging.WARNING, "error": logging.ERROR, "fatal": logging.CRITICAL,
-              "never": logging.CRITICAL + 10}
+LOG_LEVELS = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warn": logging.WARNING,
+    "warning": logging.WARNING,
+    "error": logging.ERROR,
+    "fatal": logging.CRITICAL,
+    "never": logging.CRITICAL + 10,
+}
 
 
 def configure_logging(level: str, fmt: str) -> None:
@@ -51,19 +57,38 @@ def _start_dev_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--port", "-p", type=int, default=7233, help="gRPC port")
     parser.add_argument("--ip", default="127.0.0.1", help="IP address to bind")
-    parser.add_argument("--namespace", "-n", action="append", default=[],
-                        help="namespace to create (repeatable); 'default' always exists")
-    parser.add_argument("--db-filename", "-f", default=None,
-                        help="SQLite file to persist state in (memory only without it)")
+    parser.add_argument(
+        "--namespace",
+        "-n",
+        action="append",
+        default=[],
+        help="namespace to create (repeatable); 'default' always exists",
+    )
+    parser.add_argument(
+        "--db-filename",
+        "-f",
+        default=None,
+        help="SQLite file to persist state in (memory only without it)",
+    )
     parser.add_argument("--headless", action="store_true", help="accepted; there is no web UI")
     parser.add_argument("--ui-port", type=int, default=None, help="accepted; there is no web UI")
     parser.add_argument("--ui-ip", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--log-format", default="pretty", choices=["pretty", "json", "text"])
     parser.add_argument("--log-level", default="info")
-    parser.add_argument("--search-attribute", action="append", default=[],
-                        metavar="NAME=TYPE", help="register a custom search attribute")
-    parser.add_argument("--dynamic-config-value", action="append", default=[],
-                        metavar="KEY=VALUE", help="accepted and ignored")
+    parser.add_argument(
+        "--search-attribute",
+        action="append",
+        default=[],
+        metavar="NAME=TYPE",
+        help="register a custom search attribute",
+    )
+    parser.add_argument(
+        "--dynamic-config-value",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="accepted and ignored",
+    )
     parser.add_argument("--http-port", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--metrics-port", type=int, default=None, help=argparse.SUPPRESS)
     return parser
@@ -97,15 +122,17 @@ def parse_args(argv: Sequence[str]) -> tuple[ServerConfig, str, str]:
                 raise SystemExit(f"--dynamic-config-value {flag!r}: expected KEY=VALUE")
         namespaces = ["default", *[n for n in options.namespace if n != "default"]]
         config = ServerConfig(
-            ip=options.ip, port=options.port, namespaces=namespaces,
-            search_attributes=attributes, db_filename=options.db_filename,
+            ip=options.ip,
+            port=options.port,
+            namespaces=namespaces,
+            search_attributes=attributes,
+            db_filename=options.db_filename,
         )
         fmt = "json" if options.log_format == "json" else "pretty"
         return config, options.log_level, fmt
     if args and args[0].isdigit():
         options = _test_server_parser().parse_args(args)
-        config = ServerConfig(ip="127.0.0.1", port=options.port,
-                              time_skipping=True)
+        config = ServerConfig(ip="127.0.0.1", port=options.port, time_skipping=True)
         return config, options.log_level, "pretty"
     raise SystemExit(
         "usage: devserver server start-dev [--port P] [--ip IP] [--namespace NS] ...\n"

@@ -1,4 +1,4 @@
-"""Server time: the wall clock, or a virtual clock that can skip ahead (Temporal's test server model).
+"""Server time: the wall clock, or a virtual clock that skips ahead (as Temporal's test server).
 
 Every deadline in the server (timers, activity and workflow-task timeouts, retry backoff, start
 delays, cron and schedules) is registered with the `Scheduler`, so skipping time is one jump of an

@@ -44,7 +44,6 @@ from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv
 from devserver.activities import ActivityEngine
 from devserver.clock import Clock, Scheduler
 from devserver.errors import (
-    FailedPrecondition,
     InvalidArgument,
     NotFound,
     ServiceError,
@@ -294,7 +293,10 @@ class Engine:
             if new.request_id in existing.request_ids:
                 return existing, existing.running
             if existing.running:
-                if conflict_policy == WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING:
+                if (
+                    conflict_policy
+                    == WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING
+                ):
                     return existing, False
                 terminate = (
                     conflict_policy
@@ -306,8 +308,12 @@ class Engine:
                     raise WorkflowAlreadyStarted(
                         existing.workflow_id, existing.run_id, existing.start_request.request_id
                     )
-                self.terminate(existing, "terminated by a new start with the same workflow id",
-                               None, new.identity)
+                self.terminate(
+                    existing,
+                    "terminated by a new start with the same workflow id",
+                    None,
+                    new.identity,
+                )
             elif reuse_policy == WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE:
                 raise WorkflowAlreadyStarted(
                     existing.workflow_id, existing.run_id, existing.start_request.request_id
@@ -339,15 +345,18 @@ class Engine:
         if expiration is not None:
             remaining = expiration - now
             run_timeout = min(run_timeout, remaining) if run_timeout else remaining
-        task_timeout = min(new.task_timeout or DEFAULT_WORKFLOW_TASK_TIMEOUT,
-                           MAX_WORKFLOW_TASK_TIMEOUT)
+        task_timeout = min(
+            new.task_timeout or DEFAULT_WORKFLOW_TASK_TIMEOUT, MAX_WORKFLOW_TASK_TIMEOUT
+        )
         if run_timeout is not None:
             task_timeout = min(task_timeout, run_timeout)
         retry_policy = (
             normalized_retry_policy(new.retry_policy) if new.retry_policy is not None else None
         )
         request = wsv.StartWorkflowExecutionRequest(
-            namespace=new.namespace, workflow_id=new.workflow_id, request_id=new.request_id,
+            namespace=new.namespace,
+            workflow_id=new.workflow_id,
+            request_id=new.request_id,
             identity=new.identity,
         )
         root = new.root or (new.workflow_id, run_id)
@@ -436,8 +445,14 @@ class Engine:
             )
         else:
             self.schedule_workflow_task(state)
-        log.info("workflow started", namespace=new.namespace, workflow_id=new.workflow_id,
-                 run_id=run_id, workflow_type=new.workflow_type, task_queue=new.task_queue)
+        log.info(
+            "workflow started",
+            namespace=new.namespace,
+            workflow_id=new.workflow_id,
+            run_id=run_id,
+            workflow_type=new.workflow_type,
+            task_queue=new.task_queue,
+        )
         self.changed(state)
         return state
 
@@ -489,8 +504,14 @@ class Engine:
         self.workflow_queues.add(
             state.namespace,
             state.task_queue,
-            TaskToken("workflow", state.namespace, state.workflow_id, state.run_id,
-                      task.scheduled_event_id, attempt),
+            TaskToken(
+                "workflow",
+                state.namespace,
+                state.workflow_id,
+                state.run_id,
+                task.scheduled_event_id,
+                attempt,
+            ),
         )
 
     def _clear_workflow_task(self, state: MutableState) -> None:
@@ -553,8 +574,7 @@ class Engine:
             previous_started_event_id=state.last_completed_started_event_id,
             started_event_id=task.started_event_id,
             attempt=task.attempt,
-            backlog_count_hint=self.workflow_queues.backlog_size(state.namespace,
-                                                                 state.task_queue),
+            backlog_count_hint=self.workflow_queues.backlog_size(state.namespace, state.task_queue),
             workflow_execution_task_queue=taskqueue_pb.TaskQueue(
                 name=state.task_queue, kind=TaskQueueKind.TASK_QUEUE_KIND_NORMAL
             ),
@@ -644,11 +664,17 @@ class Engine:
         self._clear_workflow_task(state)
         for update_id in task.delivered_updates:
             update = state.updates.get(update_id)
-            if update is not None and update.stage == Stage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ADMITTED:
+            if (
+                update is not None
+                and update.stage == Stage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ADMITTED
+            ):
                 update.delivered = False
         self._flush_buffered(state)
         attempt = task.attempt + 1
-        if state.buffered_events or cause == WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND:
+        if (
+            state.buffered_events
+            or cause == WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND
+        ):
             attempt = 1
         if attempt <= 2:
             self.schedule_workflow_task(state, attempt)
@@ -658,9 +684,14 @@ class Engine:
             state.start_timer = self.scheduler.call_later(
                 delay, lambda: self._retry_workflow_task(state, attempt)
             )
-        log.warning("workflow task failed", workflow_id=state.workflow_id, run_id=state.run_id,
-                    cause=WorkflowTaskFailedCause.Name(cause) if cause else "TIMEOUT",
-                    attempt=task.attempt, message=failure.message if failure else "")
+        log.warning(
+            "workflow task failed",
+            workflow_id=state.workflow_id,
+            run_id=state.run_id,
+            cause=WorkflowTaskFailedCause.Name(cause) if cause else "TIMEOUT",  # type: ignore[arg-type]
+            attempt=task.attempt,
+            message=failure.message if failure else "",
+        )
 
     def _retry_workflow_task(self, state: MutableState, attempt: int) -> None:
         state.start_timer = None
@@ -712,7 +743,9 @@ class Engine:
             self._persist_transient(state, task)
             task.attempt = 1
             self._fail_workflow_task(
-                state, task, WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND,
+                state,
+                task,
+                WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND,
                 failure_pb.Failure(message="unhandled new events before workflow completion"),
                 req.identity,
             )
@@ -745,7 +778,10 @@ class Engine:
         self._clear_workflow_task(state)
         for update_id in task.delivered_updates:
             update = state.updates.get(update_id)
-            if update is not None and update.stage == Stage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ADMITTED:
+            if (
+                update is not None
+                and update.stage == Stage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ADMITTED
+            ):
                 update.delivered = False  # not answered: deliver again with the next task
 
         messages = {m.id: m for m in req.messages}
@@ -881,14 +917,17 @@ class Engine:
         elif kind == CommandType.COMMAND_TYPE_START_TIMER:
             self._start_timer(state, command.start_timer_command_attributes, completed_id)
         elif kind == CommandType.COMMAND_TYPE_CANCEL_TIMER:
-            self._cancel_timer(state, command.cancel_timer_command_attributes.timer_id,
-                               completed_id)
+            self._cancel_timer(
+                state, command.cancel_timer_command_attributes.timer_id, completed_id
+            )
         elif kind == CommandType.COMMAND_TYPE_COMPLETE_WORKFLOW_EXECUTION:
-            self._complete_run(state, command.complete_workflow_execution_command_attributes,
-                               completed_id)
+            self._complete_run(
+                state, command.complete_workflow_execution_command_attributes, completed_id
+            )
         elif kind == CommandType.COMMAND_TYPE_FAIL_WORKFLOW_EXECUTION:
-            self._fail_run(state, command.fail_workflow_execution_command_attributes.failure,
-                           completed_id)
+            self._fail_run(
+                state, command.fail_workflow_execution_command_attributes.failure, completed_id
+            )
         elif kind == CommandType.COMMAND_TYPE_CANCEL_WORKFLOW_EXECUTION:
             attrs = history_pb.WorkflowExecutionCanceledEventAttributes(
                 workflow_task_completed_event_id=completed_id,
@@ -902,18 +941,24 @@ class Engine:
             )
         elif kind == CommandType.COMMAND_TYPE_START_CHILD_WORKFLOW_EXECUTION:
             self._initiate_child(
-                state, command.start_child_workflow_execution_command_attributes, completed_id,
+                state,
+                command.start_child_workflow_execution_command_attributes,
+                completed_id,
                 after_commit,
             )
         elif kind == CommandType.COMMAND_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION:
             self._signal_external(
-                state, command.signal_external_workflow_execution_command_attributes,
-                completed_id, after_commit,
+                state,
+                command.signal_external_workflow_execution_command_attributes,
+                completed_id,
+                after_commit,
             )
         elif kind == CommandType.COMMAND_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION:
             self._cancel_external(
-                state, command.request_cancel_external_workflow_execution_command_attributes,
-                completed_id, after_commit,
+                state,
+                command.request_cancel_external_workflow_execution_command_attributes,
+                completed_id,
+                after_commit,
             )
         elif kind == CommandType.COMMAND_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
             upsert = command.upsert_workflow_search_attributes_command_attributes
@@ -948,8 +993,8 @@ class Engine:
                 workflow_task_completed_event_id=completed_id,
                 header=marker.header,
             )
-            for key, value in marker.details.items():
-                attrs_marker.details[key].CopyFrom(value)
+            for detail_name, details in marker.details.items():
+                attrs_marker.details[detail_name].CopyFrom(details)
             if marker.HasField("failure"):
                 attrs_marker.failure.CopyFrom(marker.failure)
             self.append(state, EventType.EVENT_TYPE_MARKER_RECORDED, attrs_marker)
@@ -1022,13 +1067,17 @@ class Engine:
         )
         new: NewRun | None = None
         if state.cron_schedule:
-            new = self._next_run(state, ContinueAsNewInitiator.CONTINUE_AS_NEW_INITIATOR_CRON_SCHEDULE)
+            new = self._next_run(
+                state, ContinueAsNewInitiator.CONTINUE_AS_NEW_INITIATOR_CRON_SCHEDULE
+            )
             new.last_completion_result = attrs.result
             event_attrs.new_execution_run_id = "pending"
         event = self.append(state, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED, event_attrs)
         self.close_run(state, Status.WORKFLOW_EXECUTION_STATUS_COMPLETED, new, event)
 
-    def _fail_run(self, state: MutableState, failure: failure_pb.Failure, completed_id: int) -> None:
+    def _fail_run(
+        self, state: MutableState, failure: failure_pb.Failure, completed_id: int
+    ) -> None:
         event_attrs = history_pb.WorkflowExecutionFailedEventAttributes(
             failure=failure, workflow_task_completed_event_id=completed_id
         )
@@ -1041,7 +1090,10 @@ class Engine:
     ) -> NewRun | None:
         """After a failure or timeout: the next run under the retry policy or cron, if any."""
         decision = decide_retry(
-            state.retry_policy, state.attempt, failure, self.clock.now(),
+            state.retry_policy,
+            state.attempt,
+            failure,
+            self.clock.now(),
             state.execution_expiration,
         )
         event_attrs.retry_state = decision.retry_state
@@ -1053,7 +1105,9 @@ class Engine:
             event_attrs.new_execution_run_id = "pending"
             return new
         if state.cron_schedule:
-            new = self._next_run(state, ContinueAsNewInitiator.CONTINUE_AS_NEW_INITIATOR_CRON_SCHEDULE)
+            new = self._next_run(
+                state, ContinueAsNewInitiator.CONTINUE_AS_NEW_INITIATOR_CRON_SCHEDULE
+            )
             new.continued_failure = failure
             event_attrs.new_execution_run_id = "pending"
             return new
@@ -1119,8 +1173,9 @@ class Engine:
         event_attrs = history_pb.WorkflowExecutionContinuedAsNewEventAttributes(
             new_execution_run_id="pending",
             workflow_type=common_pb.WorkflowType(name=new.workflow_type),
-            task_queue=taskqueue_pb.TaskQueue(name=new.task_queue,
-                                              kind=TaskQueueKind.TASK_QUEUE_KIND_NORMAL),
+            task_queue=taskqueue_pb.TaskQueue(
+                name=new.task_queue, kind=TaskQueueKind.TASK_QUEUE_KIND_NORMAL
+            ),
             input=attrs.input,
             header=attrs.header,
             memo=new.memo,
@@ -1133,8 +1188,9 @@ class Engine:
             event_attrs.workflow_run_timeout.FromTimedelta(new.run_timeout)
         if new.task_timeout is not None:
             event_attrs.workflow_task_timeout.FromTimedelta(new.task_timeout)
-        event = self.append(state, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW,
-                            event_attrs)
+        event = self.append(
+            state, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW, event_attrs
+        )
         self.close_run(state, Status.WORKFLOW_EXECUTION_STATUS_CONTINUED_AS_NEW, new, event)
 
     def _on_run_timeout(self, state: MutableState) -> None:
@@ -1216,8 +1272,13 @@ class Engine:
         else:
             self._apply_parent_close_policies(state)
             self._notify_parent(state, close_event)
-        log.info("workflow closed", workflow_id=state.workflow_id, run_id=state.run_id,
-                 status=Status.Name(status), new_run_id=state.new_run_id or None)
+        log.info(
+            "workflow closed",
+            workflow_id=state.workflow_id,
+            run_id=state.run_id,
+            status=Status.Name(status),  # type: ignore[arg-type]
+            new_run_id=state.new_run_id or None,
+        )
         state.notify_changed()
 
     # ---- children --------------------------------------------------------------------------
@@ -1291,8 +1352,9 @@ class Engine:
             cron_schedule=attrs.cron_schedule,
             identity="",
             request_id=f"{state.run_id}:{child.initiated_event_id}",
-            parent=ParentRef(state.namespace, state.workflow_id, state.run_id,
-                             child.initiated_event_id),
+            parent=ParentRef(
+                state.namespace, state.workflow_id, state.run_id, child.initiated_event_id
+            ),
             root=(state.root_workflow_id, state.root_run_id),
         )
         try:
@@ -1354,7 +1416,7 @@ class Engine:
             return
         if not child.started_event_id:
             child.started_event_id = self._find_child_started(parent, child.initiated_event_id)
-        common = {
+        common: dict[str, Any] = {
             "namespace": state.namespace,
             "namespace_id": self.namespaces.get(state.namespace).id,
             "workflow_execution": common_pb.WorkflowExecution(
@@ -1368,31 +1430,40 @@ class Engine:
         kind = close_event.event_type
         if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
             self.add_workflow_event(
-                parent, EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED,
+                parent,
+                EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED,
                 history_pb.ChildWorkflowExecutionCompletedEventAttributes(
-                    result=close.result, **common),
+                    result=close.result, **common
+                ),
             )
         elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:
             self.add_workflow_event(
-                parent, EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_FAILED,
+                parent,
+                EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_FAILED,
                 history_pb.ChildWorkflowExecutionFailedEventAttributes(
-                    failure=close.failure, retry_state=close.retry_state, **common),
+                    failure=close.failure, retry_state=close.retry_state, **common
+                ),
             )
         elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED:
             self.add_workflow_event(
-                parent, EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_CANCELED,
+                parent,
+                EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_CANCELED,
                 history_pb.ChildWorkflowExecutionCanceledEventAttributes(
-                    details=close.details, **common),
+                    details=close.details, **common
+                ),
             )
         elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT:
             self.add_workflow_event(
-                parent, EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TIMED_OUT,
+                parent,
+                EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TIMED_OUT,
                 history_pb.ChildWorkflowExecutionTimedOutEventAttributes(
-                    retry_state=close.retry_state, **common),
+                    retry_state=close.retry_state, **common
+                ),
             )
         elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED:
             self.add_workflow_event(
-                parent, EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TERMINATED,
+                parent,
+                EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TERMINATED,
                 history_pb.ChildWorkflowExecutionTerminatedEventAttributes(**common),
             )
         self.changed(parent)
@@ -1430,7 +1501,10 @@ class Engine:
                 return  # a retried signal is applied once
             state.request_ids.add(request_id)
         attrs = history_pb.WorkflowExecutionSignaledEventAttributes(
-            signal_name=name, input=payloads, identity=identity, header=header,
+            signal_name=name,
+            input=payloads,
+            identity=identity,
+            header=header,
             request_id=request_id,
         )
         if external is not None:
@@ -1459,8 +1533,9 @@ class Engine:
         if external is not None:
             attrs.external_initiated_event_id = external[0]
             attrs.external_workflow_execution.CopyFrom(external[1])
-        self.add_workflow_event(state, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED,
-                                attrs)
+        self.add_workflow_event(
+            state, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCEL_REQUESTED, attrs
+        )
         self.changed(state)
 
     def _signal_external(
@@ -1492,11 +1567,18 @@ class Engine:
             if not state.running:
                 return
             try:
-                target = self.find_running(namespace, attrs.execution.workflow_id,
-                                           attrs.execution.run_id)
-                self.signal(target, attrs.signal_name, attrs.input, attrs.header,
-                            f"{state.workflow_id}", f"{state.run_id}:{initiated_id}",
-                            external=state.execution)
+                target = self.find_running(
+                    namespace, attrs.execution.workflow_id, attrs.execution.run_id
+                )
+                self.signal(
+                    target,
+                    attrs.signal_name,
+                    attrs.input,
+                    attrs.header,
+                    f"{state.workflow_id}",
+                    f"{state.run_id}:{initiated_id}",
+                    external=state.execution,
+                )
             except ServiceError:
                 self.add_workflow_event(
                     state,
@@ -1535,8 +1617,7 @@ class Engine:
         after_commit: list[Callable[[], None]],
     ) -> None:
         namespace = attrs.namespace or state.namespace
-        execution = common_pb.WorkflowExecution(workflow_id=attrs.workflow_id,
-                                                run_id=attrs.run_id)
+        execution = common_pb.WorkflowExecution(workflow_id=attrs.workflow_id, run_id=attrs.run_id)
         event = self.append(
             state,
             EventType.EVENT_TYPE_REQUEST_CANCEL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED,
@@ -1557,8 +1638,13 @@ class Engine:
                 return
             try:
                 target = self.find_running(namespace, attrs.workflow_id, attrs.run_id)
-                self.request_cancel(target, state.workflow_id, "", attrs.reason,
-                                    external=(initiated_id, state.execution))
+                self.request_cancel(
+                    target,
+                    state.workflow_id,
+                    "",
+                    attrs.reason,
+                    external=(initiated_id, state.execution),
+                )
             except ServiceError:
                 self.add_workflow_event(
                     state,
@@ -1601,8 +1687,9 @@ class Engine:
             return existing  # the same update id is the same update
         if not state.running:
             raise NotFound("workflow execution already completed")
-        update = UpdateState(update_id, request,
-                             Stage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ADMITTED)
+        update = UpdateState(
+            update_id, request, Stage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ADMITTED
+        )
         state.updates[update_id] = update
         self.schedule_workflow_task(state)
         self.changed(state)
@@ -1658,7 +1745,10 @@ class Engine:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while update.stage < stage:
-            if not state.running and update.stage < Stage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_COMPLETED:
+            if (
+                not state.running
+                and update.stage < Stage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_COMPLETED
+            ):
                 raise NotFound("workflow execution already completed")
             remaining = deadline - loop.time()
             if remaining <= 0:
@@ -1672,10 +1762,10 @@ class Engine:
 
     # ---- queries ---------------------------------------------------------------------------
 
-    async def query(self, state: MutableState, query: query_pb.WorkflowQuery,
-                    timeout: float) -> query_pb.WorkflowQueryResult:
-        pending = PendingQuery(str(uuid.uuid4()), query,
-                               asyncio.get_running_loop().create_future())
+    async def query(
+        self, state: MutableState, query: query_pb.WorkflowQuery, timeout: float
+    ) -> query_pb.WorkflowQueryResult:
+        pending = PendingQuery(str(uuid.uuid4()), query, asyncio.get_running_loop().create_future())
         state.queries[pending.query_id] = pending
         self.lock()
         try:
@@ -1698,8 +1788,9 @@ class Engine:
         self.workflow_queues.add(
             state.namespace,
             state.task_queue,
-            TaskToken("query", state.namespace, state.workflow_id, state.run_id,
-                      query_id=query.query_id),
+            TaskToken(
+                "query", state.namespace, state.workflow_id, state.run_id, query_id=query.query_id
+            ),
         )
 
     def _legacy_query_task(self, ref: TaskToken) -> wsv.PollWorkflowTaskQueueResponse | None:
@@ -1721,8 +1812,9 @@ class Engine:
         visible = state.last_completed_started_event_id
         if not state.running:
             visible = state.history.last_event_id
-        response.history.events.extend(state.history.events[:visible] if visible else
-                                       state.history.events)
+        response.history.events.extend(
+            state.history.events[:visible] if visible else state.history.events
+        )
         return response
 
     def respond_query(self, req: wsv.RespondQueryTaskCompletedRequest) -> None:

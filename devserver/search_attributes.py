@@ -32,7 +32,9 @@ def validate_search_attributes(
         try:
             decode_value(payload, value_type)
         except (ValueError, TypeError) as exc:
-            type_name = IndexedValueType.Name(value_type).removeprefix("INDEXED_VALUE_TYPE_")
+            type_name = IndexedValueType.Name(value_type).removeprefix(  # type: ignore[arg-type]
+                "INDEXED_VALUE_TYPE_"
+            )
             return f"invalid value for search attribute {name} of type {type_name}: {exc}"
     return None
 

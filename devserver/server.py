@@ -9,11 +9,13 @@ from datetime import datetime
 
 import grpc
 import structlog
+from temporalio.api.operatorservice.v1 import service_pb2_grpc as osv_grpc
 from temporalio.api.workflowservice.v1 import service_pb2_grpc as wsv_grpc
 
 from devserver.clock import Clock, Scheduler
 from devserver.engine import Engine
 from devserver.namespaces import Namespaces
+from devserver.operator import OperatorService
 from devserver.service import WorkflowService
 
 log = structlog.get_logger("devserver")
@@ -70,6 +72,7 @@ class DevServer:
             ]
         )
         wsv_grpc.add_WorkflowServiceServicer_to_server(WorkflowService(self.engine), server)
+        osv_grpc.add_OperatorServiceServicer_to_server(OperatorService(self.namespaces), server)
         address = f"{self.config.ip}:{self.config.port}"
         self.bound_port = server.add_insecure_port(address)
         if self.bound_port == 0:
@@ -77,9 +80,12 @@ class DevServer:
         await server.start()
         self.scheduler.start()
         self.grpc_server = server
-        log.info("devserver listening", address=f"{self.config.ip}:{self.bound_port}",
-                 namespaces=[n.name for n in self.namespaces.all()],
-                 time_skipping=self.config.time_skipping)
+        log.info(
+            "devserver listening",
+            address=f"{self.config.ip}:{self.bound_port}",
+            namespaces=[n.name for n in self.namespaces.all()],
+            time_skipping=self.config.time_skipping,
+        )
 
     async def stop(self, grace: float = 1.0) -> None:
         if self.grpc_server is not None:

@@ -11,11 +11,8 @@ from typing import Any, TypeVar
 import grpc
 import structlog
 from google.protobuf import any_pb2
-from google.rpc import status_pb2
-from temporalio.api.common.v1 import message_pb2 as common_pb
 from temporalio.api.enums.v1 import (
     HistoryEventFilterType,
-    IndexedValueType,
     NamespaceState,
     PendingWorkflowTaskState,
     QueryRejectCondition,
@@ -28,8 +25,6 @@ from temporalio.api.errordetails.v1 import message_pb2 as errordetails
 from temporalio.api.failure.v1 import message_pb2 as failure_pb
 from temporalio.api.history.v1 import message_pb2 as history_pb
 from temporalio.api.namespace.v1 import message_pb2 as namespace_pb
-from temporalio.api.query.v1 import message_pb2 as query_pb
-from temporalio.api.update.v1 import message_pb2 as update_pb
 from temporalio.api.workflow.v1 import message_pb2 as workflow_pb
 from temporalio.api.workflowservice.v1 import request_response_pb2 as wsv
 from temporalio.api.workflowservice.v1 import service_pb2_grpc as wsv_grpc
@@ -66,8 +61,9 @@ def rpc(method: F) -> F:
             return await method(self, request, context)
         except ServiceError as exc:
             await context.abort(
-                exc.code, exc.message, trailing_metadata=(("grpc-status-details-bin",
-                                                            exc.status_details()),)
+                exc.code,
+                exc.message,
+                trailing_metadata=(("grpc-status-details-bin", exc.status_details()),),
             )
         except (asyncio.CancelledError, grpc.aio.AbortError):
             raise
@@ -111,8 +107,12 @@ class WorkflowService(wsv_grpc.WorkflowServiceServicer):
     @rpc
     async def GetClusterInfo(self, request: Any, context: Any) -> wsv.GetClusterInfoResponse:
         return wsv.GetClusterInfoResponse(
-            server_version=SERVER_VERSION, cluster_name="devserver", cluster_id="devserver",
-            history_shard_count=1, persistence_store="sqlite", visibility_store="sqlite",
+            server_version=SERVER_VERSION,
+            cluster_name="devserver",
+            cluster_id="devserver",
+            history_shard_count=1,
+            persistence_store="sqlite",
+            visibility_store="sqlite",
         )
 
     def _describe_namespace(self, namespace: Namespace) -> wsv.DescribeNamespaceResponse:
@@ -181,7 +181,9 @@ class WorkflowService(wsv_grpc.WorkflowServiceServicer):
     ) -> wsv.StartWorkflowExecutionResponse:
         return self._start(request)
 
-    def _start(self, request: wsv.StartWorkflowExecutionRequest) -> wsv.StartWorkflowExecutionResponse:
+    def _start(
+        self, request: wsv.StartWorkflowExecutionRequest
+    ) -> wsv.StartWorkflowExecutionResponse:
         self.engine.namespaces.get(request.namespace)
         new = _new_run_from_request(request.namespace, request)
         state, started = self.engine.start(
@@ -190,7 +192,9 @@ class WorkflowService(wsv_grpc.WorkflowServiceServicer):
             conflict_policy=request.workflow_id_conflict_policy,
         )
         return wsv.StartWorkflowExecutionResponse(
-            run_id=state.run_id, started=started, status=state.status  # type: ignore[arg-type]
+            run_id=state.run_id,
+            started=started,
+            status=state.status,  # type: ignore[arg-type]
         )
 
     @rpc
@@ -209,10 +213,17 @@ class WorkflowService(wsv_grpc.WorkflowServiceServicer):
             and current.running
             and conflict == WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING
         ):
-            self.engine.signal(current, request.signal_name, request.signal_input,
-                               request.header, request.identity, request.request_id)
-            return wsv.SignalWithStartWorkflowExecutionResponse(run_id=current.run_id,
-                                                                started=False)
+            self.engine.signal(
+                current,
+                request.signal_name,
+                request.signal_input,
+                request.header,
+                request.identity,
+                request.request_id,
+            )
+            return wsv.SignalWithStartWorkflowExecutionResponse(
+                run_id=current.run_id, started=False
+            )
         new: NewRun = _new_run_from_request(request.namespace, request)
         new.initial_signal = history_pb.WorkflowExecutionSignaledEventAttributes(
             signal_name=request.signal_name,
@@ -231,18 +242,30 @@ class WorkflowService(wsv_grpc.WorkflowServiceServicer):
         self, request: wsv.SignalWorkflowExecutionRequest, context: Any
     ) -> wsv.SignalWorkflowExecutionResponse:
         require(request.signal_name, "signal_name")
-        state = self.engine.find_running(request.namespace, request.workflow_execution.workflow_id,
-                                         request.workflow_execution.run_id)
-        self.engine.signal(state, request.signal_name, request.input, request.header,
-                           request.identity, request.request_id)
+        state = self.engine.find_running(
+            request.namespace,
+            request.workflow_execution.workflow_id,
+            request.workflow_execution.run_id,
+        )
+        self.engine.signal(
+            state,
+            request.signal_name,
+            request.input,
+            request.header,
+            request.identity,
+            request.request_id,
+        )
         return wsv.SignalWorkflowExecutionResponse()
 
     @rpc
     async def RequestCancelWorkflowExecution(
         self, request: wsv.RequestCancelWorkflowExecutionRequest, context: Any
     ) -> wsv.RequestCancelWorkflowExecutionResponse:
-        state = self.engine.find_running(request.namespace, request.workflow_execution.workflow_id,
-                                         request.workflow_execution.run_id)
+        state = self.engine.find_running(
+            request.namespace,
+            request.workflow_execution.workflow_id,
+            request.workflow_execution.run_id,
+        )
         self.engine.request_cancel(state, request.identity, request.request_id, request.reason)
         return wsv.RequestCancelWorkflowExecutionResponse()
 
@@ -250,11 +273,17 @@ class WorkflowService(wsv_grpc.WorkflowServiceServicer):
     async def TerminateWorkflowExecution(
         self, request: wsv.TerminateWorkflowExecutionRequest, context: Any
     ) -> wsv.TerminateWorkflowExecutionResponse:
-        state = self.engine.find_running(request.namespace, request.workflow_execution.workflow_id,
-                                         request.workflow_execution.run_id)
-        self.engine.terminate(state, request.reason,
-                              request.details if request.HasField("details") else None,
-                              request.identity)
+        state = self.engine.find_running(
+            request.namespace,
+            request.workflow_execution.workflow_id,
+            request.workflow_execution.run_id,
+        )
+        self.engine.terminate(
+            state,
+            request.reason,
+            request.details if request.HasField("details") else None,
+            request.identity,
+        )
         return wsv.TerminateWorkflowExecutionResponse()
 
     # ---- reading executions ----------------------------------------------------------------
@@ -263,8 +292,9 @@ class WorkflowService(wsv_grpc.WorkflowServiceServicer):
     async def DescribeWorkflowExecution(
         self, request: wsv.DescribeWorkflowExecutionRequest, context: Any
     ) -> wsv.DescribeWorkflowExecutionResponse:
-        state = self.engine.find_run(request.namespace, request.execution.workflow_id,
-                                     request.execution.run_id)
+        state = self.engine.find_run(
+            request.namespace, request.execution.workflow_id, request.execution.run_id
+        )
         response = wsv.DescribeWorkflowExecutionResponse(
             workflow_execution_info=execution_info(self.engine, state),
         )
@@ -308,12 +338,16 @@ class WorkflowService(wsv_grpc.WorkflowServiceServicer):
     async def GetWorkflowExecutionHistory(
         self, request: wsv.GetWorkflowExecutionHistoryRequest, context: Any
     ) -> wsv.GetWorkflowExecutionHistoryResponse:
-        state = self.engine.find_run(request.namespace, request.execution.workflow_id,
-                                     request.execution.run_id)
+        state = self.engine.find_run(
+            request.namespace, request.execution.workflow_id, request.execution.run_id
+        )
         timeout = poll_timeout(context)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        if request.history_event_filter_type == HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT:
+        if (
+            request.history_event_filter_type
+            == HistoryEventFilterType.HISTORY_EVENT_FILTER_TYPE_CLOSE_EVENT
+        ):
             if request.wait_new_event:
                 await self._wait(state, lambda: not state.running, deadline)
             close = self.engine.close_event(state)
@@ -341,10 +375,13 @@ class WorkflowService(wsv_grpc.WorkflowServiceServicer):
     async def GetWorkflowExecutionHistoryReverse(
         self, request: wsv.GetWorkflowExecutionHistoryReverseRequest, context: Any
     ) -> wsv.GetWorkflowExecutionHistoryReverseResponse:
-        state = self.engine.find_run(request.namespace, request.execution.workflow_id,
-                                     request.execution.run_id)
-        last = _event_token(request.next_page_token) if request.next_page_token else (
-            state.history.last_event_id
+        state = self.engine.find_run(
+            request.namespace, request.execution.workflow_id, request.execution.run_id
+        )
+        last = (
+            _event_token(request.next_page_token)
+            if request.next_page_token
+            else (state.history.last_event_id)
         )
         size = request.maximum_page_size if request.maximum_page_size > 0 else 1000
         first = max(last - size + 1, 1)
@@ -446,8 +483,9 @@ class WorkflowService(wsv_grpc.WorkflowServiceServicer):
     async def RecordActivityTaskHeartbeatById(
         self, request: wsv.RecordActivityTaskHeartbeatByIdRequest, context: Any
     ) -> wsv.RecordActivityTaskHeartbeatByIdResponse:
-        state, info = self.engine.activities.by_id(request.namespace, request.workflow_id,
-                                                   request.run_id, request.activity_id)
+        state, info = self.engine.activities.by_id(
+            request.namespace, request.workflow_id, request.run_id, request.activity_id
+        )
         cancel = self.engine.activities.heartbeat(state, info, request.details)
         return wsv.RecordActivityTaskHeartbeatByIdResponse(cancel_requested=cancel)
 
@@ -463,8 +501,9 @@ class WorkflowService(wsv_grpc.WorkflowServiceServicer):
     async def RespondActivityTaskCompletedById(
         self, request: wsv.RespondActivityTaskCompletedByIdRequest, context: Any
     ) -> wsv.RespondActivityTaskCompletedByIdResponse:
-        state, info = self.engine.activities.by_id(request.namespace, request.workflow_id,
-                                                   request.run_id, request.activity_id)
+        state, info = self.engine.activities.by_id(
+            request.namespace, request.workflow_id, request.run_id, request.activity_id
+        )
         self.engine.activities.completed(state, info, request.result, request.identity)
         return wsv.RespondActivityTaskCompletedByIdResponse()
 
@@ -473,18 +512,21 @@ class WorkflowService(wsv_grpc.WorkflowServiceServicer):
         self, request: wsv.RespondActivityTaskFailedRequest, context: Any
     ) -> wsv.RespondActivityTaskFailedResponse:
         state, info = self.engine.activities.by_token(request.task_token)
-        self.engine.activities.failed(state, info, request.failure, request.identity,
-                                      request.last_heartbeat_details)
+        self.engine.activities.failed(
+            state, info, request.failure, request.identity, request.last_heartbeat_details
+        )
         return wsv.RespondActivityTaskFailedResponse()
 
     @rpc
     async def RespondActivityTaskFailedById(
         self, request: wsv.RespondActivityTaskFailedByIdRequest, context: Any
     ) -> wsv.RespondActivityTaskFailedByIdResponse:
-        state, info = self.engine.activities.by_id(request.namespace, request.workflow_id,
-                                                   request.run_id, request.activity_id)
-        self.engine.activities.failed(state, info, request.failure, request.identity,
-                                      request.last_heartbeat_details)
+        state, info = self.engine.activities.by_id(
+            request.namespace, request.workflow_id, request.run_id, request.activity_id
+        )
+        self.engine.activities.failed(
+            state, info, request.failure, request.identity, request.last_heartbeat_details
+        )
         return wsv.RespondActivityTaskFailedByIdResponse()
 
     @rpc
@@ -499,8 +541,9 @@ class WorkflowService(wsv_grpc.WorkflowServiceServicer):
     async def RespondActivityTaskCanceledById(
         self, request: wsv.RespondActivityTaskCanceledByIdRequest, context: Any
     ) -> wsv.RespondActivityTaskCanceledByIdResponse:
-        state, info = self.engine.activities.by_id(request.namespace, request.workflow_id,
-                                                   request.run_id, request.activity_id)
+        state, info = self.engine.activities.by_id(
+            request.namespace, request.workflow_id, request.run_id, request.activity_id
+        )
         self.engine.activities.canceled(state, info, request.details, request.identity)
         return wsv.RespondActivityTaskCanceledByIdResponse()
 
@@ -511,8 +554,9 @@ class WorkflowService(wsv_grpc.WorkflowServiceServicer):
         self, request: wsv.QueryWorkflowRequest, context: Any
     ) -> wsv.QueryWorkflowResponse:
         require(request.query.query_type, "query.query_type")
-        state = self.engine.find_run(request.namespace, request.execution.workflow_id,
-                                     request.execution.run_id)
+        state = self.engine.find_run(
+            request.namespace, request.execution.workflow_id, request.execution.run_id
+        )
         rejected = (
             request.query_reject_condition == QueryRejectCondition.QUERY_REJECT_CONDITION_NOT_OPEN
             and not state.running
@@ -532,11 +576,15 @@ class WorkflowService(wsv_grpc.WorkflowServiceServicer):
             raise DeadlineExceeded("query timed out: no worker answered") from None
         if result.result_type == QueryResultType.QUERY_RESULT_TYPE_ANSWERED:
             return wsv.QueryWorkflowResponse(query_result=result.answer)
-        failure = result.failure if result.HasField("failure") else failure_pb.Failure(
-            message=result.error_message
+        failure = (
+            result.failure
+            if result.HasField("failure")
+            else failure_pb.Failure(message=result.error_message)
         )
-        raise QueryFailed(result.error_message or failure.message,
-                          errordetails.QueryFailedFailure(failure=failure))
+        raise QueryFailed(
+            result.error_message or failure.message,
+            errordetails.QueryFailedFailure(failure=failure),
+        )
 
     def _update_response(
         self, state: MutableState, update_id: str
@@ -555,7 +603,10 @@ class WorkflowService(wsv_grpc.WorkflowServiceServicer):
         if request.first_execution_run_id and request.first_execution_run_id != state.first_run_id:
             raise NotFound("workflow execution with the given first_execution_run_id not found")
         update = self.engine.admit_update(state, request.request)
-        stage = request.wait_policy.lifecycle_stage or Stage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ACCEPTED
+        stage = (
+            request.wait_policy.lifecycle_stage
+            or Stage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ACCEPTED
+        )
         await self.engine.wait_update(state, update, stage, poll_timeout(context, 20.0))
         return self._update_response(state, update.update_id)
 
@@ -573,16 +624,21 @@ class WorkflowService(wsv_grpc.WorkflowServiceServicer):
     ) -> wsv.PollWorkflowExecutionUpdateResponse:
         ref = request.update_ref
         require(ref.update_id, "update_ref.update_id")
-        state = self.engine.find_run(request.namespace, ref.workflow_execution.workflow_id,
-                                     ref.workflow_execution.run_id)
+        state = self.engine.find_run(
+            request.namespace, ref.workflow_execution.workflow_id, ref.workflow_execution.run_id
+        )
         update = state.updates.get(ref.update_id)
         if update is None:
             raise NotFound(f"update {ref.update_id} not found")
-        stage = request.wait_policy.lifecycle_stage or Stage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ACCEPTED
+        stage = (
+            request.wait_policy.lifecycle_stage
+            or Stage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ACCEPTED
+        )
         await self.engine.wait_update(state, update, stage, poll_timeout(context, 20.0))
         inner = self._update_response(state, ref.update_id)
-        response = wsv.PollWorkflowExecutionUpdateResponse(stage=inner.stage,
-                                                           update_ref=inner.update_ref)
+        response = wsv.PollWorkflowExecutionUpdateResponse(
+            stage=inner.stage, update_ref=inner.update_ref
+        )
         if inner.HasField("outcome"):
             response.outcome.CopyFrom(inner.outcome)
         return response
@@ -624,15 +680,17 @@ class WorkflowService(wsv_grpc.WorkflowServiceServicer):
     async def ListWorkflowExecutions(
         self, request: wsv.ListWorkflowExecutionsRequest, context: Any
     ) -> wsv.ListWorkflowExecutionsResponse:
-        return self.visibility.list(request.namespace, request.query, request.page_size,
-                                    request.next_page_token)
+        return self.visibility.list(
+            request.namespace, request.query, request.page_size, request.next_page_token
+        )
 
     @rpc
     async def ScanWorkflowExecutions(
         self, request: wsv.ScanWorkflowExecutionsRequest, context: Any
     ) -> wsv.ScanWorkflowExecutionsResponse:
-        listed = self.visibility.list(request.namespace, request.query, request.page_size,
-                                      request.next_page_token)
+        listed = self.visibility.list(
+            request.namespace, request.query, request.page_size, request.next_page_token
+        )
         return wsv.ScanWorkflowExecutionsResponse(
             executions=listed.executions, next_page_token=listed.next_page_token
         )
@@ -668,15 +726,17 @@ def _multi_operation_failure(exc: ServiceError, failed_index: int) -> ServiceErr
     """Wrap one operation's error as Temporal does: the other operation is reported aborted."""
     statuses = []
     for index in range(2):
+        status = errordetails.MultiOperationExecutionFailure.OperationStatus()
         if index == failed_index:
-            status = status_pb2.Status(code=exc.code.value[0], message=exc.message)
+            status.code = exc.code.value[0]
+            status.message = exc.message
             if exc.detail is not None:
                 packed = any_pb2.Any()
                 packed.Pack(exc.detail)
                 status.details.append(packed)
         else:
-            status = status_pb2.Status(code=grpc.StatusCode.ABORTED.value[0],
-                                       message="Operation was aborted.")
+            status.code = grpc.StatusCode.ABORTED.value[0]
+            status.message = "Operation was aborted."
             aborted = any_pb2.Any()
             aborted.Pack(failure_pb.MultiOperationExecutionAborted())
             status.details.append(aborted)
@@ -687,6 +747,3 @@ def _multi_operation_failure(exc: ServiceError, failed_index: int) -> ServiceErr
     )
     error.code = exc.code
     return error
-
-
-_UNUSED = (common_pb, query_pb, update_pb, IndexedValueType)

@@ -1,4 +1,4 @@
-"""Task tokens: opaque to workers, they name the exact task (run, event, attempt) they were given."""
+"""Task tokens: opaque to workers, they name the exact task (run, event, attempt) given out."""
 
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ from devserver.visibility_query import SYSTEM_ATTRIBUTES, QueryError, Visibility
 
 DEFAULT_PAGE_SIZE = 1000
 
-STATUS_NAMES = {
+STATUS_NAMES: dict[int, str] = {
     Status.WORKFLOW_EXECUTION_STATUS_RUNNING: "Running",
     Status.WORKFLOW_EXECUTION_STATUS_COMPLETED: "Completed",
     Status.WORKFLOW_EXECUTION_STATUS_FAILED: "Failed",
@@ -136,10 +136,7 @@ class Visibility:
     def count(self, namespace: str, text: str) -> wsv.CountWorkflowExecutionsResponse:
         query = self._parse(namespace, text)
         registered = self.engine.namespaces.get(namespace).search_attributes
-        records = [
-            record_of(s, registered)
-            for s in self.engine.runs_in(namespace)
-        ]
+        records = [record_of(s, registered) for s in self.engine.runs_in(namespace)]
         matched = [r for r in records if query.matches(r)]
         response = wsv.CountWorkflowExecutionsResponse(count=len(matched))
         if query.group_by:
