@@ -100,6 +100,8 @@ def _test_server_parser() -> argparse.ArgumentParser:
         description="Run as Temporal's time-skipping test server.",
     )
     parser.add_argument("port", type=int)
+    # The SDKs launch the test server with only a port and expect time skipping: it is on
+    # either way; the flag is accepted for the Java test server's command line.
     parser.add_argument("--enable-time-skipping", action="store_true")
     parser.add_argument("--log-level", default="warn")
     return parser

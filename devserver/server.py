@@ -10,6 +10,7 @@ from datetime import datetime
 import grpc
 import structlog
 from temporalio.api.operatorservice.v1 import service_pb2_grpc as osv_grpc
+from temporalio.api.testservice.v1 import service_pb2_grpc as tsv_grpc
 from temporalio.api.workflowservice.v1 import service_pb2_grpc as wsv_grpc
 
 from devserver.clock import Clock, Scheduler
@@ -17,6 +18,7 @@ from devserver.engine import Engine
 from devserver.namespaces import Namespaces
 from devserver.operator import OperatorService
 from devserver.service import WorkflowService
+from devserver.time_skipping import TestService
 
 log = structlog.get_logger("devserver")
 
@@ -73,6 +75,10 @@ class DevServer:
         )
         wsv_grpc.add_WorkflowServiceServicer_to_server(WorkflowService(self.engine), server)
         osv_grpc.add_OperatorServiceServicer_to_server(OperatorService(self.namespaces), server)
+        if self.config.time_skipping:
+            tsv_grpc.add_TestServiceServicer_to_server(
+                TestService(self.clock, self.scheduler), server
+            )
         address = f"{self.config.ip}:{self.config.port}"
         self.bound_port = server.add_insecure_port(address)
         if self.bound_port == 0:

@@ -49,3 +49,16 @@ async def env(devserver_path: str) -> AsyncIterator[WorkflowEnvironment]:
 @pytest.fixture
 def client(env: WorkflowEnvironment) -> Client:
     return env.client
+
+
+@pytest_asyncio.fixture(scope="session")
+async def time_skipping_env(devserver_path: str) -> AsyncIterator[WorkflowEnvironment]:
+    """The devserver in test-server mode: virtual time jumps whenever nothing is in flight."""
+    environment = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=devserver_path,
+        data_converter=pydantic_data_converter,
+    )
+    try:
+        yield environment
+    finally:
+        await environment.shutdown()
