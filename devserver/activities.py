@@ -6,6 +6,8 @@ the attempt count and last failure) followed by the closing event, as Temporal d
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -159,6 +161,7 @@ class ActivityEngine:
         if state.running and state.activities.get(info.scheduled_event_id) is info:
             self.engine.lock()
             self._enqueue(state, info)
+            self.engine.changed(state)
 
     # ---- dispatch --------------------------------------------------------------------------
 
@@ -250,6 +253,7 @@ class ActivityEngine:
             info.heartbeat_details = details
         info.last_heartbeat_time = self._now
         self._arm_heartbeat(state, info)
+        self.engine.changed(state)
         return info.cancel_requested_event_id != 0
 
     def completed(
@@ -459,6 +463,25 @@ class ActivityEngine:
                     scheduled_event_id=info.scheduled_event_id,
                 ),
             )
+
+    def restore(self, state: MutableState, info: ActivityInfo) -> None:
+        """Arm a recovered activity's deadlines again and queue it if nobody holds it."""
+        dues = {kind: getattr(due, "due", 0.0) for kind, due in info.timers.items()}
+        info.timers = {}
+        callbacks: dict[str, Callable[[], None]] = {
+            "backoff": lambda: self._backoff_ended(state, info),
+            **{
+                kind: functools.partial(self._on_timeout, state, info, timeout_type)
+                for timeout_type, kind in _TIMER_KEYS.items()
+            },
+        }
+        for kind, due in dues.items():
+            info.timers[kind] = self.engine.scheduler.call_at(due, callbacks[kind])
+        if "backoff" in info.timers:
+            return
+        self.engine.lock()
+        if not info.started:
+            self.queues.add(state.namespace, info.task_queue, self._token(state, info))
 
     def drop_all(self, state: MutableState) -> None:
         for info in state.activities.values():

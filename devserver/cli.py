@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import structlog
 
 from devserver.namespaces import parse_search_attribute_flag
+from devserver.persistence import StoreError
 from devserver.server import DevServer, ServerConfig
 
 LOG_LEVELS = {
@@ -152,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     configure_logging(level, fmt)
     try:
         asyncio.run(DevServer(config).serve_forever())
-    except OSError as exc:
+    except (OSError, StoreError) as exc:
         raise SystemExit(f"devserver: {exc}") from None
 
 

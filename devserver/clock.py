@@ -98,6 +98,8 @@ class Scheduler:
         self._live = 0
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        # Called after a batch of callbacks ran (the engine commits their changes).
+        self.after_fire: Callable[[], None] | None = None
         clock.set_unlock_listener(self._wake.set)
 
     def call_at(self, due: datetime | float, callback: Callable[[], None]) -> TimerHandle:
@@ -151,7 +153,8 @@ class Scheduler:
     async def _run(self) -> None:
         while True:
             self._wake.clear()
-            self.fire_due()
+            if self.fire_due() and self.after_fire is not None:
+                self.after_fire()
             due = self.next_due()
             if due is None:
                 await self._wake.wait()

@@ -7,11 +7,12 @@ applies whole or not at all; RPC handlers only await for long polls.
 from __future__ import annotations
 
 import asyncio
+import functools
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from google.protobuf import any_pb2
@@ -65,6 +66,9 @@ from devserver.namespaces import Namespaces
 from devserver.retry import decide_retry, normalized_retry_policy, validate_retry_policy
 from devserver.search_attributes import merge_search_attributes, validate_search_attributes
 from devserver.tokens import TaskToken
+
+if TYPE_CHECKING:
+    from devserver.persistence import Store
 
 log = structlog.get_logger("devserver.engine")
 
@@ -199,6 +203,9 @@ class Engine:
         self.activities = ActivityEngine(self)
         # Called with each run after any change that visibility or persistence must see.
         self.listeners: list[Callable[[MutableState], None]] = []
+        self.dirty: dict[tuple[str, str], MutableState] = {}
+        self.namespaces_dirty = False
+        self.store: Store | None = None
 
     # ---- time-skipping locks -------------------------------------------------------------
 
@@ -234,19 +241,32 @@ class Engine:
 
     def changed(self, state: MutableState) -> None:
         state.notify_changed()
+        self.mark_dirty(state)
         for listener in self.listeners:
             listener(state)
+
+    def mark_dirty(self, state: MutableState) -> None:
+        self.dirty[(state.namespace, state.run_id)] = state
+
+    def flush(self) -> None:
+        """Commit every changed run to the store (when there is one) before answering."""
+        if self.store is not None and (self.dirty or self.namespaces_dirty):
+            self.store.save(self, list(self.dirty.values()), self.namespaces_dirty)
+        self.dirty.clear()
+        self.namespaces_dirty = False
 
     # ---- events ----------------------------------------------------------------------------
 
     def append(self, state: MutableState, event_type: int, attrs: Any) -> history_pb.HistoryEvent:
         """Write an event straight into the history."""
+        self.mark_dirty(state)
         return state.history.append(make_event(event_type, attrs, self.clock.now()))
 
     def add_workflow_event(self, state: MutableState, event_type: int, attrs: Any) -> None:
         """An event the workflow code must see: buffered while a task is in flight, else
         written now with a workflow task to deliver it."""
         event = make_event(event_type, attrs, self.clock.now())
+        self.mark_dirty(state)
         if state.task_in_flight:
             state.buffered_events.append(event)
             return
@@ -440,9 +460,7 @@ class Engine:
                 now + run_timeout, lambda: self._on_run_timeout(state)
             )
         if new.backoff:
-            state.start_timer = self.scheduler.call_at(
-                state.execution_time, lambda: self._first_workflow_task(state)
-            )
+            self.arm_start_timer(state, state.execution_time)
         else:
             self.schedule_workflow_task(state)
         log.info(
@@ -458,8 +476,10 @@ class Engine:
 
     def _first_workflow_task(self, state: MutableState) -> None:
         state.start_timer = None
-        if state.running:
-            self.schedule_workflow_task(state)
+        state.start_timer_at = None
+        attempt, state.retry_attempt = max(state.retry_attempt, 1), 0
+        if state.running and state.workflow_task is None:
+            self.schedule_workflow_task(state, attempt)
             self.changed(state)
 
     # ---- workflow tasks --------------------------------------------------------------------
@@ -681,9 +701,8 @@ class Engine:
         else:
             # Repeated failures back off (as Temporal does) so a broken workflow does not spin.
             delay = min(timedelta(seconds=2 ** min(attempt - 3, 9)), timedelta(minutes=10))
-            state.start_timer = self.scheduler.call_later(
-                delay, lambda: self._retry_workflow_task(state, attempt)
-            )
+            state.retry_attempt = attempt
+            self.arm_start_timer(state, self.clock.now() + delay)
         log.warning(
             "workflow task failed",
             workflow_id=state.workflow_id,
@@ -693,10 +712,10 @@ class Engine:
             message=failure.message if failure else "",
         )
 
-    def _retry_workflow_task(self, state: MutableState, attempt: int) -> None:
-        state.start_timer = None
-        if state.running and state.workflow_task is None:
-            self.schedule_workflow_task(state, attempt)
+    def arm_start_timer(self, state: MutableState, when: datetime) -> None:
+        """Hold workflow tasks back until `when`: a start delay, cron backoff or task retry."""
+        state.start_timer_at = when
+        state.start_timer = self.scheduler.call_at(when, lambda: self._first_workflow_task(state))
 
     def _on_workflow_task_timeout(self, state: MutableState, task: WorkflowTask) -> None:
         if state.workflow_task is not task or not state.running:
@@ -1025,6 +1044,7 @@ class Engine:
             attrs.start_to_fire_timeout.ToTimedelta(), lambda: self._fire_timer(state, timer_id)
         )
         state.timers[timer_id] = UserTimer(timer_id, event.event_id, handle)
+        self.mark_dirty(state)
 
     def _fire_timer(self, state: MutableState, timer_id: str) -> None:
         timer = state.timers.pop(timer_id, None)
@@ -1860,3 +1880,52 @@ class Engine:
             return None
         last = state.history.events[-1]
         return last if last.event_type in CLOSE_EVENT_TYPES else None
+
+    # ---- recovery from the store -----------------------------------------------------------
+
+    def restore(self, runs: list[MutableState], current: dict[tuple[str, str], str]) -> None:
+        """Take back runs read from disk and arm every deadline again (overdue ones fire now)."""
+        from devserver.persistence import PendingDue
+
+        for state in runs:
+            self.runs[(state.namespace, state.run_id)] = state
+        self.current.update(current)
+        for state in runs:
+            if not state.running:
+                continue
+            if state.run_timeout is not None:
+                state.run_timer = self.scheduler.call_at(
+                    state.start_time + state.run_timeout,
+                    functools.partial(self._on_run_timeout, state),
+                )
+            if state.start_timer_at is not None:
+                self.arm_start_timer(state, state.start_timer_at)
+            for timer in state.timers.values():
+                due = timer.handle.due if isinstance(timer.handle, PendingDue) else 0.0
+                timer.handle = self.scheduler.call_at(
+                    due, functools.partial(self._fire_timer, state, timer.timer_id)
+                )
+            task = state.workflow_task
+            if task is not None:
+                self.lock()
+                if task.started and task.started_time is not None:
+                    task.timeout = self.scheduler.call_at(
+                        task.started_time + state.workflow_task_timeout,
+                        functools.partial(self._on_workflow_task_timeout, state, task),
+                    )
+                else:
+                    self.workflow_queues.add(
+                        state.namespace,
+                        state.task_queue,
+                        TaskToken(
+                            "workflow",
+                            state.namespace,
+                            state.workflow_id,
+                            state.run_id,
+                            task.scheduled_event_id,
+                            task.attempt,
+                        ),
+                    )
+            for info in state.activities.values():
+                self.activities.restore(state, info)
+        log.info("state recovered", runs=len(runs), running=sum(1 for s in runs if s.running))

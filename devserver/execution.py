@@ -172,6 +172,8 @@ class MutableState:
     cancel_requested: bool = False
     run_timer: TimerHandle | None = None
     start_timer: TimerHandle | None = None
+    start_timer_at: datetime | None = None
+    retry_attempt: int = 0  # the attempt a backed-off workflow task retry will have
     state_transitions: int = 0
     changed: asyncio.Event = field(default_factory=asyncio.Event)
 

@@ -8,15 +8,16 @@ from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import request_response_pb2 as osv
 from temporalio.api.operatorservice.v1 import service_pb2_grpc as osv_grpc
 
+from devserver.engine import Engine
 from devserver.errors import AlreadyExists, InvalidArgument, NotFound
-from devserver.namespaces import Namespaces
 from devserver.service import rpc
 from devserver.visibility_query import SYSTEM_ATTRIBUTES
 
 
 class OperatorService(osv_grpc.OperatorServiceServicer):
-    def __init__(self, namespaces: Namespaces) -> None:
-        self.namespaces = namespaces
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.namespaces = engine.namespaces
 
     @rpc
     async def AddSearchAttributes(
@@ -38,6 +39,7 @@ class OperatorService(osv_grpc.OperatorServiceServicer):
                 )
         # Validated first, so a bad entry leaves the registry unchanged.
         namespace.search_attributes.update(dict(request.search_attributes))
+        self.engine.namespaces_dirty = True
         return osv.AddSearchAttributesResponse()
 
     @rpc
@@ -50,6 +52,7 @@ class OperatorService(osv_grpc.OperatorServiceServicer):
                 raise NotFound(f"search attribute {name} does not exist.")
         for name in request.search_attributes:
             del namespace.search_attributes[name]
+        self.engine.namespaces_dirty = True
         return osv.RemoveSearchAttributesResponse()
 
     @rpc

@@ -17,6 +17,7 @@ from devserver.clock import Clock, Scheduler
 from devserver.engine import Engine
 from devserver.namespaces import Namespaces
 from devserver.operator import OperatorService
+from devserver.persistence import Store
 from devserver.service import WorkflowService
 from devserver.time_skipping import TestService
 
@@ -62,10 +63,20 @@ class DevServer:
         self.engine: Engine | None = None
         self.grpc_server: grpc.aio.Server | None = None
         self.bound_port = 0
+        self.store: Store | None = None
 
     async def start(self) -> None:
         self.scheduler = Scheduler(self.clock)
         self.engine = Engine(self.clock, self.scheduler, self.namespaces, next_cron_time)
+        self.scheduler.after_fire = self.engine.flush
+        if self.config.db_filename:
+            self.store = Store(self.config.db_filename)
+            self.store.load_namespaces(self.namespaces)
+            runs, current = self.store.load_runs()
+            self.engine.store = self.store
+            self.engine.restore(runs, current)
+            self.engine.namespaces_dirty = True
+            self.engine.flush()
         server = grpc.aio.server(
             options=[
                 ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
@@ -74,11 +85,9 @@ class DevServer:
             ]
         )
         wsv_grpc.add_WorkflowServiceServicer_to_server(WorkflowService(self.engine), server)
-        osv_grpc.add_OperatorServiceServicer_to_server(OperatorService(self.namespaces), server)
+        osv_grpc.add_OperatorServiceServicer_to_server(OperatorService(self.engine), server)
         if self.config.time_skipping:
-            tsv_grpc.add_TestServiceServicer_to_server(
-                TestService(self.clock, self.scheduler), server
-            )
+            tsv_grpc.add_TestServiceServicer_to_server(TestService(self.engine), server)
         address = f"{self.config.ip}:{self.config.port}"
         self.bound_port = server.add_insecure_port(address)
         if self.bound_port == 0:
@@ -98,6 +107,8 @@ class DevServer:
             await self.grpc_server.stop(grace)
         if self.scheduler is not None:
             await self.scheduler.stop()
+        if self.store is not None:
+            self.store.close()
 
     async def serve_forever(self) -> None:
         await self.start()

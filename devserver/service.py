@@ -60,6 +60,7 @@ def rpc(method: F) -> F:
         try:
             return await method(self, request, context)
         except ServiceError as exc:
+            self.engine.flush()  # a failed task completion may still have written events
             await context.abort(
                 exc.code,
                 exc.message,
@@ -70,6 +71,9 @@ def rpc(method: F) -> F:
         except Exception as exc:
             log.exception("internal error", rpc=method.__name__)
             await context.abort(grpc.StatusCode.INTERNAL, f"devserver internal error: {exc}")
+        finally:
+            # Durable before the caller hears back (a no-op without --db-filename).
+            self.engine.flush()
 
     return wrapper  # type: ignore[return-value]
 
@@ -161,6 +165,7 @@ class WorkflowService(wsv_grpc.WorkflowServiceServicer):
         if retention.total_seconds() > 0:
             namespace.retention = retention
         self.engine.namespaces.register(namespace)
+        self.engine.namespaces_dirty = True
         return wsv.RegisterNamespaceResponse()
 
     @rpc

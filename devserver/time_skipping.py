@@ -11,14 +11,16 @@ from temporalio.api.testservice.v1 import request_response_pb2 as tsv
 from temporalio.api.testservice.v1 import service_pb2_grpc as tsv_grpc
 
 from devserver.clock import Clock, Scheduler
+from devserver.engine import Engine
 from devserver.errors import FailedPrecondition
 from devserver.service import rpc
 
 
 class TestService(tsv_grpc.TestServiceServicer):
-    def __init__(self, clock: Clock, scheduler: Scheduler) -> None:
-        self.clock = clock
-        self.scheduler = scheduler
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.clock: Clock = engine.clock
+        self.scheduler: Scheduler = engine.scheduler
 
     async def _sleep_until(self, target: datetime) -> None:
         """Wait until virtual time reaches `target`: at once when nothing holds time back."""
