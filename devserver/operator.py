@@ -10,7 +10,7 @@ from temporalio.api.operatorservice.v1 import service_pb2_grpc as osv_grpc
 
 from devserver.engine import Engine
 from devserver.errors import AlreadyExists, InvalidArgument, NotFound
-from devserver.service import rpc
+from devserver.rpc import rpc
 from devserver.visibility_query import SYSTEM_ATTRIBUTES
 
 

@@ -18,6 +18,7 @@ from devserver.engine import Engine
 from devserver.namespaces import Namespaces
 from devserver.operator import OperatorService
 from devserver.persistence import Store
+from devserver.schedules import ScheduleManager
 from devserver.service import WorkflowService
 from devserver.time_skipping import TestService
 
@@ -69,12 +70,14 @@ class DevServer:
         self.scheduler = Scheduler(self.clock)
         self.engine = Engine(self.clock, self.scheduler, self.namespaces, next_cron_time)
         self.scheduler.after_fire = self.engine.flush
+        self.schedules = ScheduleManager(self.engine)
         if self.config.db_filename:
             self.store = Store(self.config.db_filename)
             self.store.load_namespaces(self.namespaces)
             runs, current = self.store.load_runs()
             self.engine.store = self.store
             self.engine.restore(runs, current)
+            self.schedules.restore()
             self.engine.namespaces_dirty = True
             self.engine.flush()
         server = grpc.aio.server(
@@ -84,7 +87,9 @@ class DevServer:
                 ("grpc.so_reuseport", 0),
             ]
         )
-        wsv_grpc.add_WorkflowServiceServicer_to_server(WorkflowService(self.engine), server)
+        wsv_grpc.add_WorkflowServiceServicer_to_server(
+            WorkflowService(self.engine, self.schedules), server
+        )
         osv_grpc.add_OperatorServiceServicer_to_server(OperatorService(self.engine), server)
         if self.config.time_skipping:
             tsv_grpc.add_TestServiceServicer_to_server(TestService(self.engine), server)

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from collections.abc import Callable
+from typing import Any
 
 import grpc
 import structlog
@@ -40,6 +39,9 @@ from devserver.errors import (
 )
 from devserver.execution import MutableState
 from devserver.namespaces import Namespace
+from devserver.rpc import poll_timeout, rpc
+from devserver.schedule_service import ScheduleHandlers
+from devserver.schedules import ScheduleManager
 from devserver.visibility import Visibility, execution_info
 
 log = structlog.get_logger("devserver.service")
@@ -49,45 +51,11 @@ SERVER_VERSION = "1.27.0-devserver"
 MAX_LONG_POLL_SECONDS = 60.0
 Stage = UpdateWorkflowExecutionLifecycleStage
 
-F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
 
-
-def rpc(method: F) -> F:
-    """Map ServiceError to its gRPC status (with typed details); log anything unexpected."""
-
-    @functools.wraps(method)
-    async def wrapper(self: Any, request: Any, context: grpc.aio.ServicerContext) -> Any:
-        try:
-            return await method(self, request, context)
-        except ServiceError as exc:
-            self.engine.flush()  # a failed task completion may still have written events
-            await context.abort(
-                exc.code,
-                exc.message,
-                trailing_metadata=(("grpc-status-details-bin", exc.status_details()),),
-            )
-        except (asyncio.CancelledError, grpc.aio.AbortError):
-            raise
-        except Exception as exc:
-            log.exception("internal error", rpc=method.__name__)
-            await context.abort(grpc.StatusCode.INTERNAL, f"devserver internal error: {exc}")
-        finally:
-            # Durable before the caller hears back (a no-op without --db-filename).
-            self.engine.flush()
-
-    return wrapper  # type: ignore[return-value]
-
-
-def poll_timeout(context: grpc.aio.ServicerContext, cap: float = MAX_LONG_POLL_SECONDS) -> float:
-    remaining = context.time_remaining()
-    if remaining is None:
-        return cap
-    return max(min(cap, remaining - 1.0), 0.0)
-
-
-class WorkflowService(wsv_grpc.WorkflowServiceServicer):
-    def __init__(self, engine: Engine) -> None:
+class WorkflowService(ScheduleHandlers, wsv_grpc.WorkflowServiceServicer):
+    def __init__(self, engine: Engine, schedules: ScheduleManager) -> None:
         self.engine = engine
+        self.schedules = schedules
         self.visibility = Visibility(engine)
 
     # ---- system and namespaces -------------------------------------------------------------

@@ -13,7 +13,7 @@ from temporalio.api.testservice.v1 import service_pb2_grpc as tsv_grpc
 from devserver.clock import Clock, Scheduler
 from devserver.engine import Engine
 from devserver.errors import FailedPrecondition
-from devserver.service import rpc
+from devserver.rpc import rpc
 
 
 class TestService(tsv_grpc.TestServiceServicer):
