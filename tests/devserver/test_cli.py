@@ -14,7 +14,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from temporalio.api.enums.v1 import NamespaceState
+from temporalio.api.enums.v1 import IndexedValueType, NamespaceState
+from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.api.workflowservice.v1 import (
     DescribeNamespaceRequest,
     GetSystemInfoRequest,
@@ -52,7 +53,9 @@ def _wait_port_free(port: int, timeout: float = 3.0) -> bool:
 
 
 @contextmanager
-def _launched(devserver_path: str, log_file: Path) -> Iterator[tuple[subprocess.Popen, int]]:
+def _launched(
+    devserver_path: str, log_file: Path, *extra: str
+) -> Iterator[tuple[subprocess.Popen, int]]:
     port = _free_port()
     args = [
         devserver_path,
@@ -67,6 +70,7 @@ def _launched(devserver_path: str, log_file: Path) -> Iterator[tuple[subprocess.
         "other",
         "--dynamic-config-value",
         "unknown.key=1",
+        *extra,
     ]
     with log_file.open("wb") as log:
         # Own process group, so cleanup also reaches anything the script may have spawned.
@@ -155,3 +159,26 @@ def test_help_exits_zero(devserver_path: str, args: list[str]) -> None:
     completed = subprocess.run([devserver_path, *args], capture_output=True, text=True, timeout=30)
     assert completed.returncode == 0, completed.stderr
     assert "start-dev" in completed.stdout
+
+
+async def test_search_attribute_flags_register_attributes(
+    devserver_path: str, tmp_path: Path
+) -> None:
+    flags = ["--search-attribute", "CustomerId=Keyword", "--search-attribute", "HealthScore=Int"]
+    with _launched(devserver_path, tmp_path / "server.log", *flags) as (proc, port):
+        client = await _connect(port, proc)
+        listed = await client.operator_service.list_search_attributes(
+            ListSearchAttributesRequest(namespace="default")
+        )
+        assert listed.custom_attributes["CustomerId"] == IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
+        assert listed.custom_attributes["HealthScore"] == IndexedValueType.INDEXED_VALUE_TYPE_INT
+
+
+def test_bad_search_attribute_flag_names_the_problem(devserver_path: str) -> None:
+    result = subprocess.run(
+        [devserver_path, "server", "start-dev", "--search-attribute", "CustomerId=Banana"],
+        capture_output=True,
+        timeout=30,
+    )
+    assert result.returncode != 0
+    assert b"unknown type 'Banana'" in result.stderr
