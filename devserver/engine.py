@@ -492,7 +492,7 @@ class Engine:
             if state.workflow_task.started:
                 state.workflow_task_needed = True
             return
-        if getattr(state, "_completing", False):
+        if state.completing:
             state.workflow_task_needed = True
             return
         now = self.clock.now()
@@ -607,6 +607,7 @@ class Engine:
             if not query.dispatched:
                 query.dispatched = True
                 task.delivered_queries.append(query.query_id)
+                log.debug("query attached to workflow task", query_id=query.query_id)
                 response.queries[query.query_id].CopyFrom(query.query)
         for update in state.updates.values():
             if update.stage == Stage.UPDATE_WORKFLOW_EXECUTION_LIFECYCLE_STAGE_ADMITTED:
@@ -805,7 +806,7 @@ class Engine:
 
         messages = {m.id: m for m in req.messages}
         after_commit: list[Callable[[], None]] = []
-        state._completing = True  # type: ignore[attr-defined]
+        state.completing = True
         try:
             for command in commands:
                 if not state.running:
@@ -816,7 +817,7 @@ class Engine:
                     self._apply_message(state, message)
                 messages.pop(message.id, None)
         finally:
-            state._completing = False  # type: ignore[attr-defined]
+            state.completing = False
 
         if state.running:
             needs_task = (
@@ -1804,6 +1805,7 @@ class Engine:
                 self._send_legacy_query(state, query)
 
     def _send_legacy_query(self, state: MutableState, query: PendingQuery) -> None:
+        log.debug("query dispatched as a query task", query_id=query.query_id)
         query.dispatched = True
         self.workflow_queues.add(
             state.namespace,
@@ -1815,26 +1817,28 @@ class Engine:
 
     def _legacy_query_task(self, ref: TaskToken) -> wsv.PollWorkflowTaskQueueResponse | None:
         state = self.runs.get((ref.namespace, ref.run_id))
-        if state is None or ref.query_id not in state.queries:
+        pending = state.queries.get(ref.query_id) if state is not None else None
+        if state is None or pending is None or pending.result.done():
+            return None
+        if state.running and state.workflow_task is not None:
+            # A workflow task came due since the query was queued: the query goes with it (or
+            # right after it), so the worker never sees events its workflow has not processed.
+            pending.dispatched = False
             return None
         response = wsv.PollWorkflowTaskQueueResponse(
             task_token=ref.encode(),
             workflow_execution=state.execution,
             workflow_type=common_pb.WorkflowType(name=state.workflow_type),
             previous_started_event_id=state.last_completed_started_event_id,
-            started_event_id=state.last_completed_started_event_id,
+            # Zero marks a query-only task: workers must not treat it as advancing history.
+            started_event_id=0,
             query=state.queries[ref.query_id].query,
             workflow_execution_task_queue=taskqueue_pb.TaskQueue(
                 name=state.task_queue, kind=TaskQueueKind.TASK_QUEUE_KIND_NORMAL
             ),
         )
-        # Only what the workflow has already seen: a query must not advance the workflow.
-        visible = state.last_completed_started_event_id
-        if not state.running:
-            visible = state.history.last_event_id
-        response.history.events.extend(
-            state.history.events[:visible] if visible else state.history.events
-        )
+        # No workflow task is pending, so every event in history has been seen by the workflow.
+        response.history.events.extend(state.history.events)
         return response
 
     def respond_query(self, req: wsv.RespondQueryTaskCompletedRequest) -> None:
@@ -1864,7 +1868,9 @@ class Engine:
                 continue
             if results is not None and query_id in results:
                 pending.result.set_result(results[query_id])
+                log.debug("query answered with the workflow task", query_id=query_id)
             else:
+                log.debug("query not answered with the workflow task", query_id=query_id)
                 # Not answered with this task: send it again.
                 pending.dispatched = False
         task.delivered_queries.clear()

@@ -162,6 +162,8 @@ class MutableState:
     workflow_task: WorkflowTask | None = None
     # Set when an event arrives that the workflow must see but a task is already in flight.
     workflow_task_needed: bool = False
+    # True while a task completion's commands are applied: new tasks wait until the end.
+    completing: bool = False
     buffered_events: list[history_pb.HistoryEvent] = field(default_factory=list)
     last_completed_started_event_id: int = 0
     activities: dict[int, ActivityInfo] = field(default_factory=dict)
