@@ -1,0 +1,175 @@
+"""Calendar invitations: an RFC 5545 `.ics` (METHOD:REQUEST) attached to the kickoff email."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from temporalio import activity
+
+from activities.context import activity_logger, in_thread
+from activities.crm import require_account, require_contact
+from activities.email import deliver_email
+from crm.database import get_store
+from crm.tables import utcnow
+from crm.timeline import record_touchpoint
+from domain.models import (
+    EmailAttachment,
+    EmailReceipt,
+    EmailRequest,
+    EmailStatus,
+    KickoffInvite,
+    TouchpointKind,
+)
+
+PRODID = "-//csflow//Customer Success//EN"
+
+
+def _ics_time(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _escape(text: str) -> str:
+    """TEXT value escaping (RFC 5545 3.3.11)."""
+    return (
+        text.replace("\\", "\\\\")
+        .replace(";", "\\;")
+        .replace(",", "\\,")
+        .replace("\r\n", "\\n")
+        .replace("\n", "\\n")
+    )
+
+
+def _fold(line: str) -> str:
+    """Fold content lines longer than 75 octets (RFC 5545 3.1), never splitting a character."""
+    out: list[str] = []
+    current = ""
+    for char in line:
+        limit = 75 if not out else 74  # continuation lines start with a space
+        if len((current + char).encode()) > limit:
+            out.append(current)
+            current = char
+        else:
+            current += char
+    out.append(current)
+    return "\r\n ".join(out)
+
+
+def build_invite(
+    *,
+    uid: str,
+    starts_at: datetime,
+    duration: timedelta,
+    summary: str,
+    description: str,
+    organizer_email: str,
+    attendee_email: str,
+    attendee_name: str | None,
+    location: str | None,
+    stamp: datetime,
+) -> str:
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        f"PRODID:{PRODID}",
+        "CALSCALE:GREGORIAN",
+        "METHOD:REQUEST",
+        "BEGIN:VEVENT",
+        f"UID:{uid}",
+        f"DTSTAMP:{_ics_time(stamp)}",
+        f"DTSTART:{_ics_time(starts_at)}",
+        f"DTEND:{_ics_time(starts_at + duration)}",
+        f"SUMMARY:{_escape(summary)}",
+        f"DESCRIPTION:{_escape(description)}",
+        f"ORGANIZER;CN={_escape(organizer_email)}:mailto:{organizer_email}",
+        "ATTENDEE;ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=TRUE"
+        + (f';CN="{attendee_name.replace(chr(34), "")}"' if attendee_name else "")
+        + f":mailto:{attendee_email}",
+    ]
+    if location:
+        lines.append(f"LOCATION:{_escape(location)}")
+    lines += ["SEQUENCE:0", "STATUS:CONFIRMED", "END:VEVENT", "END:VCALENDAR"]
+    return "\r\n".join(_fold(line) for line in lines) + "\r\n"
+
+
+def _local_time(value: datetime, timezone: str | None) -> str:
+    try:
+        zone = ZoneInfo(timezone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    return value.astimezone(zone).strftime("%A %d %B %Y, %H:%M %Z")
+
+
+def _invite(invite: KickoffInvite) -> EmailReceipt:
+    with get_store().session() as session:
+        account = require_account(session, invite.account_id)
+        contact = require_contact(session, invite.account_id, invite.contact_id)
+        organizer = invite.organizer_email or account.csm_owner
+        timezone = contact.timezone or account.timezone
+        contact_email, contact_name = contact.email, contact.name
+        account_name = account.name
+    # Stable UID per invitation: a re-sent copy updates the same calendar entry.
+    uid = hashlib.sha256(invite.idempotency_key.encode()).hexdigest()[:32] + "@csflow"
+    ics = build_invite(
+        uid=uid,
+        starts_at=invite.starts_at,
+        duration=timedelta(minutes=invite.duration_minutes),
+        summary=f"{invite.title}: {account_name}",
+        description=invite.agenda or f"{invite.title} for {account_name}",
+        organizer_email=organizer,
+        attendee_email=contact_email,
+        attendee_name=contact_name,
+        location=invite.meeting_url,
+        stamp=utcnow(),
+    )
+    receipt = deliver_email(
+        EmailRequest(
+            idempotency_key=invite.idempotency_key,
+            account_id=invite.account_id,
+            to_contact_id=invite.contact_id,
+            template="kickoff_invite",
+            context={
+                "title": invite.title,
+                "starts_at_local": _local_time(invite.starts_at, timezone),
+                "duration_minutes": invite.duration_minutes,
+                "meeting_url": invite.meeting_url,
+                "agenda": invite.agenda,
+            },
+            category="kickoff",
+            workflow_id=invite.workflow_id,
+            step=invite.step,
+            attachments=[
+                EmailAttachment(
+                    filename="invite.ics",
+                    content_type="text/calendar; method=REQUEST",
+                    content=ics,
+                )
+            ],
+        )
+    )
+    if receipt.status != EmailStatus.SUPPRESSED:
+        with get_store().session() as session:
+            record_touchpoint(
+                session,
+                account_id=invite.account_id,
+                kind=TouchpointKind.MEETING,
+                summary=f"{invite.title} scheduled for {_ics_time(invite.starts_at)} "
+                f"with {contact_name}",
+                idempotency_key=f"meeting:{invite.idempotency_key}",
+                workflow_id=invite.workflow_id,
+                step=invite.step,
+                occurred_at=invite.starts_at,
+                details={"uid": uid, "duration_minutes": invite.duration_minutes},
+            )
+    return receipt
+
+
+@activity.defn(name="send_kickoff_invite")
+async def send_kickoff_invite(invite: KickoffInvite) -> EmailReceipt:
+    """Email the contact a kickoff invitation with an `.ics` calendar attachment."""
+    receipt = await in_thread(_invite, invite)
+    activity_logger(account_id=invite.account_id, step=invite.step).info(
+        "kickoff invite", status=receipt.status.value
+    )
+    return receipt

@@ -1,0 +1,42 @@
+"""What an activity knows about its own execution: structured logger and retry-stable keys."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import structlog
+from temporalio import activity
+
+T = TypeVar("T")
+
+
+def activity_logger(**fields: Any) -> Any:
+    """A structlog logger bound to the running activity (workflow_id, activity, attempt)."""
+    log = structlog.get_logger("csflow.activities")
+    if activity.in_activity():
+        info = activity.info()
+        log = log.bind(
+            workflow_id=info.workflow_id,
+            activity=info.activity_type,
+            attempt=info.attempt,
+        )
+    return log.bind(**{k: v for k, v in fields.items() if v is not None})
+
+
+def attempt_key(purpose: str) -> str | None:
+    """A key identical across retries of this activity execution, distinct between executions.
+
+    Workflow run + activity id identify one scheduled activity; its retries share them. None
+    outside a Temporal activity (then the caller does not deduplicate).
+    """
+    if not activity.in_activity():
+        return None
+    info = activity.info()
+    return f"{purpose}:{info.workflow_id}:{info.workflow_run_id}:{info.activity_id}"
+
+
+async def in_thread(func: Callable[..., T], *args: Any) -> T:
+    """Run blocking database / HTTP work off the event loop (activity context is preserved)."""
+    return await asyncio.to_thread(func, *args)

@@ -1,0 +1,63 @@
+"""Email delivery: the message handed to a provider, the provider interface and its failures."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Literal, Protocol
+
+from domain.models import EmailAttachment
+
+DEFAULT_FROM_EMAIL = "success@csflow.example.com"
+DEFAULT_FROM_NAME = "Customer Success"
+
+
+@dataclass(frozen=True)
+class OutgoingEmail:
+    idempotency_key: str
+    to_email: str
+    to_name: str | None
+    subject: str
+    text: str
+    html: str
+    categories: list[str]
+    # Echoed back by SendGrid event webhooks: lets events be tied to a workflow step.
+    custom_args: dict[str, str]
+    reply_to: str | None = None
+    attachments: list[EmailAttachment] = field(default_factory=list)
+    from_email: str = field(
+        default_factory=lambda: os.environ.get("CSFLOW_FROM_EMAIL", DEFAULT_FROM_EMAIL)
+    )
+    from_name: str = field(
+        default_factory=lambda: os.environ.get("CSFLOW_FROM_NAME", DEFAULT_FROM_NAME)
+    )
+
+
+class DeliveryRejected(Exception):
+    """The provider refused the message for good (a 4xx other than 429)."""
+
+    def __init__(self, status_code: int, detail: str) -> None:
+        super().__init__(f"provider rejected the message ({status_code}): {detail}")
+        self.status_code = status_code
+        self.detail = detail
+
+
+class DeliveryUnavailable(Exception):
+    """The provider could not take the message now (429, 5xx, timeout); try again later."""
+
+    def __init__(self, detail: str, retry_after: timedelta | None = None) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+class EmailProvider(Protocol):
+    name: Literal["sendgrid", "outbox"]
+
+    def deliver(self, message: OutgoingEmail) -> str | None:
+        """Deliver `message`; returns the provider's message id. Raises Delivery* errors.
+
+        May be called again for the same message when an earlier call's outcome was lost;
+        providers should make that harmless where they can (the outbox overwrites one file).
+        """
+        ...

@@ -1,0 +1,278 @@
+"""`send_email`: exactly one delivery per idempotency key, through SendGrid or the outbox.
+
+Ledger protocol: the `email_sends` row is committed as `pending` before the provider is called
+and marked `sent`/`outboxed` afterwards. A retry finding a finished row returns its receipt; a
+retry finding `pending` knows the previous attempt crashed or failed transiently and delivers.
+The one window left is a crash after the provider accepted the message but before the row was
+marked: the outbox rewrites the same file, and SendGrid messages carry the idempotency key in
+`custom_args` so event consumers can drop the duplicate.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+from temporalio import activity
+
+from activities.context import activity_logger, in_thread
+from activities.crm import require_account, require_contact
+from activities.delivery import DeliveryRejected, DeliveryUnavailable, EmailProvider, OutgoingEmail
+from activities.errors import (
+    EMAIL_PROVIDER_REJECTED,
+    INVALID_EMAIL_ADDRESS,
+    INVALID_INPUT,
+    permanent,
+    unavailable,
+)
+from activities.outbox import OutboxProvider
+from activities.rendering import TemplateProblem, render_email
+from activities.sendgrid_provider import SendGridProvider
+from crm.database import get_store
+from crm.tables import AccountRow, ContactRow, EmailSendRow, utcnow
+from crm.timeline import record_touchpoint
+from domain.addresses import is_valid_email, normalize_email
+from domain.models import EmailReceipt, EmailRequest, EmailStatus, TouchpointKind
+
+_FINISHED = {EmailStatus.SENT.value, EmailStatus.OUTBOXED.value, EmailStatus.SUPPRESSED.value}
+
+_provider_lock = threading.Lock()
+_provider_override: EmailProvider | None = None
+
+
+def use_provider(provider: EmailProvider | None) -> None:
+    """Force a provider (tests, demos); None goes back to choosing from the environment."""
+    global _provider_override
+    with _provider_lock:
+        _provider_override = provider
+
+
+def current_provider() -> EmailProvider:
+    """SendGrid when `SENDGRID_API_KEY` is set, else the `.eml` outbox in `CSFLOW_OUTBOX_DIR`."""
+    with _provider_lock:
+        if _provider_override is not None:
+            return _provider_override
+    api_key = os.environ.get("SENDGRID_API_KEY")
+    if api_key:
+        return SendGridProvider(api_key)
+    return OutboxProvider(Path(os.environ.get("CSFLOW_OUTBOX_DIR", "var/outbox")))
+
+
+@dataclass(frozen=True)
+class _Recipient:
+    email: str
+    name: str | None
+    contact_id: str | None
+    opted_out: bool
+
+
+def _receipt(row: EmailSendRow) -> EmailReceipt:
+    return EmailReceipt(
+        idempotency_key=row.idempotency_key,
+        status=EmailStatus(row.status),
+        message_id=row.message_id,
+        reason=row.reason,
+        to_email=row.to_email,
+        provider=row.provider,  # type: ignore[arg-type]
+    )
+
+
+def _ledger_row(session: Session, key: str) -> EmailSendRow | None:
+    return session.exec(select(EmailSendRow).where(EmailSendRow.idempotency_key == key)).first()
+
+
+def _resolve_recipient(session: Session, request: EmailRequest) -> _Recipient:
+    if request.to_contact_id is not None:
+        contact = require_contact(session, request.account_id, request.to_contact_id)
+        return _Recipient(contact.email, contact.name, contact.id, contact.opted_out)
+    address = normalize_email(request.to_email or "")
+    if not is_valid_email(address):
+        raise permanent(INVALID_EMAIL_ADDRESS, f"to_email: invalid address {request.to_email!r}")
+    # Mailing a contact by address still honours their opt-out.
+    known = session.exec(
+        select(ContactRow).where(
+            ContactRow.account_id == request.account_id, ContactRow.email == address
+        )
+    ).first()
+    if known is not None:
+        return _Recipient(address, known.name, known.id, known.opted_out)
+    return _Recipient(address, None, None, False)
+
+
+def _template_context(
+    account: AccountRow, recipient: _Recipient, contact: ContactRow | None, request: EmailRequest
+) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "account": account.to_model().model_dump(mode="json"),
+        "contact": contact.to_model().model_dump(mode="json") if contact else None,
+        "recipient_email": recipient.email,
+        "csm_email": account.csm_owner,
+    }
+    return {**base, **request.context}
+
+
+def _prepare(request: EmailRequest) -> tuple[EmailReceipt | None, OutgoingEmail | None]:
+    """Phase 1 (one transaction): either a final receipt, or a pending row and the message."""
+    with get_store().session() as session:
+        account = require_account(session, request.account_id)
+        recipient = _resolve_recipient(session, request)
+        existing = _ledger_row(session, request.idempotency_key)
+        if existing is not None:
+            if existing.to_email != recipient.email or existing.template != request.template:
+                raise permanent(
+                    INVALID_INPUT,
+                    f"idempotency_key: {request.idempotency_key!r} was used for another message",
+                )
+            if existing.status in _FINISHED:
+                return _receipt(existing), None
+            if existing.status == EmailStatus.REJECTED.value:
+                raise permanent(EMAIL_PROVIDER_REJECTED, existing.reason or "rejected")
+
+        if recipient.opted_out:
+            row = existing or _new_row(request, recipient, subject=request.subject or "")
+            row.status = EmailStatus.SUPPRESSED.value
+            row.provider = "none"
+            row.reason = "contact opted out"
+            session.add(row)
+            record_touchpoint(
+                session,
+                account_id=request.account_id,
+                kind=TouchpointKind.EMAIL_SUPPRESSED,
+                summary=f"Email '{request.template}' not sent: {recipient.email} opted out",
+                idempotency_key=f"email:{request.idempotency_key}",
+                workflow_id=request.workflow_id,
+                step=request.step,
+                details={"template": request.template, "contact_id": recipient.contact_id},
+            )
+            session.flush()
+            return _receipt(row), None
+
+        contact = session.get(ContactRow, recipient.contact_id) if recipient.contact_id else None
+        try:
+            rendered = render_email(
+                request.template,
+                _template_context(account, recipient, contact, request),
+                request.subject,
+            )
+        except TemplateProblem as err:
+            raise permanent(INVALID_INPUT, f"template: {err}") from err
+
+        row = existing or _new_row(request, recipient, subject=rendered.subject)
+        row.subject = rendered.subject[:500]
+        row.attempts += 1
+        session.add(row)
+        session.flush()
+        custom_args = {
+            "idempotency_key": request.idempotency_key,
+            "account_id": request.account_id,
+        }
+        if request.workflow_id:
+            custom_args["workflow_id"] = request.workflow_id
+        if request.step:
+            custom_args["step"] = request.step
+        message = OutgoingEmail(
+            idempotency_key=request.idempotency_key,
+            to_email=recipient.email,
+            to_name=recipient.name,
+            subject=rendered.subject,
+            text=rendered.text,
+            html=rendered.html,
+            categories=[request.category, request.template],
+            custom_args=custom_args,
+            reply_to=account.csm_owner,
+            attachments=list(request.attachments),
+        )
+        return None, message
+
+
+def _new_row(request: EmailRequest, recipient: _Recipient, subject: str) -> EmailSendRow:
+    return EmailSendRow(
+        idempotency_key=request.idempotency_key,
+        account_id=request.account_id,
+        contact_id=recipient.contact_id,
+        to_email=recipient.email,
+        template=request.template,
+        subject=subject[:500],
+        category=request.category,
+        status=EmailStatus.PENDING.value,
+        provider="none",
+        workflow_id=request.workflow_id,
+        step=request.step,
+        created_at=utcnow(),
+    )
+
+
+def _finish(request: EmailRequest, provider: EmailProvider, message_id: str | None) -> EmailReceipt:
+    """Phase 3: mark the ledger row delivered and put the email on the timeline."""
+    with get_store().session() as session:
+        row = _ledger_row(session, request.idempotency_key)
+        assert row is not None, "ledger row vanished between prepare and finish"
+        row.status = (
+            EmailStatus.SENT.value if provider.name == "sendgrid" else EmailStatus.OUTBOXED.value
+        )
+        row.provider = provider.name
+        row.message_id = message_id
+        row.reason = None
+        row.sent_at = utcnow()
+        record_touchpoint(
+            session,
+            account_id=request.account_id,
+            kind=TouchpointKind.EMAIL,
+            summary=f"Email sent: {row.subject}",
+            idempotency_key=f"email:{request.idempotency_key}",
+            workflow_id=request.workflow_id,
+            step=request.step,
+            details={"template": request.template, "to": row.to_email, "message_id": message_id},
+        )
+        session.flush()
+        return _receipt(row)
+
+
+def _mark(request: EmailRequest, status: EmailStatus | None, reason: str) -> None:
+    with get_store().session() as session:
+        row = _ledger_row(session, request.idempotency_key)
+        if row is not None:
+            if status is not None:
+                row.status = status.value
+            row.reason = reason[:1000]
+
+
+def deliver_email(request: EmailRequest) -> EmailReceipt:
+    """Blocking core of `send_email` (also used by alerts and calendar invites)."""
+    log = activity_logger(
+        account_id=request.account_id, step=request.step, idempotency_key=request.idempotency_key
+    )
+    try:
+        receipt, message = _prepare(request)
+    except IntegrityError:
+        # A concurrent attempt inserted the row first; go again and read its outcome.
+        receipt, message = _prepare(request)
+    if receipt is not None:
+        log.info("email not delivered again", status=receipt.status.value)
+        return receipt
+    assert message is not None
+    provider = current_provider()
+    try:
+        message_id = provider.deliver(message)
+    except DeliveryRejected as err:
+        _mark(request, EmailStatus.REJECTED, str(err))
+        log.warning("email rejected by provider", status_code=err.status_code)
+        raise permanent(EMAIL_PROVIDER_REJECTED, str(err), err.status_code) from err
+    except DeliveryUnavailable as err:
+        _mark(request, None, str(err))  # stays pending: the retry delivers it
+        log.warning("email provider unavailable", error=str(err))
+        raise unavailable(str(err), err.retry_after) from err
+    receipt = _finish(request, provider, message_id)
+    log.info("email delivered", provider=provider.name, template=request.template)
+    return receipt
+
+
+@activity.defn(name="send_email")
+async def send_email(request: EmailRequest) -> EmailReceipt:
+    """Send a templated email once per `idempotency_key` (opted-out contacts: `suppressed`)."""
+    return await in_thread(deliver_email, request)

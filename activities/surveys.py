@@ -1,0 +1,179 @@
+"""NPS / CSAT surveys: a unique link per survey, one recorded answer per link."""
+
+from __future__ import annotations
+
+import os
+import secrets
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+from temporalio import activity
+
+from activities.context import activity_logger, in_thread
+from activities.crm import require_account, require_contact
+from activities.errors import SCORE_OUT_OF_RANGE, UNKNOWN_SURVEY_TOKEN, permanent
+from crm.database import get_store
+from crm.tables import SurveyResponseRow, SurveyRow, utcnow
+from crm.timeline import record_touchpoint
+from domain.models import (
+    Survey,
+    SurveyAnswer,
+    SurveyCategory,
+    SurveyKind,
+    SurveyRequest,
+    SurveyResponse,
+    TouchpointKind,
+)
+from domain.survey_scoring import SCORE_RANGES, classify, score_in_range
+
+DEFAULT_PUBLIC_URL = "http://localhost:8000"
+# 24 random bytes -> 32 URL-safe characters: unguessable, so the link itself authenticates.
+TOKEN_BYTES = 24
+
+
+def survey_link(token: str) -> str:
+    base = os.environ.get("CSFLOW_PUBLIC_URL", DEFAULT_PUBLIC_URL).rstrip("/")
+    return f"{base}/s/{token}"
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def _by_key(key: str) -> Survey | None:
+    with get_store().session() as session:
+        row = session.exec(select(SurveyRow).where(SurveyRow.idempotency_key == key)).first()
+        return row.to_model() if row else None
+
+
+def _create(request: SurveyRequest) -> Survey:
+    existing = _by_key(request.idempotency_key)
+    if existing is not None:
+        return existing
+    # A token collision is astronomically unlikely, but the unique index decides, not hope.
+    for _ in range(3):
+        token = new_token()
+        try:
+            with get_store().session() as session:
+                require_account(session, request.account_id)
+                require_contact(session, request.account_id, request.contact_id)
+                row = SurveyRow(
+                    account_id=request.account_id,
+                    contact_id=request.contact_id,
+                    kind=request.kind.value,
+                    topic=request.topic,
+                    token=token,
+                    link=survey_link(token),
+                    workflow_id=request.workflow_id,
+                    idempotency_key=request.idempotency_key,
+                    created_at=utcnow(),
+                )
+                session.add(row)
+                session.flush()
+                return row.to_model()
+        except IntegrityError:
+            # Either the same request won a race (return its survey) or the token collided.
+            existing = _by_key(request.idempotency_key)
+            if existing is not None:
+                return existing
+    raise RuntimeError("could not allocate a unique survey token")
+
+
+@activity.defn(name="create_survey")
+async def create_survey(request: SurveyRequest) -> Survey:
+    """Create a survey with a unique link (same `idempotency_key`: the same survey)."""
+    survey = await in_thread(_create, request)
+    activity_logger(account_id=request.account_id).info(
+        "survey created", survey_id=survey.survey_id, kind=request.kind.value
+    )
+    return survey
+
+
+def _response_model(survey: SurveyRow, row: SurveyResponseRow) -> SurveyResponse:
+    assert row.id is not None and survey.id is not None
+    return SurveyResponse(
+        id=row.id,
+        survey_id=survey.id,
+        token=survey.token,
+        account_id=survey.account_id,
+        contact_id=survey.contact_id,
+        kind=SurveyKind(survey.kind),
+        score=row.score,
+        comment=row.comment,
+        category=SurveyCategory(row.category),
+        responded_at=row.responded_at,
+    )
+
+
+def _existing_response(token: str) -> SurveyResponse | None:
+    with get_store().session() as session:
+        survey = session.exec(select(SurveyRow).where(SurveyRow.token == token)).first()
+        if survey is None:
+            raise permanent(UNKNOWN_SURVEY_TOKEN, "no survey for this token")
+        row = session.exec(
+            select(SurveyResponseRow).where(SurveyResponseRow.survey_id == survey.id)
+        ).first()
+        return _response_model(survey, row) if row else None
+
+
+def _record(answer: SurveyAnswer) -> SurveyResponse:
+    try:
+        with get_store().session() as session:
+            survey = session.exec(select(SurveyRow).where(SurveyRow.token == answer.token)).first()
+            if survey is None:
+                raise permanent(UNKNOWN_SURVEY_TOKEN, "no survey for this token")
+            kind = SurveyKind(survey.kind)
+            if not score_in_range(kind, answer.score):
+                low, high = SCORE_RANGES[kind]
+                raise permanent(
+                    SCORE_OUT_OF_RANGE,
+                    f"score: {kind.value} scores are {low}-{high}, got {answer.score}",
+                )
+            first = session.exec(
+                select(SurveyResponseRow).where(SurveyResponseRow.survey_id == survey.id)
+            ).first()
+            if first is not None:
+                return _response_model(survey, first)  # a second submission changes nothing
+            assert survey.id is not None
+            category = classify(kind, answer.score)
+            row = SurveyResponseRow(
+                survey_id=survey.id,
+                score=answer.score,
+                comment=answer.comment,
+                category=category.value,
+                responded_at=utcnow(),
+            )
+            session.add(row)
+            session.flush()
+            record_touchpoint(
+                session,
+                account_id=survey.account_id,
+                kind=TouchpointKind.SURVEY_RESPONSE,
+                summary=f"{kind.value.upper()} {answer.score} ({category.value})"
+                + (f": {answer.comment[:200]}" if answer.comment else ""),
+                idempotency_key=f"survey-response:{survey.id}",
+                workflow_id=survey.workflow_id,
+                details={
+                    "survey_id": survey.id,
+                    "contact_id": survey.contact_id,
+                    "score": answer.score,
+                    "category": category.value,
+                },
+            )
+            return _response_model(survey, row)
+    except IntegrityError:
+        # Two submissions raced; the unique survey_id index kept the first one.
+        response = _existing_response(answer.token)
+        if response is None:
+            raise
+        return response
+
+
+@activity.defn(name="record_survey_response")
+async def record_survey_response(answer: SurveyAnswer) -> SurveyResponse:
+    """Record the answer for a survey link once; later submissions return the first answer."""
+    response = await in_thread(_record, answer)
+    activity_logger(account_id=response.account_id).info(
+        "survey response", survey_id=response.survey_id, category=response.category.value
+    )
+    return response

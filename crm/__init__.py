@@ -1,0 +1,1 @@
+"""CRM store: SQLModel tables, engine/sessions and Alembic migrations (activity side only)."""

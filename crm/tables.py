@@ -1,0 +1,291 @@
+"""SQLModel tables of the CRM store. Activity-side only: workflows see `domain.models`."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Dialect, TypeDecorator
+from sqlmodel import Field, SQLModel
+
+from domain import models
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite drops the offset otherwise)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the CRM store; pass an aware datetime")
+        utc = value.astimezone(UTC)
+        # SQLite stores text; keep it naive-UTC so lexical order is chronological order.
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# Deterministic constraint names, so later migrations can refer to them on every backend.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class AccountRow(SQLModel, table=True):
+    __tablename__ = "accounts"
+
+    id: str = Field(primary_key=True, max_length=64)
+    name: str = Field(max_length=200)
+    arr: float
+    plan: str = Field(max_length=64)
+    segment: str = Field(max_length=32, index=True)
+    lifecycle_stage: str = Field(max_length=32, index=True)
+    csm_owner: str = Field(max_length=254, index=True)
+    health_score: int | None = None
+    timezone: str = Field(max_length=64)
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    updated_at: datetime = Field(sa_type=UtcDateTime)
+
+    def to_model(self) -> models.Account:
+        return models.Account(
+            id=self.id,
+            name=self.name,
+            arr=self.arr,
+            plan=self.plan,
+            segment=models.Segment(self.segment),
+            lifecycle_stage=models.LifecycleStage(self.lifecycle_stage),
+            csm_owner=self.csm_owner,
+            health_score=self.health_score,
+            timezone=self.timezone,
+        )
+
+
+class ContactRow(SQLModel, table=True):
+    __tablename__ = "contacts"
+
+    id: str = Field(primary_key=True, max_length=64)
+    account_id: str = Field(foreign_key="accounts.id", index=True, max_length=64)
+    name: str = Field(max_length=200)
+    email: str = Field(max_length=254, index=True)
+    role: str = Field(max_length=32)
+    opted_out: bool = False
+    timezone: str | None = Field(default=None, max_length=64)
+
+    def to_model(self) -> models.Contact:
+        return models.Contact(
+            id=self.id,
+            account_id=self.account_id,
+            name=self.name,
+            email=self.email,
+            role=models.ContactRole(self.role),
+            opted_out=self.opted_out,
+            timezone=self.timezone,
+        )
+
+
+class ContractRow(SQLModel, table=True):
+    __tablename__ = "contracts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: str = Field(foreign_key="accounts.id", index=True, max_length=64)
+    start_date: date
+    end_date: date
+    value: float
+    auto_renew: bool = False
+    status: str = Field(max_length=32)
+    outcome_reason: str | None = None
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+    def to_model(self) -> models.Contract:
+        return models.Contract(
+            id=self.id,
+            account_id=self.account_id,
+            start_date=self.start_date,
+            end_date=self.end_date,
+            value=self.value,
+            auto_renew=self.auto_renew,
+            status=models.ContractStatus(self.status),
+        )
+
+
+class TouchpointRow(SQLModel, table=True):
+    __tablename__ = "touchpoints"
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: str = Field(foreign_key="accounts.id", index=True, max_length=64)
+    kind: str = Field(max_length=32)
+    summary: str
+    occurred_at: datetime = Field(sa_type=UtcDateTime, index=True)
+    workflow_id: str | None = Field(default=None, max_length=255)
+    step: str | None = Field(default=None, max_length=100)
+    details: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    idempotency_key: str | None = Field(default=None, unique=True, max_length=400)
+
+    def to_model(self) -> models.Touchpoint:
+        assert self.id is not None
+        return models.Touchpoint(
+            id=self.id,
+            account_id=self.account_id,
+            kind=models.TouchpointKind(self.kind),
+            summary=self.summary,
+            occurred_at=self.occurred_at,
+            workflow_id=self.workflow_id,
+            step=self.step,
+            details=dict(self.details or {}),
+        )
+
+
+class CsmTaskRow(SQLModel, table=True):
+    __tablename__ = "csm_tasks"
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: str = Field(foreign_key="accounts.id", index=True, max_length=64)
+    owner: str = Field(max_length=254, index=True)
+    title: str = Field(max_length=300)
+    description: str = ""
+    due_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    priority: str = Field(max_length=16)
+    status: str = Field(max_length=16, index=True)
+    outcome: str | None = None
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    completed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    workflow_id: str | None = Field(default=None, max_length=255)
+    idempotency_key: str | None = Field(default=None, unique=True, max_length=400)
+
+    def to_model(self) -> models.CsmTask:
+        assert self.id is not None
+        return models.CsmTask(
+            id=self.id,
+            account_id=self.account_id,
+            owner=self.owner,
+            title=self.title,
+            description=self.description,
+            due_at=self.due_at,
+            priority=models.TaskPriority(self.priority),
+            status=models.TaskStatus(self.status),
+            outcome=self.outcome,
+            created_at=self.created_at,
+            completed_at=self.completed_at,
+            workflow_id=self.workflow_id,
+        )
+
+
+class SurveyRow(SQLModel, table=True):
+    __tablename__ = "surveys"
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: str = Field(foreign_key="accounts.id", index=True, max_length=64)
+    contact_id: str = Field(foreign_key="contacts.id", max_length=64)
+    kind: str = Field(max_length=16)
+    topic: str = Field(max_length=200)
+    token: str = Field(unique=True, max_length=64)
+    link: str = Field(max_length=500)
+    workflow_id: str | None = Field(default=None, max_length=255)
+    idempotency_key: str = Field(unique=True, max_length=400)
+    created_at: datetime = Field(sa_type=UtcDateTime)
+
+    def to_model(self) -> models.Survey:
+        assert self.id is not None
+        return models.Survey(
+            survey_id=self.id,
+            account_id=self.account_id,
+            contact_id=self.contact_id,
+            kind=models.SurveyKind(self.kind),
+            topic=self.topic,
+            token=self.token,
+            link=self.link,
+            created_at=self.created_at,
+            workflow_id=self.workflow_id,
+        )
+
+
+class SurveyResponseRow(SQLModel, table=True):
+    __tablename__ = "survey_responses"
+
+    id: int | None = Field(default=None, primary_key=True)
+    # Unique: a survey link records one answer; later submissions return the first.
+    survey_id: int = Field(foreign_key="surveys.id", unique=True)
+    score: int
+    comment: str = ""
+    category: str = Field(max_length=16)
+    responded_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class EmailSendRow(SQLModel, table=True):
+    __tablename__ = "email_sends"
+
+    id: int | None = Field(default=None, primary_key=True)
+    idempotency_key: str = Field(unique=True, max_length=400)
+    account_id: str = Field(foreign_key="accounts.id", index=True, max_length=64)
+    contact_id: str | None = Field(default=None, max_length=64)
+    to_email: str = Field(max_length=254)
+    template: str = Field(max_length=100)
+    subject: str = Field(max_length=500)
+    category: str = Field(max_length=100)
+    status: str = Field(max_length=16, index=True)
+    provider: str = Field(max_length=16)
+    message_id: str | None = Field(default=None, max_length=255)
+    reason: str | None = None
+    attempts: int = 0
+    workflow_id: str | None = Field(default=None, max_length=255)
+    step: str | None = Field(default=None, max_length=100)
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+    def to_model(self) -> models.EmailSend:
+        return models.EmailSend(
+            idempotency_key=self.idempotency_key,
+            account_id=self.account_id,
+            to_email=self.to_email,
+            contact_id=self.contact_id,
+            template=self.template,
+            subject=self.subject,
+            category=self.category,
+            status=models.EmailStatus(self.status),
+            provider=self.provider,  # type: ignore[arg-type]
+            message_id=self.message_id,
+            reason=self.reason,
+            workflow_id=self.workflow_id,
+            step=self.step,
+            created_at=self.created_at,
+            sent_at=self.sent_at,
+        )
+
+
+class RequirementsAnswersRow(SQLModel, table=True):
+    __tablename__ = "requirements_answers"
+
+    # One current questionnaire per account; a resubmission replaces it.
+    account_id: str = Field(foreign_key="accounts.id", primary_key=True, max_length=64)
+    answers: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    respondent_contact_id: str | None = Field(default=None, max_length=64)
+    workflow_id: str | None = Field(default=None, max_length=255)
+    recorded_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class HealthScoreRow(SQLModel, table=True):
+    __tablename__ = "health_scores"
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: str = Field(foreign_key="accounts.id", index=True, max_length=64)
+    score: int
+    band: str = Field(max_length=16)
+    components: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
+    inputs: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    computed_at: datetime = Field(sa_type=UtcDateTime)
+    idempotency_key: str | None = Field(default=None, unique=True, max_length=400)

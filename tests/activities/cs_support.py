@@ -1,0 +1,86 @@
+"""Helpers for activity tests: running activities as Temporal would, and a seeded account."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+from typing import Any
+
+import pytest
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import ActivityEnvironment
+
+from activities.crm import upsert_account
+from domain.models import (
+    AccountSnapshot,
+    AccountUpsert,
+    ContactInput,
+    ContactRole,
+    ContractInput,
+)
+
+_counter = 0
+
+
+async def run(
+    activity_fn: Any, arg: Any, *, activity_id: str | None = None, attempt: int = 1
+) -> Any:
+    """Run one activity execution. Each call is a new execution (new activity id) unless
+    `activity_id` names an earlier one, which makes it a retry of that execution."""
+    global _counter
+    _counter += 1
+    env = ActivityEnvironment()
+    env.info = dataclasses.replace(
+        env.info, activity_id=activity_id or f"act-{_counter}", attempt=attempt
+    )
+    return await env.run(activity_fn, arg)
+
+
+async def expect_failure(activity_fn: Any, arg: Any, error_type: str) -> ApplicationError:
+    with pytest.raises(ApplicationError) as caught:
+        await run(activity_fn, arg)
+    assert caught.value.type == error_type, caught.value
+    return caught.value
+
+
+def acme(**overrides: Any) -> AccountUpsert:
+    fields: dict[str, Any] = {
+        "id": "acme",
+        "name": "Acme Corp",
+        "arr": 48_000,
+        "plan": "growth",
+        "csm_owner": "dana.csm@vendor.example.com",
+        "timezone": "Europe/Berlin",
+        "contacts": [
+            ContactInput(
+                id="c-champ",
+                name="Chloe Champion",
+                email="chloe@acme.example.com",
+                role=ContactRole.CHAMPION,
+                timezone="America/New_York",
+            ),
+            ContactInput(
+                id="c-exec",
+                name="Derek Decider",
+                email="derek@acme.example.com",
+                role=ContactRole.DECISION_MAKER,
+            ),
+            ContactInput(
+                id="c-optout",
+                name="Olive Optout",
+                email="olive@acme.example.com",
+                role=ContactRole.USER,
+                opted_out=True,
+            ),
+        ],
+        "contract": ContractInput(
+            start_date=date(2026, 1, 1), end_date=date(2027, 1, 1), value=48_000, auto_renew=False
+        ),
+    }
+    fields.update(overrides)
+    return AccountUpsert(**fields)
+
+
+async def seed_account(**overrides: Any) -> AccountSnapshot:
+    snapshot: AccountSnapshot = await run(upsert_account, acme(**overrides))
+    return snapshot

@@ -1,0 +1,333 @@
+"""send_email: exactly-once per key, opt-out suppression, address checks, SendGrid outcomes."""
+
+from __future__ import annotations
+
+import base64
+import email
+from datetime import timedelta
+from email import policy
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, Literal
+
+import pytest
+from cs_support import expect_failure, run, seed_account
+from python_http_client.exceptions import HTTPError, err_dict
+from sendgrid.helpers.mail import Mail
+from sqlmodel import col, select
+from temporalio.exceptions import ApplicationError
+
+from activities.delivery import OutgoingEmail
+from activities.email import send_email, use_provider
+from activities.outbox import OutboxProvider
+from activities.sendgrid_provider import SendGridProvider
+from crm.database import Store
+from crm.tables import EmailSendRow, TouchpointRow
+from domain.models import EmailRequest, EmailStatus
+
+pytestmark = pytest.mark.usefixtures("outbox")
+
+
+class CountingProvider:
+    """The real outbox, counting deliveries; optionally dies before the first one."""
+
+    name: Literal["sendgrid", "outbox"] = "outbox"
+
+    def __init__(self, directory: Path, crash_first: bool = False) -> None:
+        self.inner = OutboxProvider(directory)
+        self.crash_first = crash_first
+        self.deliveries = 0
+
+    def deliver(self, message: OutgoingEmail) -> str | None:
+        if self.crash_first:
+            self.crash_first = False
+            raise RuntimeError("worker process killed before reaching the provider")
+        self.deliveries += 1
+        return self.inner.deliver(message)
+
+
+class FakeSendGridClient:
+    """Stands in for `SendGridAPIClient`: replays scripted HTTP outcomes, keeps the payloads."""
+
+    def __init__(self, *outcomes: Any) -> None:
+        self.outcomes = list(outcomes)
+        self.payloads: list[dict[str, Any]] = []
+
+    def send(self, message: Mail) -> Any:
+        self.payloads.append(message.get())
+        outcome = self.outcomes.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+
+def http_error(
+    status: int, body: bytes = b"{}", headers: dict[str, str] | None = None
+) -> HTTPError:
+    cls = err_dict.get(status, HTTPError)
+    return cls(status, "error", body, headers or {})
+
+
+def accepted(message_id: str = "sg-msg-1") -> SimpleNamespace:
+    return SimpleNamespace(status_code=202, body=b"", headers={"X-Message-Id": message_id})
+
+
+def welcome(key: str = "acme:intro", **overrides: Any) -> EmailRequest:
+    fields: dict[str, Any] = {
+        "idempotency_key": key,
+        "account_id": "acme",
+        "to_contact_id": "c-champ",
+        "template": "csm_introduction",
+        "category": "onboarding",
+        "workflow_id": "onboarding-acme",
+        "step": "introduction",
+    }
+    fields.update(overrides)
+    return EmailRequest(**fields)
+
+
+def ledger(store: Store) -> list[EmailSendRow]:
+    with store.session() as session:
+        return list(session.exec(select(EmailSendRow)).all())
+
+
+def timeline(store: Store) -> list[TouchpointRow]:
+    with store.session() as session:
+        return list(session.exec(select(TouchpointRow).order_by(col(TouchpointRow.id))).all())
+
+
+async def test_outbox_send_writes_eml_and_ledger(store: Store, outbox: Path) -> None:
+    await seed_account()
+    receipt = await run(send_email, welcome())
+
+    assert receipt.status == EmailStatus.OUTBOXED
+    assert receipt.to_email == "chloe@acme.example.com"
+    files = list(outbox.glob("*.eml"))
+    assert len(files) == 1
+    message = email.message_from_bytes(files[0].read_bytes(), policy=policy.default)
+    assert message["To"] == "Chloe Champion <chloe@acme.example.com>"
+    assert message["Reply-To"] == "dana.csm@vendor.example.com"
+    assert message["Message-ID"] == receipt.message_id
+    assert message["X-Csflow-Idempotency-Key"] == "acme:intro"
+    assert message["X-Csflow-Workflow-Id"] == "onboarding-acme"
+    assert "Acme Corp" in message["Subject"]
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None and "Hi Chloe Champion" in body.get_content()
+    [row] = ledger(store)
+    assert (row.status, row.provider, row.attempts) == ("outboxed", "outbox", 1)
+    assert row.sent_at is not None
+    assert [t.kind for t in timeline(store)][-1] == "email"
+
+
+async def test_same_key_twice_delivers_once_and_returns_same_receipt(
+    store: Store, outbox: Path
+) -> None:
+    await seed_account()
+    provider = CountingProvider(outbox)
+    use_provider(provider)
+
+    first = await run(send_email, welcome())
+    second = await run(send_email, welcome())
+
+    assert provider.deliveries == 1
+    assert second == first
+    assert len(ledger(store)) == 1
+    assert len(list(outbox.glob("*.eml"))) == 1
+    assert sum(1 for t in timeline(store) if t.kind == "email") == 1
+
+
+async def test_crash_after_ledger_row_before_provider_does_not_double_send(
+    store: Store, outbox: Path
+) -> None:
+    await seed_account()
+    provider = CountingProvider(outbox, crash_first=True)
+    use_provider(provider)
+
+    with pytest.raises(RuntimeError, match="killed"):
+        await run(send_email, welcome(), activity_id="a1", attempt=1)
+    [row] = ledger(store)
+    assert row.status == "pending"  # written before the provider call
+    assert provider.deliveries == 0
+
+    retried = await run(send_email, welcome(), activity_id="a1", attempt=2)
+    again = await run(send_email, welcome(), activity_id="a1", attempt=3)
+
+    assert retried.status == EmailStatus.OUTBOXED
+    assert again == retried
+    assert provider.deliveries == 1
+    [row] = ledger(store)
+    assert (row.status, row.attempts) == ("outboxed", 2)
+
+
+async def test_opted_out_contact_is_suppressed_and_recorded(store: Store, outbox: Path) -> None:
+    await seed_account()
+    receipt = await run(send_email, welcome("acme:optout", to_contact_id="c-optout"))
+
+    assert receipt.status == EmailStatus.SUPPRESSED
+    assert receipt.reason == "contact opted out"
+    assert list(outbox.glob("*.eml")) == []
+    [row] = ledger(store)
+    assert (row.status, row.provider) == ("suppressed", "none")
+    suppressed = [t for t in timeline(store) if t.kind == "email_suppressed"]
+    assert len(suppressed) == 1
+    assert "olive@acme.example.com" in suppressed[0].summary
+
+
+async def test_opt_out_applies_when_addressed_by_email(store: Store, outbox: Path) -> None:
+    await seed_account()
+    receipt = await run(
+        send_email, welcome("acme:optout2", to_contact_id=None, to_email=" Olive@ACME.example.com")
+    )
+    assert receipt.status == EmailStatus.SUPPRESSED
+    assert list(outbox.glob("*.eml")) == []
+
+
+@pytest.mark.parametrize(
+    "address", ["not-an-address", "a@b", "two@@ats.example.com", "sp ace@x.io"]
+)
+async def test_invalid_address_is_non_retryable(store: Store, address: str) -> None:
+    await seed_account()
+    error = await expect_failure(
+        send_email, welcome(to_contact_id=None, to_email=address), "InvalidEmailAddress"
+    )
+    assert error.non_retryable
+    assert ledger(store) == []
+
+
+async def test_unknown_account_and_template_are_non_retryable(store: Store) -> None:
+    await seed_account()
+    error = await expect_failure(send_email, welcome(account_id="nope"), "UnknownAccount")
+    assert error.non_retryable
+    error = await expect_failure(send_email, welcome(template="no_such_template"), "InvalidInput")
+    assert error.non_retryable
+    # A template variable missing from the context is a caller bug, not a blank in an email.
+    error = await expect_failure(send_email, welcome(template="renewal_reminder"), "InvalidInput")
+    assert "renewal_date" in str(error) or "days_left" in str(error)
+    assert ledger(store) == []
+
+
+async def test_reusing_a_key_for_another_message_is_rejected(store: Store) -> None:
+    await seed_account()
+    await run(send_email, welcome())
+    await expect_failure(send_email, welcome(to_contact_id="c-exec"), "InvalidInput")
+
+
+async def test_sendgrid_202_builds_mail_with_categories_and_custom_args(store: Store) -> None:
+    await seed_account()
+    client = FakeSendGridClient(accepted("sg-123"))
+    use_provider(SendGridProvider("SG.test", client=client))
+
+    receipt = await run(send_email, welcome())
+
+    assert (receipt.status, receipt.message_id, receipt.provider) == (
+        EmailStatus.SENT,
+        "sg-123",
+        "sendgrid",
+    )
+    [payload] = client.payloads
+    assert sorted(payload["categories"]) == ["csm_introduction", "onboarding"]
+    assert payload["custom_args"] == {
+        "idempotency_key": "acme:intro",
+        "account_id": "acme",
+        "workflow_id": "onboarding-acme",
+        "step": "introduction",
+    }
+    assert payload["personalizations"][0]["to"] == [
+        {"email": "chloe@acme.example.com", "name": "Chloe Champion"}
+    ]
+    assert [c["type"] for c in payload["content"]] == ["text/plain", "text/html"]
+    [row] = ledger(store)
+    assert (row.status, row.message_id) == ("sent", "sg-123")
+    # A retry after success sends nothing (the fake has no outcome left to give).
+    assert await run(send_email, welcome()) == receipt
+    assert len(client.payloads) == 1
+
+
+async def test_sendgrid_400_is_permanent_and_remembered(store: Store) -> None:
+    await seed_account()
+    client = FakeSendGridClient(http_error(400, b'{"errors":[{"message":"bad from"}]}'))
+    use_provider(SendGridProvider("SG.test", client=client))
+
+    error = await expect_failure(send_email, welcome(), "EmailProviderRejected")
+    assert error.non_retryable
+    assert "bad from" in str(error)
+    [row] = ledger(store)
+    assert row.status == "rejected"
+    # Re-running the same key fails the same way without calling SendGrid again.
+    await expect_failure(send_email, welcome(), "EmailProviderRejected")
+    assert len(client.payloads) == 1
+
+
+async def test_sendgrid_429_honours_retry_after_then_succeeds(store: Store) -> None:
+    await seed_account()
+    client = FakeSendGridClient(
+        http_error(429, b"slow down", {"Retry-After": "17"}), accepted("sg-after-429")
+    )
+    use_provider(SendGridProvider("SG.test", client=client))
+
+    with pytest.raises(ApplicationError) as caught:
+        await run(send_email, welcome(), activity_id="a1", attempt=1)
+    assert caught.value.type == "EmailProviderUnavailable"
+    assert not caught.value.non_retryable
+    assert caught.value.next_retry_delay == timedelta(seconds=17)
+    assert ledger(store)[0].status == "pending"
+
+    receipt = await run(send_email, welcome(), activity_id="a1", attempt=2)
+    assert (receipt.status, receipt.message_id) == (EmailStatus.SENT, "sg-after-429")
+    assert ledger(store)[0].attempts == 2
+
+
+async def test_sendgrid_500_is_retryable(store: Store) -> None:
+    await seed_account()
+    client = FakeSendGridClient(http_error(500, b"oops"), accepted("sg-after-500"))
+    use_provider(SendGridProvider("SG.test", client=client))
+
+    with pytest.raises(ApplicationError) as caught:
+        await run(send_email, welcome())
+    assert caught.value.type == "EmailProviderUnavailable"
+    assert not caught.value.non_retryable
+    assert caught.value.next_retry_delay is None  # Temporal's backoff applies
+
+    receipt = await run(send_email, welcome())
+    assert receipt.status == EmailStatus.SENT
+    assert len(client.payloads) == 2
+
+
+async def test_sendgrid_network_timeout_is_retryable(store: Store) -> None:
+    await seed_account()
+    client = FakeSendGridClient(TimeoutError("timed out"))
+    use_provider(SendGridProvider("SG.test", client=client))
+    with pytest.raises(ApplicationError) as caught:
+        await run(send_email, welcome())
+    assert caught.value.type == "EmailProviderUnavailable"
+    assert not caught.value.non_retryable
+
+
+def test_real_sendgrid_client_gets_an_http_timeout() -> None:
+    provider = SendGridProvider("SG.test", timeout_seconds=7.5)
+    assert provider.client.client.timeout == 7.5  # type: ignore[union-attr]
+
+
+async def test_sendgrid_attachment_is_base64(store: Store) -> None:
+    await seed_account()
+    client = FakeSendGridClient(accepted())
+    use_provider(SendGridProvider("SG.test", client=client))
+    request = welcome(
+        attachments=[{"filename": "notes.txt", "content_type": "text/plain", "content": "hi ✓"}]
+    )
+    await run(send_email, request)
+    [attachment] = client.payloads[0]["attachments"]
+    assert attachment["filename"] == "notes.txt"
+    assert base64.b64decode(attachment["content"]).decode() == "hi ✓"
+
+
+def test_provider_chosen_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from activities.email import current_provider
+
+    use_provider(None)
+    monkeypatch.delenv("SENDGRID_API_KEY", raising=False)
+    monkeypatch.setenv("CSFLOW_OUTBOX_DIR", str(tmp_path))
+    chosen = current_provider()
+    assert isinstance(chosen, OutboxProvider) and chosen.directory == tmp_path
+    monkeypatch.setenv("SENDGRID_API_KEY", "SG.fake")
+    assert isinstance(current_provider(), SendGridProvider)
