@@ -104,6 +104,34 @@ CHILD_CLOSE_EVENTS = frozenset(
         EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TERMINATED,
     }
 )
+# A child's close event -> the event its parent gets, and the attributes carried over.
+_CHILD_CLOSE_EVENTS: dict[int, tuple[int, type, tuple[str, ...]]] = {
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED: (
+        EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED,
+        history_pb.ChildWorkflowExecutionCompletedEventAttributes,
+        ("result",),
+    ),
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED: (
+        EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_FAILED,
+        history_pb.ChildWorkflowExecutionFailedEventAttributes,
+        ("failure", "retry_state"),
+    ),
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED: (
+        EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_CANCELED,
+        history_pb.ChildWorkflowExecutionCanceledEventAttributes,
+        ("details",),
+    ),
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT: (
+        EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TIMED_OUT,
+        history_pb.ChildWorkflowExecutionTimedOutEventAttributes,
+        ("retry_state",),
+    ),
+    EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED: (
+        EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TERMINATED,
+        history_pb.ChildWorkflowExecutionTerminatedEventAttributes,
+        (),
+    ),
+}
 FAILED_STATUSES = frozenset(
     {
         Status.WORKFLOW_EXECUTION_STATUS_FAILED,
@@ -1448,45 +1476,9 @@ class Engine:
             "started_event_id": child.started_event_id,
         }
         close = attributes_of(close_event)
-        kind = close_event.event_type
-        if kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
-            self.add_workflow_event(
-                parent,
-                EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_COMPLETED,
-                history_pb.ChildWorkflowExecutionCompletedEventAttributes(
-                    result=close.result, **common
-                ),
-            )
-        elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:
-            self.add_workflow_event(
-                parent,
-                EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_FAILED,
-                history_pb.ChildWorkflowExecutionFailedEventAttributes(
-                    failure=close.failure, retry_state=close.retry_state, **common
-                ),
-            )
-        elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CANCELED:
-            self.add_workflow_event(
-                parent,
-                EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_CANCELED,
-                history_pb.ChildWorkflowExecutionCanceledEventAttributes(
-                    details=close.details, **common
-                ),
-            )
-        elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TIMED_OUT:
-            self.add_workflow_event(
-                parent,
-                EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TIMED_OUT,
-                history_pb.ChildWorkflowExecutionTimedOutEventAttributes(
-                    retry_state=close.retry_state, **common
-                ),
-            )
-        elif kind == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_TERMINATED:
-            self.add_workflow_event(
-                parent,
-                EventType.EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_TERMINATED,
-                history_pb.ChildWorkflowExecutionTerminatedEventAttributes(**common),
-            )
+        child_event_type, attrs_class, copied = _CHILD_CLOSE_EVENTS[close_event.event_type]
+        attrs = attrs_class(**common, **{name: getattr(close, name) for name in copied})
+        self.add_workflow_event(parent, child_event_type, attrs)
         self.changed(parent)
 
     def _apply_parent_close_policies(self, state: MutableState) -> None:
