@@ -1,10 +1,166 @@
-"""`csflow` command line."""
+"""`csflow` command line over `starter.api` (and the worker and demo)."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import logging
 import sys
+from collections.abc import Coroutine
+from pathlib import Path
+from typing import Any, TypeVar
+
+import structlog
+import typer
+from pydantic import BaseModel, ValidationError
+
+app = typer.Typer(help="csflow: customer-success workflows on Temporal.", no_args_is_help=True)
+journey_app = typer.Typer(help="Customer journeys.", no_args_is_help=True)
+journeys_app = typer.Typer(help="Search journeys.", no_args_is_help=True)
+event_app = typer.Typer(help="Customer events.", no_args_is_help=True)
+app.add_typer(journey_app, name="journey")
+app.add_typer(journeys_app, name="journeys")
+app.add_typer(event_app, name="event")
+
+T = TypeVar("T")
+
+
+def _run(coro: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coro)
+
+
+def _emit(value: Any, as_json: bool) -> None:
+    if isinstance(value, BaseModel):
+        data: Any = value.model_dump(mode="json")
+    elif isinstance(value, list):
+        data = [v.model_dump(mode="json") if isinstance(v, BaseModel) else v for v in value]
+    else:
+        data = value
+    typer.echo(json.dumps(data, indent=None if as_json else 2, sort_keys=not as_json))
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"csflow: {message}", err=True)
+    raise typer.Exit(1)
+
+
+@app.command()
+def worker() -> None:
+    """Run the worker (all workflows and activities)."""
+    from worker import main as worker_main
+
+    worker_main()
+
+
+@journey_app.command("start")
+def journey_start(
+    account_file: Path = typer.Argument(  # noqa: B008 - Typer's declaration idiom
+        ..., help="JSON JourneyInput (account, config, team)"
+    ),
+    trial: bool = typer.Option(False, help="start as a trial instead of a paid customer"),
+    task_queue: str = typer.Option("csflow"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Start (or signal) the journey of an account: signal-with-start."""
+    from starter.api import start_journey
+    from worker import connect
+    from workflows.customer_event import CustomerEvent
+    from workflows.journey_state import JourneyInput
+
+    try:
+        input = JourneyInput.model_validate_json(account_file.read_text())
+    except ValidationError as exc:
+        _fail(f"invalid journey input: {exc}")
+        return
+    first = CustomerEvent(
+        account_id=input.account.id, type="trial_started" if trial else "payment_received"
+    )
+
+    async def go() -> str:
+        handle = await start_journey(await connect(), input, first, task_queue=task_queue)
+        return handle.id
+
+    _emit({"workflow_id": _run(go())}, as_json)
+
+
+@event_app.command("send")
+def event_send(
+    account_id: str,
+    event_type: str,
+    payload: str = typer.Option("{}", help="JSON object with the event payload"),
+    event_id: str | None = typer.Option(None, help="idempotency id for re-sends"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Send a customer event and wait for the journey's acknowledgement."""
+    from temporalio.client import WorkflowUpdateFailedError
+
+    from starter.api import send_event
+    from worker import connect
+    from workflows.customer_event import CustomerEvent
+
+    event = CustomerEvent(
+        account_id=account_id, type=event_type, payload=json.loads(payload), event_id=event_id
+    )
+
+    async def go() -> Any:
+        return await send_event(await connect(), event)
+
+    try:
+        _emit(_run(go()), as_json)
+    except WorkflowUpdateFailedError as exc:
+        _fail(f"event rejected: {exc.cause}")
+
+
+@journey_app.command("status")
+def journey_status_cmd(account_id: str, as_json: bool = typer.Option(False, "--json")) -> None:
+    """Show a journey's status (query)."""
+    from starter.api import journey_status
+    from worker import connect
+
+    async def go() -> Any:
+        return await journey_status(await connect(), account_id)
+
+    _emit(_run(go()), as_json)
+
+
+@journeys_app.command("list")
+def journeys_list(
+    stage: str | None = typer.Option(None),
+    csm: str | None = typer.Option(None),
+    segment: str | None = typer.Option(None),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """List journeys by lifecycle stage, CSM owner or segment (visibility query)."""
+    from starter.api import list_journeys
+    from worker import connect
+
+    async def go() -> Any:
+        return await list_journeys(await connect(), stage=stage, csm=csm, segment=segment)
+
+    _emit(_run(go()), as_json)
+
+
+@app.command()
+def demo(as_json: bool = typer.Option(False, "--json", help="print one JSON document")) -> None:
+    """Simulate a customer year for four scripted accounts and print what happened."""
+    from starter.demo import render, run_demo
+
+    # Keep stdout for the summary: logs go to stderr, warnings and above only.
+    logging.basicConfig(level=logging.WARNING)
+    structlog.configure(
+        wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+    )
+    summary = _run(run_demo())
+    if as_json:
+        typer.echo(summary.model_dump_json())
+    else:
+        typer.echo(render(summary))
 
 
 def main() -> None:
-    print("csflow: the customer-success workflows are not built yet (see issues).", file=sys.stderr)
-    raise SystemExit(2)
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,14 @@
+"""Workflow-test fixtures: the time-skipping devserver with csflow's search attributes."""
+
+from __future__ import annotations
+
+import pytest_asyncio
+from temporalio.testing import WorkflowEnvironment
+
+from worker import ensure_search_attributes
+
+
+@pytest_asyncio.fixture(scope="session")
+async def ts_env(time_skipping_env: WorkflowEnvironment) -> WorkflowEnvironment:
+    await ensure_search_attributes(time_skipping_env.client)
+    return time_skipping_env

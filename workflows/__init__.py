@@ -1,0 +1,1 @@
+"""Customer lifecycle workflows: one module per workflow, plus the models they exchange."""

@@ -1,0 +1,215 @@
+"""Customer events: what callers send to a journey (signal, signal-with-start or update).
+
+`type` travels as a plain string on purpose: a caller from any SDK or the CLI can send an
+unknown type and get a clear rejection from the journey's update validator, instead of an opaque
+payload-decoding failure. `parse()` turns the event into its typed payload.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from domain.models import ContactInput, ContractInput, RequirementsAnswers, SurveyKind
+
+
+class CustomerEventType(StrEnum):
+    TRIAL_STARTED = "trial_started"
+    PAYMENT_RECEIVED = "payment_received"
+    QUESTIONNAIRE_ANSWERED = "questionnaire_answered"
+    SURVEY_ANSWERED = "survey_answered"
+    EMAIL_REPLIED = "email_replied"
+    EMAIL_BOUNCED = "email_bounced"
+    TICKET_OPENED = "ticket_opened"
+    TICKET_RESOLVED = "ticket_resolved"
+    USAGE_REPORTED = "usage_reported"
+    CONTACT_CHANGED = "contact_changed"
+    CONTRACT_SIGNED = "contract_signed"
+    CONTRACT_RENEWED = "contract_renewed"
+    CONTRACT_CANCELLED = "contract_cancelled"
+
+
+class InvalidCustomerEvent(ValueError):
+    """A customer event the journey cannot accept; the message says why."""
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class StartPayload(_Payload):
+    """trial_started / payment_received: the contract, when one is known already."""
+
+    contract: ContractInput | None = None
+    amount: float | None = Field(default=None, ge=0)
+
+
+class QuestionnairePayload(_Payload):
+    reasons_for_purchase: str = Field(min_length=1)
+    intended_use: str = Field(min_length=1)
+    previous_tools: list[str] = Field(default_factory=list)
+    success_criteria: list[str] = Field(default_factory=list)
+    respondent_contact_id: str | None = None
+    notes: str = ""
+
+
+# Score ranges per survey kind; the activity checks again against the stored survey.
+SCORE_RANGES: dict[SurveyKind, tuple[int, int]] = {
+    SurveyKind.NPS: (0, 10),
+    SurveyKind.CSAT: (1, 5),
+}
+
+
+class SurveyAnsweredPayload(_Payload):
+    token: str = Field(min_length=1)
+    kind: SurveyKind
+    score: int
+    comment: str = Field(default="", max_length=5000)
+
+    @model_validator(mode="after")
+    def _score_in_range(self) -> SurveyAnsweredPayload:
+        low, high = SCORE_RANGES[self.kind]
+        if not low <= self.score <= high:
+            raise ValueError(
+                f"score {self.score} is out of range for a {self.kind.value.upper()} survey "
+                f"({low}-{high})"
+            )
+        return self
+
+
+class EmailRepliedPayload(_Payload):
+    contact_id: str | None = None
+    subject: str = ""
+    snippet: str = Field(default="", max_length=2000)
+
+
+class EmailBouncedPayload(_Payload):
+    email: str = Field(min_length=1)
+    contact_id: str | None = None
+    reason: str = ""
+
+
+class TicketSeverity(StrEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+class TicketOpenedPayload(_Payload):
+    ticket_id: str = Field(min_length=1, max_length=64)
+    subject: str = Field(min_length=1, max_length=300)
+    severity: TicketSeverity = TicketSeverity.NORMAL
+
+
+class TicketResolvedPayload(_Payload):
+    ticket_id: str = Field(min_length=1, max_length=64)
+    resolution: str = ""
+
+
+class Milestone(StrEnum):
+    FIRST_LOGIN = "first_login"
+    FIRST_KEY_ACTION = "first_key_action"
+
+
+class UsageReportedPayload(_Payload):
+    active_users: int = Field(default=0, ge=0)
+    licensed_seats: int = Field(default=0, ge=0)
+    feature_adoption: float = Field(default=0.0, ge=0.0, le=1.0)
+    milestone: Milestone | None = None
+
+
+class ContactChangedPayload(_Payload):
+    contact: ContactInput
+
+
+class ContractSignedPayload(_Payload):
+    contract: ContractInput
+
+
+class ContractRenewedPayload(_Payload):
+    new_end_date: date
+    new_value: float | None = Field(default=None, ge=0)
+
+
+class ContractCancelledPayload(_Payload):
+    reason: str = ""
+
+
+PAYLOAD_MODELS: dict[CustomerEventType, type[_Payload]] = {
+    CustomerEventType.TRIAL_STARTED: StartPayload,
+    CustomerEventType.PAYMENT_RECEIVED: StartPayload,
+    CustomerEventType.QUESTIONNAIRE_ANSWERED: QuestionnairePayload,
+    CustomerEventType.SURVEY_ANSWERED: SurveyAnsweredPayload,
+    CustomerEventType.EMAIL_REPLIED: EmailRepliedPayload,
+    CustomerEventType.EMAIL_BOUNCED: EmailBouncedPayload,
+    CustomerEventType.TICKET_OPENED: TicketOpenedPayload,
+    CustomerEventType.TICKET_RESOLVED: TicketResolvedPayload,
+    CustomerEventType.USAGE_REPORTED: UsageReportedPayload,
+    CustomerEventType.CONTACT_CHANGED: ContactChangedPayload,
+    CustomerEventType.CONTRACT_SIGNED: ContractSignedPayload,
+    CustomerEventType.CONTRACT_RENEWED: ContractRenewedPayload,
+    CustomerEventType.CONTRACT_CANCELLED: ContractCancelledPayload,
+}
+
+
+def _describe(error: ValidationError) -> str:
+    parts = []
+    for item in error.errors():
+        where = ".".join(str(p) for p in item["loc"]) or "payload"
+        message = str(item["msg"]).removeprefix("Value error, ")
+        parts.append(f"{where}: {message}")
+    return "; ".join(parts)
+
+
+class CustomerEvent(BaseModel):
+    """Something a customer did (or that happened to their account)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    account_id: str = Field(min_length=1, max_length=64)
+    type: str = Field(description="a CustomerEventType value")
+    payload: dict[str, Any] = Field(default_factory=dict)
+    # Callers set it to make re-sends harmless: the journey ignores an id it has seen.
+    event_id: str | None = Field(default=None, max_length=128)
+    occurred_at: datetime | None = None
+
+    @property
+    def event_type(self) -> CustomerEventType:
+        try:
+            return CustomerEventType(self.type)
+        except ValueError:
+            known = ", ".join(t.value for t in CustomerEventType)
+            raise InvalidCustomerEvent(
+                f"unknown customer event type {self.type!r}; expected one of: {known}"
+            ) from None
+
+    def parse(self) -> _Payload:
+        """The typed payload; raises InvalidCustomerEvent with a readable reason."""
+        model = PAYLOAD_MODELS[self.event_type]
+        try:
+            return model.model_validate(self.payload)
+        except ValidationError as exc:
+            raise InvalidCustomerEvent(f"invalid {self.type} payload: {_describe(exc)}") from None
+
+    def requirements_answers(self, workflow_id: str | None) -> RequirementsAnswers:
+        payload = self.parse()
+        if not isinstance(payload, QuestionnairePayload):
+            raise InvalidCustomerEvent(f"{self.type} does not carry questionnaire answers")
+        return RequirementsAnswers(
+            account_id=self.account_id, workflow_id=workflow_id, **payload.model_dump()
+        )
+
+
+class EventAck(BaseModel):
+    """What `record_customer_event` returns once the journey has processed the event."""
+
+    account_id: str
+    event_type: CustomerEventType
+    sequence: int
+    duplicate: bool = False
+    stage: str
+    forwarded_to: str | None = None

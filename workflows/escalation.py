@@ -1,0 +1,261 @@
+"""EscalationWorkflow: a support problem or a detractor score, under SLA timers.
+
+Acknowledge, update and resolve SLAs come from the segment's escalation policy. Each missed SLA
+moves the escalation one level up the chain (CSM -> CS manager -> VP ...) and alerts that person.
+It is closed by a `resolved` action (or a forwarded `ticket_resolved` event); the customer then gets
+a follow-up CSAT survey.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from domain.models import AlertSeverity, SurveyKind
+    from domain.segments import SegmentPlaybookConfig
+    from workflows import actions
+    from workflows.customer_event import (
+        CustomerEvent,
+        CustomerEventType,
+        InvalidCustomerEvent,
+        TicketSeverity,
+    )
+    from workflows.work_log import WorkLog
+
+
+class EscalationSource(StrEnum):
+    TICKET = "ticket"
+    DETRACTOR = "detractor"
+
+
+class EscalationInput(BaseModel):
+    escalation_id: str
+    account_id: str
+    contact_id: str
+    source: EscalationSource
+    severity: TicketSeverity
+    summary: str
+    # Email addresses for the policy's chain roles, lowest level first.
+    chain: list[str] = Field(min_length=1)
+    config: SegmentPlaybookConfig
+    ticket_id: str | None = None
+
+
+class EscalationActionKind(StrEnum):
+    ACKNOWLEDGED = "acknowledged"
+    UPDATED = "updated"
+    RESOLVED = "resolved"
+
+
+class EscalationAction(BaseModel):
+    kind: EscalationActionKind
+    by: str = "support"
+    note: str = ""
+
+
+class MissedSla(BaseModel):
+    sla: str
+    at: datetime
+    escalated_to: str | None
+
+
+class EscalationResult(BaseModel):
+    escalation_id: str
+    source: EscalationSource
+    level: int
+    missed_slas: list[MissedSla] = Field(default_factory=list)
+    acknowledged_at: datetime | None = None
+    resolved_at: datetime | None = None
+    csat_token: str | None = None
+    log: WorkLog = Field(default_factory=WorkLog)
+
+
+class EscalationStatus(BaseModel):
+    escalation_id: str
+    level: int
+    owner: str
+    acknowledged: bool
+    resolved: bool
+    missed_slas: list[MissedSla]
+
+
+_SEVERITY_ALERT = {
+    TicketSeverity.LOW: AlertSeverity.INFO,
+    TicketSeverity.NORMAL: AlertSeverity.WARNING,
+    TicketSeverity.HIGH: AlertSeverity.CRITICAL,
+    TicketSeverity.URGENT: AlertSeverity.CRITICAL,
+}
+
+
+@workflow.defn
+class EscalationWorkflow:
+    def __init__(self) -> None:
+        self._acked_at: datetime | None = None
+        self._last_update_at: datetime | None = None
+        self._resolved_at: datetime | None = None
+        self._level = 0
+        self._missed: list[MissedSla] = []
+        self._chain: list[str] = []
+        self._id = ""
+        self._log = WorkLog()
+
+    @workflow.signal(name="action")
+    def action(self, action: EscalationAction) -> None:
+        now = workflow.now()
+        if action.kind == EscalationActionKind.ACKNOWLEDGED and self._acked_at is None:
+            self._acked_at = now
+        elif action.kind == EscalationActionKind.UPDATED:
+            self._acked_at = self._acked_at or now
+            self._last_update_at = now
+        elif action.kind == EscalationActionKind.RESOLVED and self._resolved_at is None:
+            self._acked_at = self._acked_at or now
+            self._resolved_at = now
+
+    @workflow.signal(name="customer_event")
+    def customer_event(self, event: CustomerEvent) -> None:
+        try:
+            if event.event_type == CustomerEventType.TICKET_RESOLVED:
+                event.parse()
+                self.action(EscalationAction(kind=EscalationActionKind.RESOLVED, by="customer"))
+        except InvalidCustomerEvent as exc:
+            workflow.logger.warning("ignoring customer event: %s", exc)
+
+    @workflow.query
+    def status(self) -> EscalationStatus:
+        return EscalationStatus(
+            escalation_id=self._id,
+            level=self._level,
+            owner=self._chain[self._level] if self._chain else "",
+            acknowledged=self._acked_at is not None,
+            resolved=self._resolved_at is not None,
+            missed_slas=list(self._missed),
+        )
+
+    @workflow.run
+    async def run(self, input: EscalationInput) -> EscalationResult:
+        policy = input.config.escalation
+        self._chain = list(input.chain)
+        self._id = input.escalation_id
+        opened = workflow.now()
+        severity = _SEVERITY_ALERT[input.severity]
+        await actions.alert(
+            self._log,
+            account_id=input.account_id,
+            owner=self._chain[0],
+            subject=f"Escalation opened ({input.severity.value}): {input.summary}"[:300],
+            message=f"Acknowledge within {policy.ack_within}, resolve within "
+            f"{policy.resolve_within}.",
+            step="opened",
+            severity=severity,
+            due_at=opened + policy.ack_within,
+        )
+        await actions.send_email(
+            self._log,
+            account_id=input.account_id,
+            contact_id=input.contact_id,
+            template=policy.notice_template,
+            step="notice",
+            context={
+                "issue": input.summary,
+                "details": f"Severity {input.severity.value}; opened from a {input.source.value}.",
+                "sla": f"first response within {policy.ack_within}, "
+                f"resolution within {policy.resolve_within}",
+                "escalation_level": 0,
+            },
+        )
+
+        ack_at = opened + policy.ack_within
+        resolve_at = opened + policy.resolve_within
+        ack_missed = resolve_missed = False
+        update_windows_missed = 0
+        while self._resolved_at is None:
+            now = workflow.now()
+            if not ack_missed and self._acked_at is None and ack_at <= now:
+                ack_missed = True
+                await self._missed_sla(input, "acknowledge", severity)
+            next_update = self._next_update_due(policy.update_every)
+            if next_update is not None and next_update <= now and not resolve_missed:
+                update_windows_missed += 1
+                # The missed window counts from its due time, so the next window starts there.
+                self._last_update_at = next_update
+                await self._missed_sla(input, f"update:{update_windows_missed}", severity)
+            if not resolve_missed and resolve_at <= now:
+                resolve_missed = True
+                await self._missed_sla(input, "resolve", severity)
+
+            deadlines: list[datetime] = []
+            if not ack_missed and self._acked_at is None:
+                deadlines.append(ack_at)
+            if not resolve_missed:
+                deadlines.append(resolve_at)
+                due = self._next_update_due(policy.update_every)
+                if due is not None:
+                    deadlines.append(due)
+            acked_before = self._acked_at is not None
+            updated_before = self._last_update_at
+
+            def changed(
+                acked_before: bool = acked_before, updated_before: datetime | None = updated_before
+            ) -> bool:
+                return (
+                    self._resolved_at is not None
+                    or (self._acked_at is not None) != acked_before
+                    or self._last_update_at != updated_before
+                )
+
+            if not deadlines:
+                await workflow.wait_condition(lambda: self._resolved_at is not None)
+                break
+            remaining = min(deadlines) - workflow.now()
+            if remaining <= timedelta(0):
+                continue
+            try:
+                await workflow.wait_condition(changed, timeout=remaining)
+            except TimeoutError:
+                pass
+
+        survey = await actions.send_survey(
+            self._log,
+            account_id=input.account_id,
+            contact_id=input.contact_id,
+            kind=SurveyKind.CSAT,
+            topic="escalation",
+            template=input.config.surveys.survey_template,
+            step="csat",
+        )
+        return EscalationResult(
+            escalation_id=input.escalation_id,
+            source=input.source,
+            level=self._level,
+            missed_slas=list(self._missed),
+            acknowledged_at=self._acked_at,
+            resolved_at=self._resolved_at,
+            csat_token=survey.token,
+            log=self._log,
+        )
+
+    def _next_update_due(self, every: timedelta) -> datetime | None:
+        """Updates are owed every `every` once acknowledged; None before acknowledgement."""
+        if self._acked_at is None:
+            return None
+        return (self._last_update_at or self._acked_at) + every
+
+    async def _missed_sla(self, input: EscalationInput, sla: str, severity: AlertSeverity) -> None:
+        escalated_to: str | None = None
+        if self._level + 1 < len(self._chain):
+            self._level += 1
+            escalated_to = self._chain[self._level]
+            await actions.alert(
+                self._log,
+                account_id=input.account_id,
+                owner=escalated_to,
+                subject=f"Escalation SLA missed ({sla.split(':')[0]}): {input.summary}"[:300],
+                message=f"Escalated to level {self._level} of {len(self._chain) - 1}.",
+                step=f"sla:{sla}",
+                severity=severity,
+            )
+        self._missed.append(MissedSla(sla=sla, at=workflow.now(), escalated_to=escalated_to))

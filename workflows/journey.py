@@ -1,0 +1,714 @@
+"""CustomerJourneyWorkflow: one per account (id `journey-<account id>`), for years.
+
+Started by signal-with-start (or update-with-start) from the first customer event: a trial or a
+payment. It runs the lifecycle stages as child workflows (requirements, onboarding, renewal),
+opens escalations (tickets, detractor scores) as concurrent children, forwards customer events to
+whichever child they concern, keeps the typed search attributes current, and continues-as-new at
+quiet points (no child running, nothing queued), carrying its state and absolute deadlines.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import SearchAttributeUpdate
+from temporalio.exceptions import ChildWorkflowError, TemporalError
+
+with workflow.unsafe.imports_passed_through():
+    from domain.models import (
+        AccountSnapshot,
+        AccountUpsert,
+        ContactRole,
+        ContractOutcomeKind,
+        HealthInputs,
+        HealthScore,
+        LifecycleStage,
+        StageChange,
+        SurveyAnswer,
+        SurveyCategory,
+        SurveyKind,
+        SurveyResponse,
+        TaskPriority,
+        TouchpointInput,
+        TouchpointKind,
+    )
+    from workflows import actions
+    from workflows import search_attributes as sa
+    from workflows.activity_calls import call
+    from workflows.contract_dates import contract_end_at, renewal_start
+    from workflows.customer_event import (
+        ContactChangedPayload,
+        ContractRenewedPayload,
+        ContractSignedPayload,
+        CustomerEvent,
+        CustomerEventType,
+        EmailBouncedPayload,
+        EventAck,
+        InvalidCustomerEvent,
+        StartPayload,
+        SurveyAnsweredPayload,
+        TicketOpenedPayload,
+        TicketResolvedPayload,
+        TicketSeverity,
+        UsageReportedPayload,
+    )
+    from workflows.escalation import (
+        EscalationInput,
+        EscalationResult,
+        EscalationSource,
+        EscalationWorkflow,
+    )
+    from workflows.idempotency import step_key
+    from workflows.journey_state import (
+        SEEN_EVENT_IDS_LIMIT,
+        TIMELINE_LIMIT,
+        EscalationSummary,
+        JourneyInput,
+        JourneyState,
+        JourneyStatus,
+        RenewalSummary,
+        StageOutcome,
+        StageVisit,
+        TimelineEntry,
+    )
+    from workflows.onboarding import OnboardingInput, OnboardingWorkflow
+    from workflows.renewal import RenewalInput, RenewalWorkflow
+    from workflows.requirements import RequirementsGatheringWorkflow, RequirementsInput
+    from workflows.work_log import TaskRecord
+
+# Which running stage child cares about which customer events.
+_STAGE_EVENTS: dict[str, set[CustomerEventType]] = {
+    "requirements": {CustomerEventType.QUESTIONNAIRE_ANSWERED},
+    "onboarding": {CustomerEventType.USAGE_REPORTED},
+    "renewal": {
+        CustomerEventType.EMAIL_REPLIED,
+        CustomerEventType.CONTRACT_RENEWED,
+        CustomerEventType.CONTRACT_CANCELLED,
+    },
+}
+
+_STAGE_CHILD: dict[LifecycleStage, str] = {
+    LifecycleStage.REQUIREMENTS: "requirements",
+    LifecycleStage.ONBOARDING: "onboarding",
+    LifecycleStage.RENEWAL: "renewal",
+}
+
+
+def journey_id(account_id: str) -> str:
+    return f"journey-{account_id}"
+
+
+@workflow.defn
+class CustomerJourneyWorkflow:
+    @workflow.init
+    def __init__(self, input: JourneyInput) -> None:
+        # State exists before any handler runs: signal-with-start delivers its signal first.
+        self._input = input
+        self._state = input.state or JourneyState(started_at=workflow.now())
+        self._stage_child: workflow.ChildWorkflowHandle[Any, Any] | None = None
+        self._stage_child_kind: str | None = None
+        self._escalations: dict[str, workflow.ChildWorkflowHandle[Any, Any]] = {}
+        self._processing = False
+        self._processed = 0
+        self._events_this_run = 0
+        self._acks: dict[int, EventAck] = {}
+        self._finished = False
+
+    # ---- handlers --------------------------------------------------------------------------
+
+    @workflow.signal(name="customer_event")
+    def customer_event(self, event: CustomerEvent) -> None:
+        """Fire-and-forget form (and the signal of signal-with-start)."""
+        try:
+            event.parse()
+        except InvalidCustomerEvent as exc:
+            # A signal cannot be refused: keep a visible trace instead.
+            workflow.logger.warning("rejected customer event: %s", exc)
+            self._note("rejected_event", str(exc))
+            return
+        self._enqueue(event)
+
+    @workflow.update(name="record_customer_event")
+    async def record_customer_event(self, event: CustomerEvent) -> EventAck:
+        """Waits until the journey has processed the event, so callers can rely on its effects."""
+        sequence = self._enqueue(event)
+        if sequence is None:
+            return EventAck(
+                account_id=event.account_id,
+                event_type=event.event_type,
+                sequence=self._st.sequence,
+                duplicate=True,
+                stage=self._st.stage.value,
+            )
+        await workflow.wait_condition(lambda: sequence in self._acks)
+        return self._acks.pop(sequence)
+
+    @record_customer_event.validator
+    def validate_customer_event(self, event: CustomerEvent) -> None:
+        event.parse()  # InvalidCustomerEvent (a ValueError) carries the readable reason
+        if event.account_id != self._in.account.id:
+            raise InvalidCustomerEvent(
+                f"event for account {event.account_id!r} sent to the journey of "
+                f"{self._input.account.id!r}"
+            )
+        if self._finished:
+            raise InvalidCustomerEvent("the journey has ended (the customer churned)")
+
+    @workflow.query
+    def status(self) -> JourneyStatus:
+        assert self._input is not None
+        st = self._st
+        account = self._input.account
+        return JourneyStatus(
+            account_id=account.id,
+            account_name=account.name,
+            segment=self._input.config.segment.value,
+            csm_owner=account.csm_owner,
+            stage=st.stage,
+            stages=list(st.stages),
+            contract_end=st.contract_end,
+            renewal_starts_at=st.renewal_starts_at,
+            next_nps_at=st.next_nps_at,
+            health_score=st.health_score,
+            emails_sent=len(st.log.emails),
+            surveys=list(st.log.surveys),
+            open_tasks=st.log.open_tasks(),
+            tasks_created=len(st.log.tasks),
+            alerts=len(st.log.alerts),
+            escalations=list(st.escalations),
+            renewals=list(st.renewals),
+            requirements=st.requirements,
+            onboarding=st.onboarding,
+            events_processed=st.sequence,
+            runs=st.runs,
+            finished=self._finished,
+        )
+
+    @workflow.query
+    def timeline(self) -> list[TimelineEntry]:
+        return list(self._st.timeline)
+
+    @workflow.query
+    def open_tasks(self) -> list[TaskRecord]:
+        return self._st.log.open_tasks()
+
+    # ---- main --------------------------------------------------------------------------------
+
+    @workflow.run
+    async def run(self, input: JourneyInput) -> JourneyStatus:
+        first_run = input.state is None
+        if not first_run:
+            self._st.runs += 1
+        if first_run:
+            await call("upsert_account", input.account, AccountSnapshot)
+            self._set_contract_from_upsert(input.account)
+            self._st.stages.append(StageVisit(stage=self._st.stage, entered_at=workflow.now()))
+        self._upsert_search_attributes()
+
+        pump = asyncio.create_task(self._pump())
+        await self._lifecycle()
+        # Finish what callers already handed us; the validator refuses anything newer.
+        await workflow.wait_condition(lambda: not self._st.pending and not self._processing)
+        self._finished = True
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        pump.cancel()
+        return self.status()
+
+    @property
+    def _st(self) -> JourneyState:
+        assert self._state is not None
+        return self._state
+
+    @property
+    def _in(self) -> JourneyInput:
+        assert self._input is not None
+        return self._input
+
+    async def _lifecycle(self) -> None:
+        st = self._st
+        if not st.paid:
+            await self._idle(lambda: st.paid)
+        if st.requirements is None:
+            await self._enter(LifecycleStage.REQUIREMENTS, "payment received")
+            await self._run_requirements()
+        if st.onboarding is None:
+            await self._enter(LifecycleStage.ONBOARDING, "requirements gathered")
+            await self._run_onboarding()
+            await self._enter(LifecycleStage.ADOPTION, "onboarding finished")
+            st.next_nps_at = workflow.now() + self._in.config.surveys.first_nps_after
+
+        while st.stage != LifecycleStage.CHURNED:
+            deadlines = [d for d in (st.renewal_starts_at, st.next_nps_at) if d is not None]
+            await self._idle(lambda: False, until=min(deadlines) if deadlines else None)
+            now = workflow.now()
+            if st.next_nps_at is not None and st.next_nps_at <= now:
+                await self._send_nps()
+            if st.renewal_starts_at is not None and st.renewal_starts_at <= now:
+                await self._run_renewal()
+
+    async def _idle(self, done: Any, until: Any = None) -> None:
+        """Wait for `done()` or the absolute `until`, continuing-as-new when it is time to."""
+        while not done():
+            timeout = None
+            if until is not None:
+                timeout = until - workflow.now()
+                if timeout <= timedelta(0):
+                    return
+            try:
+                await workflow.wait_condition(
+                    lambda: done() or self._continue_as_new_due(), timeout=timeout
+                )
+            except TimeoutError:
+                return
+            if not done() and self._continue_as_new_due():
+                await self._continue_as_new()
+
+    def _continue_as_new_due(self) -> bool:
+        wanted = (
+            workflow.info().is_continue_as_new_suggested()
+            or self._events_this_run >= self._in.continue_as_new_after_events
+        )
+        quiet = (
+            not self._st.pending
+            and not self._processing
+            and self._stage_child is None
+            and not self._escalations
+        )
+        return wanted and quiet
+
+    async def _continue_as_new(self) -> None:
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        if not self._continue_as_new_due():
+            return  # an event slipped in while handlers finished; process it first
+        self._note("continue_as_new", f"run {self._st.runs} hands over")
+        workflow.continue_as_new(self._in.model_copy(update={"state": self._st}))
+
+    # ---- stages ------------------------------------------------------------------------------
+
+    async def _enter(self, stage: LifecycleStage, reason: str) -> None:
+        st = self._st
+        if st.stage == stage:
+            return
+        st.stage = stage
+        st.stages.append(StageVisit(stage=stage, entered_at=workflow.now()))
+        self._note("stage", f"{stage.value}: {reason}")
+        workflow.upsert_search_attributes([sa.LIFECYCLE_STAGE.value_set(stage.value)])
+        await call(
+            "set_lifecycle_stage",
+            StageChange(
+                account_id=self._in.account.id,
+                stage=stage,
+                reason=reason,
+                workflow_id=workflow.info().workflow_id,
+                step=f"stage:{stage.value}:{len(st.stages)}",
+            ),
+        )
+
+    async def _run_requirements(self) -> None:
+        account = self._in.account
+        handle = await workflow.start_child_workflow(
+            RequirementsGatheringWorkflow.run,
+            RequirementsInput(
+                account_id=account.id,
+                csm_owner=account.csm_owner,
+                contact_id=self._in.contact_for(ContactRole.CHAMPION),
+                config=self._in.config,
+            ),
+            id=f"requirements-{account.id}",
+        )
+        result = await self._await_stage_child("requirements", handle)
+        if result is None:
+            self._st.requirements = StageOutcome(finished_at=workflow.now(), completed=False)
+            return
+        self._st.log.merge(result.log)
+        self._st.requirements = StageOutcome(
+            finished_at=workflow.now(),
+            completed=result.answered,
+            reminders_sent=result.reminders_sent,
+            escalated=result.escalated,
+        )
+
+    async def _run_onboarding(self) -> None:
+        account = self._in.account
+        handle = await workflow.start_child_workflow(
+            OnboardingWorkflow.run,
+            OnboardingInput(
+                account_id=account.id,
+                csm_owner=account.csm_owner,
+                contact_id=self._in.contact_for(ContactRole.CHAMPION),
+                config=self._in.config,
+            ),
+            id=f"onboarding-{account.id}",
+        )
+        result = await self._await_stage_child("onboarding", handle)
+        if result is None:
+            self._st.onboarding = StageOutcome(finished_at=workflow.now(), completed=False)
+            return
+        self._st.log.merge(result.log)
+        self._st.onboarding = StageOutcome(
+            finished_at=workflow.now(), completed=result.completed, stalled=result.stalled
+        )
+
+    async def _run_renewal(self) -> None:
+        st = self._st
+        assert st.contract_end is not None
+        await self._enter(LifecycleStage.RENEWAL, f"contract ends {st.contract_end.isoformat()}")
+        account = self._in.account
+        summary = RenewalSummary(contract_end=st.contract_end, started_at=workflow.now())
+        st.renewals.append(summary)
+        handle = await workflow.start_child_workflow(
+            RenewalWorkflow.run,
+            RenewalInput(
+                account_id=account.id,
+                csm_owner=account.csm_owner,
+                csm_manager=self._in.team_member("cs_manager"),
+                decision_maker_contact_id=self._in.contact_for(
+                    ContactRole.DECISION_MAKER, ContactRole.CHAMPION
+                ),
+                contract_end=st.contract_end,
+                contract_value=st.contract_value,
+                auto_renew=st.auto_renew,
+                config=self._in.config,
+                cancel_requested=st.cancel_requested,
+            ),
+            id=f"renewal-{account.id}-{st.contract_end.isoformat()}",
+        )
+        result = await self._await_stage_child("renewal", handle)
+        if result is None:
+            # The CSM takes over this renewal by hand; no automatic deadline remains.
+            st.renewal_starts_at = None
+            await self._enter(LifecycleStage.ADOPTION, "renewal workflow failed")
+            return
+        st.log.merge(result.log)
+        summary.outcome = result.outcome
+        summary.new_end_date = result.new_end_date
+        summary.responded = result.responded
+        summary.outreach_sent = result.outreach_sent
+        summary.escalated_to_manager = result.escalated_to_manager
+        self._note("renewal", f"outcome {result.outcome.value}")
+        if result.outcome == ContractOutcomeKind.CHURNED or result.new_end_date is None:
+            st.renewal_starts_at = None
+            st.next_nps_at = None
+            await self._enter(LifecycleStage.CHURNED, "contract not renewed")
+            return
+        self._set_contract_end(result.new_end_date)
+        st.cancel_requested = False
+        await self._enter(LifecycleStage.ADOPTION, f"contract {result.outcome.value}")
+
+    async def _await_stage_child(
+        self, kind: str, handle: workflow.ChildWorkflowHandle[Any, Any]
+    ) -> Any:
+        self._stage_child, self._stage_child_kind = handle, kind
+        try:
+            return await handle
+        except ChildWorkflowError as exc:
+            # A failed stage must not end a years-long journey: note it and move on.
+            self._note("stage_failed", f"{kind}: {exc.cause or exc}")
+            return None
+        finally:
+            self._stage_child, self._stage_child_kind = None, None
+
+    async def _send_nps(self) -> None:
+        st = self._st
+        st.nps_sent += 1
+        assert st.next_nps_at is not None
+        st.next_nps_at = st.next_nps_at + self._in.config.surveys.nps_every
+        await actions.send_survey(
+            st.log,
+            account_id=self._in.account.id,
+            contact_id=self._in.contact_for(ContactRole.CHAMPION),
+            kind=SurveyKind.NPS,
+            topic="relationship",
+            template=self._in.config.surveys.survey_template,
+            step=f"nps:{st.nps_sent}",
+        )
+        self._note("survey", f"NPS survey #{st.nps_sent} sent")
+
+    # ---- events ------------------------------------------------------------------------------
+
+    def _enqueue(self, event: CustomerEvent) -> int | None:
+        """Queue an event; None when its event_id was seen before (a re-send)."""
+        st = self._st
+        if event.event_id is not None:
+            if event.event_id in st.seen_event_ids:
+                return None
+            st.seen_event_ids = [*st.seen_event_ids, event.event_id][-SEEN_EVENT_IDS_LIMIT:]
+        st.pending.append(event)
+        return self._processed + len(st.pending)
+
+    async def _pump(self) -> None:
+        st = self._st
+        while True:
+            await workflow.wait_condition(lambda: bool(st.pending))
+            event = st.pending[0]
+            self._processing = True
+            forwarded: str | None = None
+            try:
+                forwarded = await self._process(event)
+            except (TemporalError, InvalidCustomerEvent) as exc:
+                # One bad event must not stop the journey: note it and go on.
+                workflow.logger.warning("customer event %s failed: %s", event.type, exc)
+                self._note("event_failed", f"{event.type}: {exc}")
+            finally:
+                st.pending.pop(0)
+                self._processing = False
+            st.sequence += 1
+            self._events_this_run += 1
+            self._processed += 1
+            self._acks[self._processed] = EventAck(
+                account_id=event.account_id,
+                event_type=event.event_type,
+                sequence=st.sequence,
+                stage=st.stage.value,
+                forwarded_to=forwarded,
+            )
+            # Signals have no waiter; keep only acks an update can still collect.
+            for stale in [k for k in self._acks if k < self._processed - 1000]:
+                del self._acks[stale]
+
+    async def _process(self, event: CustomerEvent) -> str | None:
+        st = self._st
+        kind = event.event_type
+        payload = event.parse()
+        self._note(kind.value, self._describe(event))
+        if kind in (CustomerEventType.TRIAL_STARTED, CustomerEventType.PAYMENT_RECEIVED):
+            assert isinstance(payload, StartPayload)
+            if payload.contract is not None:
+                self._set_contract(payload.contract)
+            if kind == CustomerEventType.PAYMENT_RECEIVED:
+                st.paid = True
+        elif kind == CustomerEventType.CONTRACT_SIGNED:
+            assert isinstance(payload, ContractSignedPayload)
+            self._set_contract(payload.contract)
+            st.paid = True
+        elif kind == CustomerEventType.SURVEY_ANSWERED:
+            assert isinstance(payload, SurveyAnsweredPayload)
+            await self._record_survey(event, payload)
+        elif kind == CustomerEventType.TICKET_OPENED:
+            assert isinstance(payload, TicketOpenedPayload)
+            await self._open_escalation(
+                EscalationSource.TICKET,
+                f"escalation-{event.account_id}-ticket-{payload.ticket_id}",
+                payload.subject,
+                payload.severity,
+                ticket_id=payload.ticket_id,
+            )
+        elif kind == CustomerEventType.TICKET_RESOLVED:
+            assert isinstance(payload, TicketResolvedPayload)
+            for summary in st.escalations:
+                handle = self._escalations.get(summary.escalation_id)
+                if summary.ticket_id == payload.ticket_id and handle is not None:
+                    await handle.signal("customer_event", event)
+                    return summary.escalation_id
+        elif kind == CustomerEventType.USAGE_REPORTED:
+            assert isinstance(payload, UsageReportedPayload)
+            st.usage.active_users = payload.active_users
+            st.usage.licensed_seats = payload.licensed_seats
+            st.usage.feature_adoption = payload.feature_adoption
+            await self._refresh_health()
+        elif kind == CustomerEventType.EMAIL_BOUNCED:
+            assert isinstance(payload, EmailBouncedPayload)
+            st.bounced.append(payload.email)
+            await actions.create_task(
+                st.log,
+                account_id=event.account_id,
+                owner=self._in.account.csm_owner,
+                title=f"Email to {payload.email} bounced: find a working contact",
+                step=f"bounce:{st.sequence + 1}",
+                priority=TaskPriority.HIGH,
+            )
+        elif kind == CustomerEventType.CONTACT_CHANGED:
+            assert isinstance(payload, ContactChangedPayload)
+            await self._change_contact(payload)
+        elif kind == CustomerEventType.CONTRACT_RENEWED and self._stage_child_kind != "renewal":
+            assert isinstance(payload, ContractRenewedPayload)
+            self._set_contract_end(payload.new_end_date)
+        elif kind == CustomerEventType.CONTRACT_CANCELLED and self._stage_child_kind != "renewal":
+            st.cancel_requested = True
+
+        stage_kind = _STAGE_CHILD.get(st.stage)
+        if stage_kind is not None and kind in _STAGE_EVENTS[stage_kind]:
+            # The stage is entered just before its child starts: hand the event over once it has.
+            await workflow.wait_condition(
+                lambda: (
+                    self._stage_child_kind == stage_kind or _STAGE_CHILD.get(st.stage) != stage_kind
+                )
+            )
+        if self._stage_child is not None and self._stage_child_kind is not None:
+            if kind in _STAGE_EVENTS[self._stage_child_kind]:
+                await self._stage_child.signal("customer_event", event)
+                return self._stage_child.id
+        if kind == CustomerEventType.EMAIL_REPLIED:
+            await call(
+                "append_touchpoint",
+                TouchpointInput(
+                    account_id=event.account_id,
+                    kind=TouchpointKind.NOTE,
+                    summary=self._describe(event),
+                    workflow_id=workflow.info().workflow_id,
+                    step=f"event:{st.sequence + 1}",
+                    occurred_at=event.occurred_at or workflow.now(),
+                    idempotency_key=step_key(workflow.info().workflow_id, "event", st.sequence + 1),
+                ),
+            )
+        return None
+
+    async def _record_survey(self, event: CustomerEvent, payload: SurveyAnsweredPayload) -> None:
+        st = self._st
+        response = await call(
+            "record_survey_response",
+            SurveyAnswer(token=payload.token, score=payload.score, comment=payload.comment),
+            SurveyResponse,
+        )
+        for record in st.log.surveys:
+            if record.token == payload.token:
+                record.score = response.score
+                record.category = response.category.value
+        if response.kind == SurveyKind.NPS:
+            st.latest_nps = response.score
+        else:
+            st.latest_csat = response.score
+        await self._refresh_health()
+        if response.category == SurveyCategory.DETRACTOR:
+            await self._open_escalation(
+                EscalationSource.DETRACTOR,
+                f"escalation-{event.account_id}-nps-{response.survey_id}",
+                f"NPS detractor: scored {response.score}"
+                + (f" ({response.comment})" if response.comment else ""),
+                TicketSeverity.HIGH,
+            )
+
+    async def _open_escalation(
+        self,
+        source: EscalationSource,
+        escalation_id: str,
+        summary: str,
+        severity: TicketSeverity,
+        ticket_id: str | None = None,
+    ) -> None:
+        st = self._st
+        if any(e.escalation_id == escalation_id for e in st.escalations):
+            return  # the same ticket or survey cannot open two escalations
+        account = self._in.account
+        record = EscalationSummary(
+            escalation_id=escalation_id,
+            source=source.value,
+            summary=summary,
+            opened_at=workflow.now(),
+            ticket_id=ticket_id,
+        )
+        st.escalations.append(record)
+        handle = await workflow.start_child_workflow(
+            EscalationWorkflow.run,
+            EscalationInput(
+                escalation_id=escalation_id,
+                account_id=account.id,
+                contact_id=self._in.contact_for(ContactRole.CHAMPION),
+                source=source,
+                severity=severity,
+                summary=summary,
+                chain=self._in.escalation_chain(),
+                config=self._in.config,
+                ticket_id=ticket_id,
+            ),
+            id=escalation_id,
+            # An escalation runs its SLAs to the end even if the journey closes first.
+            parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+        )
+        self._escalations[escalation_id] = handle
+        self._note("escalation", f"opened {escalation_id}: {summary}")
+
+        async def watch() -> None:
+            try:
+                result: EscalationResult = await handle
+                st.log.merge(result.log)
+                record.level = result.level
+                record.missed_slas = [m.sla for m in result.missed_slas]
+                record.resolved_at = result.resolved_at
+                self._note("escalation", f"closed {escalation_id} at level {result.level}")
+            except ChildWorkflowError as exc:
+                self._note("escalation", f"{escalation_id} ended without resolution: {exc}")
+            finally:
+                record.open = False
+                self._escalations.pop(escalation_id, None)
+
+        asyncio.create_task(watch())
+
+    async def _refresh_health(self) -> None:
+        st = self._st
+        days_to_renewal = None
+        if st.contract_end is not None:
+            days_to_renewal = (contract_end_at(st.contract_end) - workflow.now()).days
+        health = await call(
+            "compute_health_score",
+            HealthInputs(
+                account_id=self._in.account.id,
+                licensed_seats=st.usage.licensed_seats,
+                active_users=st.usage.active_users,
+                feature_adoption=st.usage.feature_adoption,
+                open_escalations=len([e for e in st.escalations if e.open]),
+                latest_nps=st.latest_nps,
+                latest_csat=st.latest_csat,
+                days_to_renewal=days_to_renewal,
+                auto_renew=st.auto_renew,
+                workflow_id=workflow.info().workflow_id,
+                idempotency_key=step_key(workflow.info().workflow_id, "health", st.sequence + 1),
+            ),
+            HealthScore,
+        )
+        st.health_score = health.score
+        workflow.upsert_search_attributes([sa.HEALTH_SCORE.value_set(health.score)])
+
+    async def _change_contact(self, payload: ContactChangedPayload) -> None:
+        account = self._in.account
+        contacts = [c for c in account.contacts if c.id != payload.contact.id]
+        contacts.append(payload.contact)
+        updated = account.model_copy(update={"contacts": contacts})
+        await call("upsert_account", updated, AccountSnapshot)
+        self._in.account = updated
+
+    # ---- contract and bookkeeping ------------------------------------------------------------
+
+    def _set_contract_from_upsert(self, account: AccountUpsert) -> None:
+        if account.contract is not None:
+            self._set_contract(account.contract)
+
+    def _set_contract(self, contract: Any) -> None:
+        self._st.contract_value = contract.value
+        self._st.auto_renew = contract.auto_renew
+        self._set_contract_end(contract.end_date)
+
+    def _set_contract_end(self, end: Any) -> None:
+        st = self._st
+        st.contract_end = end
+        st.renewal_starts_at = renewal_start(end, self._in.config.renewal.lead_time)
+        workflow.upsert_search_attributes([sa.RENEWAL_DATE.value_set(contract_end_at(end))])
+
+    def _upsert_search_attributes(self) -> None:
+        account = self._in.account
+        st = self._st
+        updates: list[SearchAttributeUpdate[Any]] = [
+            sa.CUSTOMER_ID.value_set(account.id),
+            sa.LIFECYCLE_STAGE.value_set(st.stage.value),
+            sa.CSM_OWNER.value_set(account.csm_owner),
+            sa.SEGMENT.value_set(self._in.config.segment.value),
+        ]
+        if st.health_score is not None:
+            updates.append(sa.HEALTH_SCORE.value_set(st.health_score))
+        if st.contract_end is not None:
+            updates.append(sa.RENEWAL_DATE.value_set(contract_end_at(st.contract_end)))
+        workflow.upsert_search_attributes(updates)
+
+    def _note(self, kind: str, summary: str) -> None:
+        st = self._st
+        st.timeline.append(TimelineEntry(at=workflow.now(), kind=kind, summary=summary))
+        if len(st.timeline) > TIMELINE_LIMIT:
+            del st.timeline[: len(st.timeline) - TIMELINE_LIMIT]
+
+    @staticmethod
+    def _describe(event: CustomerEvent) -> str:
+        details = ", ".join(f"{k}={v}" for k, v in sorted(event.payload.items()))
+        return f"{event.type}" + (f" ({details})" if details else "")

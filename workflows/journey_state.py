@@ -1,0 +1,159 @@
+"""The customer journey's durable state: what it carries across continue-as-new, and what its
+queries return.
+
+Every deadline here is absolute (a datetime or a contract date) so a new run re-arms the same
+timers instead of restarting relative ones.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, Field
+
+from domain.models import AccountUpsert, ContactRole, ContractOutcomeKind, LifecycleStage
+from domain.segments import SegmentPlaybookConfig
+from workflows.customer_event import CustomerEvent
+from workflows.work_log import SurveyRecord, TaskRecord, WorkLog
+
+TIMELINE_LIMIT = 200
+SEEN_EVENT_IDS_LIMIT = 500
+
+
+class StageVisit(BaseModel):
+    stage: LifecycleStage
+    entered_at: datetime
+
+
+class TimelineEntry(BaseModel):
+    at: datetime
+    kind: str
+    summary: str
+
+
+class EscalationSummary(BaseModel):
+    escalation_id: str
+    source: str
+    summary: str
+    opened_at: datetime
+    open: bool = True
+    level: int = 0
+    missed_slas: list[str] = Field(default_factory=list)
+    resolved_at: datetime | None = None
+    ticket_id: str | None = None
+
+
+class RenewalSummary(BaseModel):
+    contract_end: date
+    started_at: datetime
+    outcome: ContractOutcomeKind | None = None
+    new_end_date: date | None = None
+    responded: bool = False
+    outreach_sent: int = 0
+    escalated_to_manager: bool = False
+
+
+class StageOutcome(BaseModel):
+    """Requirements and onboarding results, kept as the summary needs them."""
+
+    finished_at: datetime
+    completed: bool
+    reminders_sent: int = 0
+    escalated: bool = False
+    stalled: list[str] = Field(default_factory=list)
+
+
+class UsageFacts(BaseModel):
+    active_users: int = 0
+    licensed_seats: int = 0
+    feature_adoption: float = 0.0
+
+
+class JourneyState(BaseModel):
+    stage: LifecycleStage = LifecycleStage.TRIAL
+    stages: list[StageVisit] = Field(default_factory=list)
+    started_at: datetime
+    paid: bool = False
+    requirements: StageOutcome | None = None
+    onboarding: StageOutcome | None = None
+    contract_end: date | None = None
+    contract_value: float = 0.0
+    auto_renew: bool = False
+    renewal_starts_at: datetime | None = None
+    next_nps_at: datetime | None = None
+    nps_sent: int = 0
+    cancel_requested: bool = False
+    pending: list[CustomerEvent] = Field(default_factory=list)
+    seen_event_ids: list[str] = Field(default_factory=list)
+    sequence: int = 0
+    log: WorkLog = Field(default_factory=WorkLog)
+    timeline: list[TimelineEntry] = Field(default_factory=list)
+    escalations: list[EscalationSummary] = Field(default_factory=list)
+    renewals: list[RenewalSummary] = Field(default_factory=list)
+    health_score: int | None = None
+    latest_nps: int | None = None
+    latest_csat: int | None = None
+    usage: UsageFacts = Field(default_factory=UsageFacts)
+    bounced: list[str] = Field(default_factory=list)
+    runs: int = 1
+
+
+class JourneyInput(BaseModel):
+    account: AccountUpsert
+    config: SegmentPlaybookConfig
+    # Email addresses for the escalation chain roles ("cs_manager", "vp_customer_success", ...);
+    # "csm" is always the account's CSM owner.
+    team: dict[str, str] = Field(default_factory=dict)
+    # Continue-as-new after this many processed events in one run (also when the server
+    # suggests it); small values let tests force it.
+    continue_as_new_after_events: int = Field(default=1000, ge=1)
+    # Absent on the first run; carried by continue-as-new.
+    state: JourneyState | None = None
+
+    def contact_for(self, *roles: ContactRole) -> str:
+        """The first reachable contact with one of `roles` (in order), else any reachable one."""
+        reachable = [c for c in self.account.contacts if not c.opted_out]
+        for role in roles:
+            for contact in reachable:
+                if contact.role == role:
+                    return contact.id
+        if not reachable:
+            raise ValueError(f"account {self.account.id} has no reachable contact")
+        return reachable[0].id
+
+    def team_member(self, role: str) -> str:
+        if role == "csm":
+            return self.account.csm_owner
+        return self.team.get(role, self.account.csm_owner)
+
+    def escalation_chain(self) -> list[str]:
+        chain = [self.team_member("csm")]
+        for role in self.config.escalation.chain[1:]:
+            if role in self.team:
+                chain.append(self.team[role])
+        return chain
+
+
+class JourneyStatus(BaseModel):
+    account_id: str
+    account_name: str
+    segment: str
+    csm_owner: str
+    stage: LifecycleStage
+    stages: list[StageVisit]
+    contract_end: date | None
+    renewal_starts_at: datetime | None
+    next_nps_at: datetime | None
+    health_score: int | None
+    emails_sent: int
+    surveys: list[SurveyRecord]
+    open_tasks: list[TaskRecord]
+    tasks_created: int
+    alerts: int
+    escalations: list[EscalationSummary]
+    renewals: list[RenewalSummary]
+    requirements: StageOutcome | None
+    onboarding: StageOutcome | None
+    events_processed: int
+    runs: int
+    finished: bool

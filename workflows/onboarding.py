@@ -1,0 +1,220 @@
+"""OnboardingWorkflow: kickoff invite, staged training/webinar emails, milestone tracking.
+
+Milestones (first login, first key action) arrive as forwarded `usage_reported` events. A milestone
+with no progress for the plan's stall threshold creates one CSM task. Once every milestone is
+reached the customer gets the completion email and a CSAT survey about onboarding; the journey
+then moves the account to Adoption.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, Field
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from domain.models import EmailReceipt, KickoffInvite, SurveyKind, TaskPriority
+    from domain.segments import SegmentPlaybookConfig
+    from workflows import actions
+    from workflows.activity_calls import call
+    from workflows.customer_event import (
+        CustomerEvent,
+        CustomerEventType,
+        InvalidCustomerEvent,
+        Milestone,
+        UsageReportedPayload,
+    )
+    from workflows.idempotency import step_key
+    from workflows.work_log import EmailRecord, WorkLog
+
+
+class OnboardingInput(BaseModel):
+    account_id: str
+    csm_owner: str
+    contact_id: str
+    config: SegmentPlaybookConfig
+    milestones: list[Milestone] = Field(
+        default_factory=lambda: [Milestone.FIRST_LOGIN, Milestone.FIRST_KEY_ACTION]
+    )
+    # Staging of the learning material (not part of the segment playbook yet).
+    training_after: timedelta = timedelta(days=7)
+    webinar_after: timedelta = timedelta(days=14)
+    # Hand over to adoption even if milestones never arrive (the CSM has a task by then).
+    give_up_after: timedelta = timedelta(days=60)
+
+
+class OnboardingResult(BaseModel):
+    completed: bool
+    milestones: dict[str, datetime] = Field(default_factory=dict)
+    stalled: list[str] = Field(default_factory=list)
+    csat_token: str | None = None
+    log: WorkLog = Field(default_factory=WorkLog)
+
+
+class _Staged(BaseModel):
+    step: str
+    due: datetime
+    template: str
+    context: dict[str, Any] = Field(default_factory=dict)
+
+
+@workflow.defn
+class OnboardingWorkflow:
+    def __init__(self) -> None:
+        self._reached: dict[str, datetime] = {}
+        self._log = WorkLog()
+
+    @workflow.signal(name="customer_event")
+    def customer_event(self, event: CustomerEvent) -> None:
+        try:
+            if event.event_type != CustomerEventType.USAGE_REPORTED:
+                return
+            payload = event.parse()
+        except InvalidCustomerEvent as exc:
+            workflow.logger.warning("ignoring customer event: %s", exc)
+            return
+        assert isinstance(payload, UsageReportedPayload)
+        if payload.milestone is not None and payload.milestone.value not in self._reached:
+            self._reached[payload.milestone.value] = workflow.now()
+
+    @workflow.query
+    def milestones(self) -> dict[str, datetime]:
+        return dict(self._reached)
+
+    @workflow.run
+    async def run(self, input: OnboardingInput) -> OnboardingResult:
+        plan = input.config.onboarding
+        started = workflow.now()
+        wanted = [m.value for m in input.milestones]
+        await self._kickoff(input, started + plan.kickoff_within)
+
+        staged: list[_Staged] = []
+        if not plan.webinar_instead_of_training:
+            staged.append(
+                _Staged(
+                    step="training",
+                    due=started + input.training_after,
+                    template=plan.training_template,
+                    context={
+                        "materials": [
+                            {"title": "Getting started", "url": "https://csflow.example/start"},
+                            {"title": "Playbooks 101", "url": "https://csflow.example/playbooks"},
+                        ]
+                    },
+                )
+            )
+        staged.append(
+            _Staged(
+                step="webinar",
+                due=started + input.webinar_after,
+                template=plan.webinar_template,
+                context={
+                    "webinar_title": "csflow onboarding live",
+                    "webinar_at": (started + input.webinar_after + timedelta(days=7)).isoformat(),
+                    "registration_link": "https://csflow.example/webinars/onboarding",
+                },
+            )
+        )
+        stalled: list[str] = []
+        give_up_at = started + input.give_up_after
+
+        def done() -> bool:
+            return all(m in self._reached for m in wanted)
+
+        while not done() and workflow.now() < give_up_at:
+            # A milestone stalls when nothing progressed for the threshold since the last one.
+            progress = max([started, *self._reached.values()])
+            stall_at = progress + plan.stall_threshold
+            pending = [m for m in wanted if m not in self._reached and m not in stalled]
+            deadlines = [s.due for s in staged] + [give_up_at]
+            if pending:
+                deadlines.append(stall_at)
+            next_at = min(deadlines)
+            remaining = next_at - workflow.now()
+            if remaining > timedelta(0):
+                try:
+                    await workflow.wait_condition(done, timeout=remaining)
+                    break
+                except TimeoutError:
+                    pass
+            now = workflow.now()
+            for item in [s for s in staged if s.due <= now]:
+                staged.remove(item)
+                await actions.send_email(
+                    self._log,
+                    account_id=input.account_id,
+                    contact_id=input.contact_id,
+                    template=item.template,
+                    step=item.step,
+                    context=dict(item.context),
+                )
+            if pending and stall_at <= now and not done():
+                milestone = pending[0]
+                stalled.append(milestone)
+                await actions.create_task(
+                    self._log,
+                    account_id=input.account_id,
+                    owner=input.csm_owner,
+                    title=f"Onboarding stalled: {milestone.replace('_', ' ')} not reached",
+                    description=f"No onboarding progress for {plan.stall_threshold.days} days.",
+                    step=f"stalled:{milestone}",
+                    due_at=now + timedelta(days=2),
+                    priority=TaskPriority.HIGH,
+                )
+
+        completed = done()
+        csat_token: str | None = None
+        if completed:
+            await actions.send_email(
+                self._log,
+                account_id=input.account_id,
+                contact_id=input.contact_id,
+                template=plan.complete_template,
+                step="complete",
+            )
+            if input.config.surveys.csat_after_onboarding:
+                survey = await actions.send_survey(
+                    self._log,
+                    account_id=input.account_id,
+                    contact_id=input.contact_id,
+                    kind=SurveyKind.CSAT,
+                    topic="onboarding",
+                    template=input.config.surveys.survey_template,
+                    step="csat",
+                )
+                csat_token = survey.token
+        return OnboardingResult(
+            completed=completed,
+            milestones=dict(self._reached),
+            stalled=stalled,
+            csat_token=csat_token,
+            log=self._log,
+        )
+
+    async def _kickoff(self, input: OnboardingInput, starts_at: datetime) -> None:
+        workflow_id = workflow.info().workflow_id
+        key = step_key(workflow_id, "kickoff")
+        receipt = await call(
+            "send_kickoff_invite",
+            KickoffInvite(
+                account_id=input.account_id,
+                contact_id=input.contact_id,
+                starts_at=starts_at,
+                duration_minutes=input.config.onboarding.kickoff_duration_minutes,
+                idempotency_key=key,
+                organizer_email=input.csm_owner,
+                workflow_id=workflow_id,
+                step="kickoff",
+            ),
+            EmailReceipt,
+        )
+        self._log.emails.append(
+            EmailRecord(
+                key=key,
+                template=input.config.onboarding.kickoff_template,
+                status=receipt.status,
+                at=workflow.now(),
+            )
+        )

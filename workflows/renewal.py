@@ -1,0 +1,199 @@
+"""RenewalWorkflow: outreach cadence to the decision maker ahead of the contract end date.
+
+Starts the plan's lead time before the end date (120/60/30 days for enterprise/mid-market/SMB).
+Reminders follow the cadence until the decision maker replies; with neither a reply nor a
+decision by the manager-escalation point, the CSM's manager is alerted. The outcome (renewed,
+churned, auto-renewed) is recorded on the contract.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from pydantic import BaseModel, Field
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from domain.models import (
+        AlertSeverity,
+        Contract,
+        ContractOutcome,
+        ContractOutcomeKind,
+        TaskPriority,
+    )
+    from domain.segments import SegmentPlaybookConfig
+    from workflows import actions
+    from workflows.activity_calls import call
+    from workflows.contract_dates import contract_end_at
+    from workflows.customer_event import (
+        ContractRenewedPayload,
+        CustomerEvent,
+        CustomerEventType,
+        InvalidCustomerEvent,
+    )
+    from workflows.work_log import WorkLog
+
+
+class RenewalInput(BaseModel):
+    account_id: str
+    csm_owner: str
+    csm_manager: str
+    decision_maker_contact_id: str
+    contract_end: date
+    contract_value: float = 0.0
+    auto_renew: bool = False
+    # Term of an auto-renewal (and of a renewal that does not name its own end date).
+    renewal_term: timedelta = timedelta(days=365)
+    config: SegmentPlaybookConfig
+    # A cancellation that arrived before the renewal window opened.
+    cancel_requested: bool = False
+
+
+class RenewalResult(BaseModel):
+    outcome: ContractOutcomeKind
+    new_end_date: date | None = None
+    responded: bool = False
+    outreach_sent: int = 0
+    escalated_to_manager: bool = False
+    log: WorkLog = Field(default_factory=WorkLog)
+
+
+@workflow.defn
+class RenewalWorkflow:
+    def __init__(self) -> None:
+        self._responded = False
+        self._decision: ContractOutcomeKind | None = None
+        self._new_end: date | None = None
+        self._log = WorkLog()
+
+    @workflow.signal(name="customer_event")
+    def customer_event(self, event: CustomerEvent) -> None:
+        try:
+            kind = event.event_type
+            payload = event.parse()
+        except InvalidCustomerEvent as exc:
+            workflow.logger.warning("ignoring customer event: %s", exc)
+            return
+        if kind == CustomerEventType.EMAIL_REPLIED:
+            self._responded = True
+        elif kind == CustomerEventType.CONTRACT_RENEWED and self._decision is None:
+            assert isinstance(payload, ContractRenewedPayload)
+            self._responded = True
+            self._decision = ContractOutcomeKind.RENEWED
+            self._new_end = payload.new_end_date
+        elif kind == CustomerEventType.CONTRACT_CANCELLED and self._decision is None:
+            self._responded = True
+            self._decision = ContractOutcomeKind.CHURNED
+
+    @workflow.query
+    def decision(self) -> ContractOutcomeKind | None:
+        return self._decision
+
+    @workflow.run
+    async def run(self, input: RenewalInput) -> RenewalResult:
+        plan = input.config.renewal
+        if input.cancel_requested:
+            self._decision = ContractOutcomeKind.CHURNED
+        end_at = contract_end_at(input.contract_end)
+        escalate_at = end_at - plan.manager_escalation_before_end
+
+        await actions.create_task(
+            self._log,
+            account_id=input.account_id,
+            owner=input.csm_owner,
+            title=f"Prepare renewal (contract ends {input.contract_end.isoformat()})",
+            step="prepare",
+            due_at=escalate_at,
+        )
+
+        outreach = 0
+        escalated = False
+        next_outreach = workflow.now()
+        while self._decision is None and workflow.now() < end_at:
+            now = workflow.now()
+            if not self._responded and next_outreach <= now:
+                outreach += 1
+                await actions.send_email(
+                    self._log,
+                    account_id=input.account_id,
+                    contact_id=input.decision_maker_contact_id,
+                    template=plan.outreach_template if outreach == 1 else plan.reminder_template,
+                    step="renewal_outreach",
+                    attempt=outreach,
+                    context={
+                        "renewal_date": input.contract_end.isoformat(),
+                        "days_left": max(0, (end_at - now).days),
+                    },
+                )
+                next_outreach = now + plan.reminder_cadence
+            if not self._responded and not escalated and escalate_at <= now:
+                escalated = True
+                await actions.alert(
+                    self._log,
+                    account_id=input.account_id,
+                    owner=input.csm_manager,
+                    subject="Renewal at risk: decision maker unresponsive",
+                    message=(
+                        f"No reply after {outreach} renewal emails; the contract ends "
+                        f"{input.contract_end.isoformat()}."
+                    ),
+                    step="manager_escalation",
+                    severity=AlertSeverity.CRITICAL,
+                )
+                await actions.create_task(
+                    self._log,
+                    account_id=input.account_id,
+                    owner=input.csm_owner,
+                    title="Renewal escalated to your manager: agree a save plan",
+                    step="manager_escalation_task",
+                    priority=TaskPriority.URGENT,
+                )
+            deadlines = [end_at]
+            if not self._responded:
+                deadlines.append(next_outreach)
+                if not escalated:
+                    deadlines.append(escalate_at)
+            remaining = min(deadlines) - workflow.now()
+            if remaining <= timedelta(0):
+                continue
+            responded_before = self._responded
+            try:
+                await workflow.wait_condition(
+                    lambda before=responded_before: (  # type: ignore[misc]
+                        self._decision is not None or self._responded != before
+                    ),
+                    timeout=remaining,
+                )
+            except TimeoutError:
+                pass
+
+        outcome, new_end = self._outcome(input)
+        await call(
+            "record_contract_outcome",
+            ContractOutcome(
+                account_id=input.account_id,
+                outcome=outcome,
+                new_end_date=new_end,
+                new_value=input.contract_value if outcome != ContractOutcomeKind.CHURNED else None,
+                reason="renewal workflow",
+                workflow_id=workflow.info().workflow_id,
+            ),
+            Contract,
+        )
+        return RenewalResult(
+            outcome=outcome,
+            new_end_date=new_end,
+            responded=self._responded,
+            outreach_sent=outreach,
+            escalated_to_manager=escalated,
+            log=self._log,
+        )
+
+    def _outcome(self, input: RenewalInput) -> tuple[ContractOutcomeKind, date | None]:
+        if self._decision == ContractOutcomeKind.RENEWED:
+            return self._decision, self._new_end or input.contract_end + input.renewal_term
+        if self._decision == ContractOutcomeKind.CHURNED:
+            return self._decision, None
+        if input.auto_renew:
+            return ContractOutcomeKind.AUTO_RENEWED, input.contract_end + input.renewal_term
+        return ContractOutcomeKind.CHURNED, None
