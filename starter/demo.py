@@ -279,7 +279,11 @@ async def _environment() -> WorkflowEnvironment:
     )
 
 
-async def run_demo(var_dir: Path = Path("var")) -> DemoSummary:
+async def run_demo(
+    var_dir: Path = Path("var"), on_year_end: Callable[[Client], Awaitable[None]] | None = None
+) -> DemoSummary:
+    """Run the simulated year; `on_year_end` sees the server before the journeys are stopped
+    (the replay-history generator saves histories there)."""
     from worker import all_activities, build_worker, ensure_search_attributes
 
     run_dir = var_dir / f"demo-{datetime.now().strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:4]}"
@@ -338,6 +342,8 @@ async def run_demo(var_dir: Path = Path("var")) -> DemoSummary:
                 await env.sleep(timedelta(days=1))
             statuses = [await journey_status(client, c.account.id) for c in customers]
             ended_at = await env.get_current_time()
+            if on_year_end is not None:
+                await on_year_end(client)
             # The year is over: stop the journeys so the worker can shut down cleanly.
             async for execution in client.list_workflows("ExecutionStatus = 'Running'"):
                 await client.get_workflow_handle(execution.id).terminate("demo finished")
