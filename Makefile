@@ -6,7 +6,9 @@ STAMP := $(VENV)/.installed
 
 .PHONY: venv demo test lint bench clean
 
-$(STAMP): pyproject.toml
+# Reinstall when the project's packages change too: an editable install only maps the
+# top-level packages it saw when it was made.
+$(STAMP): pyproject.toml $(wildcard */__init__.py) worker.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
