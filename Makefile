@@ -20,11 +20,12 @@ demo: $(STAMP)
 	$(BIN)/csflow demo
 
 test: $(STAMP)
+	sh scripts/ensure_chromium.sh
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy devserver
+	$(BIN)/mypy devserver domain crm activities workflows starter worker.py
 
 bench: $(STAMP)
 	$(BIN)/python bench/devserver_throughput.py

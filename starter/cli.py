@@ -158,6 +158,19 @@ def demo(as_json: bool = typer.Option(False, "--json", help="print one JSON docu
         typer.echo(render(summary))
 
 
+@app.command()
+def api(
+    host: str = typer.Option(
+        "127.0.0.1", envvar="CSFLOW_API_HOST", help="address to listen on (0.0.0.0 in containers)"
+    ),
+    port: int = typer.Option(8000, envvar="CSFLOW_API_PORT"),
+) -> None:
+    """Serve the customer actions API: event intake, webhooks and survey pages."""
+    from starter.http.serve import serve
+
+    serve(host, port)
+
+
 def main() -> None:
     app()
 

@@ -1,0 +1,102 @@
+"""The customer actions API application (FastAPI)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+from temporalio.client import Client
+
+from starter.http import (
+    events_api,
+    health,
+    inbound_replies,
+    sendgrid_events,
+    support_webhook,
+    survey_pages,
+)
+from starter.http.body_limit import BodyLimitMiddleware
+from starter.http.request_log import RequestLogMiddleware
+from starter.http.settings import ApiSettings
+from starter.http.temporal_client import connect_lazily
+from starter.http.temporal_errors import TemporalUnavailable
+
+log = structlog.get_logger("csflow.api")
+
+
+def create_app(settings: ApiSettings | None = None, client: Client | None = None) -> FastAPI:
+    """The app; tests inject `client` (and settings), production connects in the lifespan."""
+    settings = settings or ApiSettings.from_env()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if getattr(app.state, "temporal", None) is None:
+            app.state.temporal = await connect_lazily()
+        _warn_unconfigured(settings)
+        yield
+
+    app = FastAPI(
+        title="csflow customer actions API",
+        description="Customer events, email and support webhooks, and survey pages that "
+        "drive the csflow customer journeys.",
+        version="1",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    # Set now so an injected client works without the lifespan running (ASGI test transports).
+    app.state.temporal = client
+
+    app.include_router(health.router)
+    app.include_router(events_api.router)
+    app.include_router(sendgrid_events.router)
+    app.include_router(inbound_replies.router)
+    app.include_router(support_webhook.router)
+    app.include_router(survey_pages.router)
+
+    app.add_exception_handler(TemporalUnavailable, _temporal_unavailable)
+    app.add_exception_handler(OperationalError, _database_unavailable)
+    # Added last = outermost: the request id and access log cover 413 refusals too.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestLogMiddleware)
+    return app
+
+
+def _retry_after(request: Request) -> dict[str, str]:
+    settings: ApiSettings = request.app.state.settings
+    return {"Retry-After": str(settings.retry_after_seconds)}
+
+
+async def _temporal_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    log.warning("temporal unavailable", error=str(exc)[:300])
+    return JSONResponse(
+        {"detail": "the workflow service is unreachable; nothing was recorded, retry later"},
+        status_code=503,
+        headers=_retry_after(request),
+    )
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    log.warning("database unavailable", error=str(exc)[:300])
+    return JSONResponse(
+        {"detail": "the CRM database is unavailable; nothing was recorded, retry later"},
+        status_code=503,
+        headers=_retry_after(request),
+    )
+
+
+def _warn_unconfigured(settings: ApiSettings) -> None:
+    missing = []
+    if not settings.api_tokens:
+        missing.append("CSFLOW_API_TOKENS (POST /v1/events refuses every caller)")
+    if not settings.sendgrid_webhook_public_key:
+        missing.append("SENDGRID_WEBHOOK_PUBLIC_KEY (SendGrid events are refused)")
+    if settings.reply_secret is None:
+        missing.append("CSFLOW_REPLY_SECRET (inbound replies are ignored)")
+    if settings.support_webhook_secret is None:
+        missing.append("CSFLOW_SUPPORT_WEBHOOK_SECRET (support webhooks are refused)")
+    for item in missing:
+        log.warning("not configured", setting=item)

@@ -1,0 +1,65 @@
+"""Marking contacts the email provider told us not to mail again (bounce, unsubscribe, spam)."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from crm.tables import ContactRow, EmailSendRow
+from crm.timeline import record_touchpoint
+from domain.addresses import normalize_email
+from domain.models import ContactInput, ContactRole, TouchpointKind
+
+
+def find_contact(
+    session: Session, account_id: str, email: str, idempotency_key: str | None = None
+) -> ContactRow | None:
+    """The contact an email went to: via the ledger row when known, else by address."""
+    if idempotency_key:
+        sent = session.exec(
+            select(EmailSendRow).where(EmailSendRow.idempotency_key == idempotency_key)
+        ).first()
+        if sent is not None and sent.contact_id and sent.account_id == account_id:
+            contact = session.get(ContactRow, sent.contact_id)
+            if contact is not None:
+                return contact
+    return session.exec(
+        select(ContactRow).where(
+            ContactRow.account_id == account_id, ContactRow.email == normalize_email(email)
+        )
+    ).first()
+
+
+def suppress(
+    session: Session,
+    contact: ContactRow,
+    *,
+    why: str,
+    idempotency_key: str,
+    workflow_id: str | None,
+    step: str | None,
+) -> ContactInput:
+    """Opt the contact out (sticky, see activities.crm) and note why on the account timeline.
+
+    The CRM has no separate "bounced" flag yet, so a hard bounce suppresses the address too:
+    mailing a dead mailbox again only hurts sender reputation.
+    """
+    contact.opted_out = True
+    session.add(contact)
+    record_touchpoint(
+        session,
+        account_id=contact.account_id,
+        kind=TouchpointKind.NOTE,
+        summary=f"{contact.email} no longer emailed: {why}",
+        idempotency_key=idempotency_key,
+        workflow_id=workflow_id,
+        step=step,
+        details={"contact_id": contact.id, "reason": why},
+    )
+    return ContactInput(
+        id=contact.id,
+        name=contact.name,
+        email=contact.email,
+        role=ContactRole(contact.role),
+        opted_out=True,
+        timezone=contact.timezone,
+    )

@@ -1,0 +1,60 @@
+"""Liveness (/healthz: the process answers) and readiness (/readyz: Temporal and the CRM answer)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
+from temporalio.client import Client
+
+from crm.database import get_store
+from starter.http.settings import ApiSettings
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+def _select_one() -> None:
+    with get_store().engine.connect() as connection:
+        connection.execute(text("SELECT 1"))
+
+
+async def _check_temporal(client: Client, settings: ApiSettings) -> str:
+    try:
+        await client.workflow_service.get_system_info(
+            GetSystemInfoRequest(), retry=False, timeout=settings.readiness_timeout
+        )
+    except Exception as exc:  # any failure means "not ready"; the reason goes to the caller
+        return f"unavailable: {type(exc).__name__}: {str(exc)[:200]}"
+    return "ok"
+
+
+async def _check_database(settings: ApiSettings) -> str:
+    try:
+        await asyncio.wait_for(
+            asyncio.to_thread(_select_one), timeout=settings.readiness_timeout.total_seconds()
+        )
+    except Exception as exc:
+        return f"unavailable: {type(exc).__name__}: {str(exc)[:200]}"
+    return "ok"
+
+
+@router.get("/readyz", responses={503: {"description": "a dependency is unavailable"}})
+async def readyz(request: Request) -> JSONResponse:
+    settings: ApiSettings = request.app.state.settings
+    temporal, database = await asyncio.gather(
+        _check_temporal(request.app.state.temporal, settings), _check_database(settings)
+    )
+    ready = temporal == "ok" and database == "ok"
+    return JSONResponse(
+        {"status": "ready" if ready else "unavailable", "temporal": temporal, "database": database},
+        status_code=200 if ready else 503,
+        headers=None if ready else {"Retry-After": str(settings.retry_after_seconds)},
+    )

@@ -1,0 +1,50 @@
+"""SendGrid Event Webhook signatures: ECDSA P-256 over timestamp + raw body, checked with
+SendGrid's own `EventWebhook` helper."""
+
+from __future__ import annotations
+
+import binascii
+import time
+from datetime import timedelta
+
+from sendgrid.helpers.eventwebhook import EventWebhook
+
+SIGNATURE_HEADER = "X-Twilio-Email-Event-Webhook-Signature"
+TIMESTAMP_HEADER = "X-Twilio-Email-Event-Webhook-Timestamp"
+
+
+class SignatureMissing(Exception):
+    """No signature headers at all (HTTP 401)."""
+
+
+class SignatureRejected(Exception):
+    """The signature does not verify, or is too old (HTTP 403)."""
+
+
+def verify_sendgrid_signature(
+    body: bytes,
+    signature: str | None,
+    timestamp: str | None,
+    public_key: str | None,
+    tolerance: timedelta,
+    now: float | None = None,
+) -> None:
+    if not public_key:
+        raise SignatureRejected("SENDGRID_WEBHOOK_PUBLIC_KEY is not configured")
+    if not signature or not timestamp:
+        raise SignatureMissing(f"{SIGNATURE_HEADER} and {TIMESTAMP_HEADER} are required")
+    try:
+        sent_at = int(timestamp)
+    except ValueError:
+        raise SignatureRejected(f"{TIMESTAMP_HEADER} is not a unix timestamp") from None
+    if abs((now if now is not None else time.time()) - sent_at) > tolerance.total_seconds():
+        raise SignatureRejected("signature timestamp outside the accepted window")
+    try:
+        payload = body.decode("utf-8")
+        verifier = EventWebhook(public_key)
+        valid = verifier.verify_signature(payload, signature, timestamp)
+    except (UnicodeDecodeError, binascii.Error, ValueError, TypeError) as exc:
+        # Undecodable body, signature or key: treated like a wrong signature, never a 500.
+        raise SignatureRejected(f"signature could not be checked: {type(exc).__name__}") from exc
+    if not valid:
+        raise SignatureRejected("signature does not match the body")

@@ -1,0 +1,71 @@
+"""API settings, read from the environment only (secrets are never committed)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import timedelta
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+MAX_BODY_BYTES = 256 * 1024
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value the API cannot use; the message names it."""
+
+
+class ApiSettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    # Bearer tokens accepted by /v1/events; empty means the endpoint refuses everyone.
+    api_tokens: tuple[SecretStr, ...] = ()
+    # Base64 DER (what SendGrid's Mail Settings show) of the Event Webhook's ECDSA P-256 key.
+    sendgrid_webhook_public_key: str | None = None
+    # Signed events older (or newer) than this are refused, so a captured request cannot be
+    # replayed later.
+    sendgrid_timestamp_tolerance: timedelta = timedelta(minutes=10)
+    reply_secret: SecretStr | None = None
+    reply_domain: str = "reply.csflow.example"
+    support_webhook_secret: SecretStr | None = None
+    task_queue: str = "csflow"
+    survey_ttl: timedelta = Field(default=timedelta(days=60), gt=timedelta(0))
+    product_name: str = "our product"
+    max_body_bytes: int = Field(default=MAX_BODY_BYTES, gt=0)
+    # Per-call deadline for Temporal RPCs made while a caller waits.
+    temporal_rpc_timeout: timedelta = timedelta(seconds=5)
+    # How long `?wait=true` waits for the journey to process an event.
+    event_wait_timeout: timedelta = timedelta(seconds=20)
+    readiness_timeout: timedelta = timedelta(seconds=2)
+    retry_after_seconds: int = 5
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ApiSettings:
+        env = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        tokens = [t.strip() for t in env.get("CSFLOW_API_TOKENS", "").split(",")]
+        values["api_tokens"] = tuple(SecretStr(t) for t in tokens if t)
+        optional = {
+            "SENDGRID_WEBHOOK_PUBLIC_KEY": "sendgrid_webhook_public_key",
+            "CSFLOW_REPLY_SECRET": "reply_secret",
+            "CSFLOW_REPLY_DOMAIN": "reply_domain",
+            "CSFLOW_SUPPORT_WEBHOOK_SECRET": "support_webhook_secret",
+            "CSFLOW_TASK_QUEUE": "task_queue",
+            "CSFLOW_PRODUCT_NAME": "product_name",
+        }
+        for variable, field in optional.items():
+            if env.get(variable, "").strip():
+                values[field] = env[variable].strip()
+        if env.get("CSFLOW_SURVEY_TTL_DAYS", "").strip():
+            values["survey_ttl"] = _days("CSFLOW_SURVEY_TTL_DAYS", env["CSFLOW_SURVEY_TTL_DAYS"])
+        try:
+            return cls.model_validate(values)
+        except ValidationError as exc:
+            raise SettingsError(f"invalid API settings: {exc}") from None
+
+
+def _days(variable: str, raw: str) -> timedelta:
+    try:
+        return timedelta(days=float(raw))
+    except ValueError:
+        raise SettingsError(f"{variable} must be a number of days, got {raw!r}") from None

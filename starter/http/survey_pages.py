@@ -1,0 +1,223 @@
+"""GET/POST /s/{token}: the NPS / CSAT page a customer reaches from a survey email.
+
+GET only shows the form (`?score=N` pre-selects: mail scanners follow links, so a GET must never
+record anything). POST records the answer and tells the journey (`survey_answered`) in one
+transaction, then redirects to GET, which thanks the customer; a second submission finds the
+answer and thanks them again without recording anything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import structlog
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from domain.models import SurveyKind
+from domain.survey_scoring import SCORE_RANGES
+from starter.http.crm_transaction import crm_transaction
+from starter.http.journey_delivery import signal_running_journey
+from starter.http.request_log import note_request
+from starter.http.settings import ApiSettings
+from starter.http.survey_responses import RecordedAnswer, SurveyLink, find_survey, write_answer
+from starter.http.temporal_errors import TemporalUnavailable
+from workflows.customer_event import CustomerEvent, CustomerEventType
+from workflows.journey import journey_id
+
+router = APIRouter(tags=["survey pages"])
+log = structlog.get_logger("csflow.api.surveys")
+
+MAX_COMMENT_CHARS = 5000
+_templates = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=select_autoescape(["html", "j2"]),
+)
+# The token in the URL is the customer's credential: keep it out of caches and referrers.
+_PAGE_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+}
+_SCALE_LABELS: dict[SurveyKind, dict[int, str]] = {
+    SurveyKind.NPS: {0: "Not at all likely", 10: "Extremely likely"},
+    SurveyKind.CSAT: {
+        1: "Very dissatisfied",
+        2: "Dissatisfied",
+        3: "Neutral",
+        4: "Satisfied",
+        5: "Very satisfied",
+    },
+}
+_TOPICS = {
+    "escalation": "how we handled your recent support request",
+    "onboarding": "your onboarding",
+}
+
+
+def _page(
+    template: str, status: int, headers: dict[str, str] | None = None, **context: Any
+) -> HTMLResponse:
+    html = _templates.get_template(template).render(**context)
+    return HTMLResponse(html, status_code=status, headers={**_PAGE_HEADERS, **(headers or {})})
+
+
+def _question(survey: SurveyLink, settings: ApiSettings) -> str:
+    if survey.kind == SurveyKind.NPS:
+        return f"How likely are you to recommend {settings.product_name} to a friend or colleague?"
+    return f"How satisfied are you with {_TOPICS.get(survey.topic, survey.topic)}?"
+
+
+def _form(
+    survey: SurveyLink,
+    settings: ApiSettings,
+    *,
+    status: int = 200,
+    selected: int | None = None,
+    comment: str = "",
+    error: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    low, high = SCORE_RANGES[survey.kind]
+    return _page(
+        "survey_form.html.j2",
+        status,
+        headers,
+        survey=survey,
+        question=_question(survey, settings),
+        scores=list(range(low, high + 1)),
+        labels=_SCALE_LABELS[survey.kind],
+        selected=selected,
+        comment=comment,
+        error=error,
+        max_comment=MAX_COMMENT_CHARS,
+    )
+
+
+def _thanks(survey: SurveyLink, answer: RecordedAnswer, *, again: bool) -> HTMLResponse:
+    return _page("survey_thanks.html.j2", 200, survey=survey, answer=answer, again=again)
+
+
+def _unavailable(status: int, title: str, message: str) -> HTMLResponse:
+    return _page("survey_unavailable.html.j2", status, title=title, message=message)
+
+
+def _parse_score(raw: Any, kind: SurveyKind) -> int | None:
+    if not isinstance(raw, str) or not raw.strip().lstrip("-").isdigit():
+        return None
+    score = int(raw)
+    low, high = SCORE_RANGES[kind]
+    return score if low <= score <= high else None
+
+
+async def _load(request: Request, token: str) -> SurveyLink | HTMLResponse:
+    settings: ApiSettings = request.app.state.settings
+    # Real tokens are 32 URL-safe characters; anything else cannot exist, so skip the query.
+    survey = await asyncio.to_thread(find_survey, token) if len(token) <= 64 else None
+    if survey is None:
+        return _unavailable(
+            404,
+            "We couldn't find this survey",
+            "The link may be incomplete. Please open it again from the email we sent you.",
+        )
+    note_request(request, account_id=survey.account_id, workflow_id=journey_id(survey.account_id))
+    if survey.answer is None and survey.expired(settings.survey_ttl):
+        return _unavailable(
+            410,
+            "This survey has closed",
+            "Thank you for opening it. The survey is no longer accepting answers, but you can "
+            "always reply to any of our emails to tell us what you think.",
+        )
+    return survey
+
+
+@router.get("/s/{token}", response_class=HTMLResponse, include_in_schema=True)
+async def survey_page(request: Request, token: str, score: str | None = None) -> Response:
+    loaded = await _load(request, token)
+    if isinstance(loaded, HTMLResponse):
+        return loaded
+    if loaded.answer is not None:
+        return _thanks(loaded, loaded.answer, again=False)
+    settings: ApiSettings = request.app.state.settings
+    return _form(loaded, settings, selected=_parse_score(score, loaded.kind))
+
+
+@router.post("/s/{token}", response_class=HTMLResponse)
+async def submit_survey(request: Request, token: str) -> Response:
+    settings: ApiSettings = request.app.state.settings
+    loaded = await _load(request, token)
+    if isinstance(loaded, HTMLResponse):
+        return loaded
+    survey = loaded
+    if survey.answer is not None:
+        return _thanks(survey, survey.answer, again=True)
+    async with request.form(max_files=0, max_fields=10) as form:
+        raw_score = form.get("score")
+        raw_comment = form.get("comment")
+    comment = raw_comment.strip() if isinstance(raw_comment, str) else ""
+    score = _parse_score(raw_score, survey.kind)
+    low, high = SCORE_RANGES[survey.kind]
+    if score is None:
+        return _form(
+            survey,
+            settings,
+            status=422,
+            comment=comment,
+            error=f"Please choose a score from {low} to {high}.",
+        )
+    if len(comment) > MAX_COMMENT_CHARS:
+        return _form(
+            survey,
+            settings,
+            status=422,
+            selected=score,
+            comment=comment,
+            error=f"Please shorten your comment to {MAX_COMMENT_CHARS} characters.",
+        )
+    event = CustomerEvent(
+        account_id=survey.account_id,
+        type=CustomerEventType.SURVEY_ANSWERED.value,
+        payload={
+            "token": survey.token,
+            "kind": survey.kind.value,
+            "score": score,
+            "comment": comment,
+        },
+        event_id=f"survey:{survey.survey_id}",
+    )
+    try:
+        async with crm_transaction() as tx:
+
+            def record(session: Session) -> RecordedAnswer | None:
+                return write_answer(session, survey, score, comment)
+
+            if await tx.run(record) is None:
+                return RedirectResponse(request.url.path, status_code=303)
+            delivered = await signal_running_journey(
+                request.app.state.temporal, event, timeout=settings.temporal_rpc_timeout
+            )
+    except IntegrityError:
+        # A simultaneous submission won the unique index; its answer stands.
+        return RedirectResponse(request.url.path, status_code=303)
+    except TemporalUnavailable:
+        # Rolled back: nothing recorded, so the customer can simply send the form again.
+        return _form(
+            survey,
+            settings,
+            status=503,
+            selected=score,
+            comment=comment,
+            error="We couldn't save your answer just now. Please try again in a moment.",
+            headers={"Retry-After": str(settings.retry_after_seconds)},
+        )
+    if delivered is None:
+        log.warning("survey answered after the journey ended; recorded in the CRM only")
+    # Post/Redirect/Get: reloading the thank-you page never re-submits the form.
+    return RedirectResponse(request.url.path, status_code=303)

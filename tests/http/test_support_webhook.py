@@ -1,0 +1,116 @@
+"""POST /v1/webhooks/support: tickets drive escalations and the follow-up CSAT."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+from http_support import signals_in_history, start_paid_journey, support_headers, wait_for_status
+from temporalio.client import Client
+
+from workflows.escalation import EscalationWorkflow
+
+
+def _delivery(account_id: str, delivery_id: str, action: str, **extra: object) -> bytes:
+    body = {
+        "delivery_id": delivery_id,
+        "action": action,
+        "account_id": account_id,
+        "ticket": {"id": "T-100", "subject": "Exports fail for large reports", "severity": "high"},
+        "desk_internal_field": {"ignored": True},
+        **extra,
+    }
+    return json.dumps(body).encode()
+
+
+async def test_ticket_lifecycle_opens_updates_and_resolves_the_escalation(
+    http: httpx.AsyncClient, running_worker: Client
+) -> None:
+    acct = await start_paid_journey(http, running_worker)
+    opened = _delivery(acct, "d-1", "opened")
+    for _ in range(2):  # the desk re-delivers: processed once
+        response = await http.post(
+            "/v1/webhooks/support", content=opened, headers=support_headers(opened)
+        )
+        assert response.status_code == 200, response.text
+        assert response.json() == {
+            "status": "delivered",
+            "reason": None,
+            "workflow_id": f"journey-{acct}",
+        }
+    status = await wait_for_status(running_worker, acct, lambda s: len(s.escalations) == 1)
+    escalation = status.escalations[0]
+    assert escalation.ticket_id == "T-100" and escalation.open
+    assert escalation.summary == "Exports fail for large reports"
+    assert await signals_in_history(running_worker, f"journey-{acct}") == 2  # payment + ticket
+
+    updated = _delivery(acct, "d-2", "updated", note="looking into it")
+    response = await http.post(
+        "/v1/webhooks/support", content=updated, headers=support_headers(updated)
+    )
+    assert response.json()["workflow_id"] == escalation.escalation_id
+    handle = running_worker.get_workflow_handle_for(
+        EscalationWorkflow.run, escalation.escalation_id
+    )
+    assert (await handle.query(EscalationWorkflow.status)).acknowledged
+
+    resolved = _delivery(acct, "d-3", "resolved", resolution="fixed in 4.2")
+    response = await http.post(
+        "/v1/webhooks/support", content=resolved, headers=support_headers(resolved)
+    )
+    assert response.json()["status"] == "delivered"
+    status = await wait_for_status(
+        running_worker, acct, lambda s: any(x.kind == "csat" for x in s.surveys)
+    )
+    assert not status.escalations[0].open
+    csat = next(x for x in status.surveys if x.kind == "csat")
+    assert csat.topic == "escalation" and csat.score is None
+
+
+async def test_bad_missing_or_wrong_signatures_are_refused(
+    http: httpx.AsyncClient, running_worker: Client
+) -> None:
+    acct = await start_paid_journey(http, running_worker)
+    body = _delivery(acct, "d-9", "opened")
+    cases = [
+        ({"Content-Type": "application/json"}, 401),
+        (support_headers(body, secret="not-the-secret"), 403),
+        ({"X-Signature": "sha1=abcd", "Content-Type": "application/json"}, 403),
+        # Signed, then tampered with: the account id no longer matches the signature.
+        (support_headers(body.replace(b"d-9", b"d-8")), 403),
+    ]
+    for headers, code in cases:
+        response = await http.post("/v1/webhooks/support", content=body, headers=headers)
+        assert response.status_code == code, (headers, response.text)
+    status = await wait_for_status(running_worker, acct, lambda s: s.events_processed >= 1)
+    assert status.escalations == [] and status.events_processed == 1
+    assert await signals_in_history(running_worker, f"journey-{acct}") == 1
+
+
+async def test_malformed_support_payloads_get_422_naming_the_field(http: httpx.AsyncClient) -> None:
+    for body, loc in [
+        (
+            b'{"delivery_id": "x", "action": "opened", "account_id": "a", "ticket": {"id": "T"}}',
+            ["body", "ticket", "subject"],
+        ),
+        (
+            b'{"delivery_id": "x", "action": "reopened", "account_id": "a",'
+            b' "ticket": {"id": "T", "subject": "s"}}',
+            ["body", "action"],
+        ),
+        (b"not json", ["body"]),
+    ]:
+        response = await http.post(
+            "/v1/webhooks/support", content=body, headers=support_headers(body)
+        )
+        assert response.status_code == 422, response.text
+        assert loc in [e["loc"][: len(loc)] for e in response.json()["detail"]]
+
+
+async def test_ticket_for_an_account_without_a_journey_is_acknowledged_not_delivered(
+    http: httpx.AsyncClient,
+) -> None:
+    body = _delivery("acct-nobody", "d-1", "opened")
+    response = await http.post("/v1/webhooks/support", content=body, headers=support_headers(body))
+    assert response.status_code == 200
+    assert response.json()["status"] == "ignored"
