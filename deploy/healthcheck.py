@@ -1,0 +1,68 @@
+"""Container health probe for the csflow image (Docker HEALTHCHECK, compose healthchecks).
+
+Exits 0 when an HTTP GET of the probe URL answers 2xx within the timeout, 1 otherwise. The URL is,
+in order of precedence:
+
+1. the first command-line argument (`python /app/healthcheck.py http://127.0.0.1:8000/readyz`);
+2. `CSFLOW_HEALTHCHECK_URL`;
+3. chosen from the container's main process: `csflow api` is probed on
+   `http://127.0.0.1:${CSFLOW_API_PORT:-8000}/healthz`, anything else (the worker) on its
+   Prometheus endpoint `http://127.0.0.1:${CSFLOW_METRICS_PORT:-9464}/metrics`.
+
+Standard library only: the slim image has no curl.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from pathlib import Path
+
+DEFAULT_API_PORT = "8000"
+DEFAULT_METRICS_PORT = "9464"
+TIMEOUT_SECONDS = 4.0
+
+
+def main_process_args(cmdline: Path = Path("/proc/1/cmdline")) -> list[str]:
+    """Arguments of the container's PID 1 (e.g. `python /opt/venv/bin/csflow api`)."""
+    try:
+        raw = cmdline.read_bytes()
+    except OSError:
+        return []
+    return [part.decode(errors="replace") for part in raw.split(b"\0") if part]
+
+
+def probe_url(argv: list[str], environ: Mapping[str, str], process_args: list[str]) -> str:
+    if argv:
+        return argv[0]
+    if environ.get("CSFLOW_HEALTHCHECK_URL"):
+        return environ["CSFLOW_HEALTHCHECK_URL"]
+    if "api" in process_args:
+        port = environ.get("CSFLOW_API_PORT") or DEFAULT_API_PORT
+        return f"http://127.0.0.1:{port}/healthz"
+    port = environ.get("CSFLOW_METRICS_PORT") or DEFAULT_METRICS_PORT
+    return f"http://127.0.0.1:{port}/metrics"
+
+
+def healthy(url: str, timeout: float = TIMEOUT_SECONDS) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return 200 <= response.status < 300
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    url = probe_url(args, os.environ, main_process_args())
+    if healthy(url):
+        return 0
+    print(f"unhealthy: {url}", file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
