@@ -1,0 +1,33 @@
+"""Structured logs: JSON lines in production (CSFLOW_ENV=production), readable ones elsewhere."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+import structlog
+
+
+def configure_logging(*, to_stderr: bool = True) -> None:
+    level_name = os.environ.get("CSFLOW_LOG_LEVEL", "INFO").upper()
+    level = logging.getLevelNamesMapping().get(level_name, logging.INFO)
+    production = os.environ.get("CSFLOW_ENV", "").lower() == "production"
+    renderer: structlog.typing.Processor = (
+        structlog.processors.JSONRenderer()
+        if production
+        else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr if to_stderr else sys.stdout),
+        cache_logger_on_first_use=True,
+    )
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s %(message)s")
