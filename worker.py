@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 from collections.abc import Callable, Sequence
+from datetime import timedelta
 from typing import Any
 
 import structlog
@@ -18,10 +20,12 @@ from temporalio.api.operatorservice.v1 import (
     ListSearchAttributesRequest,
 )
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.envconfig import ClientConfigProfile
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Worker
 
+from starter import connection as starter_connection
+from starter.logging_setup import configure_logging
+from starter.telemetry import metrics_address, runtime_with_metrics
 from workflows.escalation import EscalationWorkflow
 from workflows.journey import CustomerJourneyWorkflow
 from workflows.onboarding import OnboardingWorkflow
@@ -51,10 +55,8 @@ SEARCH_ATTRIBUTES: dict[str, IndexedValueType.ValueType] = {
 
 
 async def connect() -> Client:
-    config: dict[str, Any] = dict(ClientConfigProfile.load().to_client_connect_config())
-    config.setdefault("target_host", "localhost:7233")
-    config["namespace"] = os.environ.get("TEMPORAL_NAMESPACE", config.get("namespace", "default"))
-    return await Client.connect(**config, data_converter=pydantic_data_converter)
+    """The worker's client, with worker metrics on CSFLOW_METRICS_PORT when set."""
+    return await starter_connection.connect(runtime=runtime_with_metrics())
 
 
 async def ensure_search_attributes(client: Client) -> None:
@@ -68,9 +70,17 @@ async def ensure_search_attributes(client: Client) -> None:
         if name not in existing.custom_attributes
     }
     if missing:
-        await client.operator_service.add_search_attributes(
-            AddSearchAttributesRequest(namespace=client.namespace, search_attributes=missing)
-        )
+        try:
+            await client.operator_service.add_search_attributes(
+                AddSearchAttributesRequest(namespace=client.namespace, search_attributes=missing)
+            )
+        except RPCError as err:
+            # Another replica registered them first, or (Temporal Cloud) the operator API is
+            # not ours to call: the attributes are then managed outside the worker.
+            if err.status not in (RPCStatusCode.ALREADY_EXISTS, RPCStatusCode.PERMISSION_DENIED):
+                raise
+            log.warning("search attributes not registered by the worker", reason=err.message)
+            return
         log.info("registered search attributes", names=sorted(missing))
 
 
@@ -84,6 +94,7 @@ def build_worker(
     client: Client,
     activities: Sequence[Callable[..., Any]],
     task_queue: str = TASK_QUEUE,
+    graceful_shutdown: timedelta = timedelta(0),
 ) -> Worker:
     return Worker(
         client,
@@ -92,15 +103,39 @@ def build_worker(
         activities=activities,
         # Activities are async or sync; sync ones need an executor.
         activity_executor=None,
+        graceful_shutdown_timeout=graceful_shutdown,
     )
 
 
+# Finish in-flight activities for this long after SIGTERM (below Kubernetes' 60 s grace).
+GRACEFUL_SHUTDOWN = timedelta(seconds=30)
+
+
 async def run_worker() -> None:
+    configure_logging()
+    if os.environ.get("CSFLOW_ENV", "").lower() != "production":
+        # Production runs migrations once, as a job (deploy/), not from every replica.
+        from crm.migrate import migrate
+
+        migrate()
     client = await connect()
-    await ensure_search_attributes(client)
-    worker = build_worker(client, all_activities())
-    log.info("worker started", task_queue=TASK_QUEUE, namespace=client.namespace)
-    await worker.run()
+    if os.environ.get("CSFLOW_REGISTER_SEARCH_ATTRIBUTES", "true").lower() != "false":
+        await ensure_search_attributes(client)
+    worker = build_worker(client, all_activities(), graceful_shutdown=GRACEFUL_SHUTDOWN)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stopping.set)
+    log.info(
+        "worker started",
+        task_queue=TASK_QUEUE,
+        namespace=client.namespace,
+        metrics=metrics_address(),
+    )
+    async with worker:
+        await stopping.wait()
+        log.info("worker stopping")
+    log.info("worker stopped")
 
 
 def main() -> None:
