@@ -20,7 +20,7 @@ from activities.crm import (
     upsert_account,
 )
 from activities.email import send_email
-from activities.health import compute_health_score
+from activities.health import compute_health_score, explain_health
 from activities.surveys import create_survey, record_survey_response
 
 ALL_ACTIVITIES: list[Callable[..., Any]] = [
@@ -38,6 +38,7 @@ ALL_ACTIVITIES: list[Callable[..., Any]] = [
     alert_csm,
     send_kickoff_invite,
     compute_health_score,
+    explain_health,
 ]
 
 __all__ = ["ALL_ACTIVITIES", *[a.__name__ for a in ALL_ACTIVITIES]]

@@ -139,6 +139,7 @@ def _invite(invite: KickoffInvite) -> EmailReceipt:
             category="kickoff",
             workflow_id=invite.workflow_id,
             step=invite.step,
+            now=invite.now,
             attachments=[
                 EmailAttachment(
                     filename="invite.ics",
@@ -148,7 +149,8 @@ def _invite(invite: KickoffInvite) -> EmailReceipt:
             ],
         )
     )
-    if receipt.status != EmailStatus.SUPPRESSED:
+    # Only an invitation that went out puts the meeting on the timeline (not a deferred one).
+    if receipt.status in (EmailStatus.SENT, EmailStatus.OUTBOXED):
         with get_store().session() as session:
             record_touchpoint(
                 session,

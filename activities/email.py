@@ -6,6 +6,10 @@ retry finding `pending` knows the previous attempt crashed or failed transiently
 The one window left is a crash after the provider accepted the message but before the row was
 marked: the outbox rewrites the same file, and SendGrid messages carry the idempotency key in
 `custom_args` so event consumers can drop the duplicate.
+
+Every new (or previously deferred) message passes the contact governor (`activities.governor`)
+in that same transaction: it may come back `deferred` with `not_before`, which the ledger and the
+timeline record; the caller sends again with the same key at or after that instant.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 from temporalio import activity
 
+from activities import clock, governor
 from activities.context import activity_logger, in_thread
 from activities.crm import require_account, require_contact
 from activities.delivery import DeliveryRejected, DeliveryUnavailable, EmailProvider, OutgoingEmail
@@ -34,7 +40,7 @@ from activities.outbox import OutboxProvider
 from activities.rendering import TemplateProblem, render_email
 from activities.sendgrid_provider import SendGridProvider
 from crm.database import get_store
-from crm.tables import AccountRow, ContactRow, EmailSendRow, utcnow
+from crm.tables import AccountRow, ContactRow, EmailSendRow
 from crm.timeline import record_touchpoint
 from domain.addresses import is_valid_email, normalize_email
 from domain.models import EmailReceipt, EmailRequest, EmailStatus, TouchpointKind
@@ -69,6 +75,8 @@ class _Recipient:
     name: str | None
     contact_id: str | None
     opted_out: bool
+    # IANA zone the governor judges quiet hours in (the contact's, else the account's).
+    timezone: str | None
 
 
 def _receipt(row: EmailSendRow) -> EmailReceipt:
@@ -79,6 +87,7 @@ def _receipt(row: EmailSendRow) -> EmailReceipt:
         reason=row.reason,
         to_email=row.to_email,
         provider=row.provider,  # type: ignore[arg-type]
+        not_before=row.not_before if row.status == EmailStatus.DEFERRED.value else None,
     )
 
 
@@ -86,10 +95,16 @@ def _ledger_row(session: Session, key: str) -> EmailSendRow | None:
     return session.exec(select(EmailSendRow).where(EmailSendRow.idempotency_key == key)).first()
 
 
-def _resolve_recipient(session: Session, request: EmailRequest) -> _Recipient:
+def _resolve_recipient(session: Session, request: EmailRequest, account: AccountRow) -> _Recipient:
     if request.to_contact_id is not None:
         contact = require_contact(session, request.account_id, request.to_contact_id)
-        return _Recipient(contact.email, contact.name, contact.id, contact.opted_out)
+        return _Recipient(
+            contact.email,
+            contact.name,
+            contact.id,
+            contact.opted_out,
+            contact.timezone or account.timezone,
+        )
     address = normalize_email(request.to_email or "")
     if not is_valid_email(address):
         raise permanent(INVALID_EMAIL_ADDRESS, f"to_email: invalid address {request.to_email!r}")
@@ -100,8 +115,10 @@ def _resolve_recipient(session: Session, request: EmailRequest) -> _Recipient:
         )
     ).first()
     if known is not None:
-        return _Recipient(address, known.name, known.id, known.opted_out)
-    return _Recipient(address, None, None, False)
+        return _Recipient(
+            address, known.name, known.id, known.opted_out, known.timezone or account.timezone
+        )
+    return _Recipient(address, None, None, False, account.timezone)
 
 
 def _template_context(
@@ -116,11 +133,13 @@ def _template_context(
     return {**base, **request.context}
 
 
-def _prepare(request: EmailRequest) -> tuple[EmailReceipt | None, OutgoingEmail | None]:
-    """Phase 1 (one transaction): either a final receipt, or a pending row and the message."""
+def _prepare(
+    request: EmailRequest, now: datetime
+) -> tuple[EmailReceipt | None, OutgoingEmail | None]:
+    """Phase 1 (one transaction): a final or deferred receipt, or a pending row and the message."""
     with get_store().session() as session:
         account = require_account(session, request.account_id)
-        recipient = _resolve_recipient(session, request)
+        recipient = _resolve_recipient(session, request, account)
         existing = _ledger_row(session, request.idempotency_key)
         if existing is not None:
             if existing.to_email != recipient.email or existing.template != request.template:
@@ -132,12 +151,19 @@ def _prepare(request: EmailRequest) -> tuple[EmailReceipt | None, OutgoingEmail 
                 return _receipt(existing), None
             if existing.status == EmailStatus.REJECTED.value:
                 raise permanent(EMAIL_PROVIDER_REJECTED, existing.reason or "rejected")
+            if (
+                existing.status == EmailStatus.DEFERRED.value
+                and existing.not_before is not None
+                and existing.not_before > now
+            ):
+                return _receipt(existing), None  # called too early: still deferred
 
         if recipient.opted_out:
-            row = existing or _new_row(request, recipient, subject=request.subject or "")
+            row = existing or _new_row(request, recipient, request.subject or "", now)
             row.status = EmailStatus.SUPPRESSED.value
             row.provider = "none"
             row.reason = "contact opted out"
+            row.not_before = None
             session.add(row)
             record_touchpoint(
                 session,
@@ -145,6 +171,7 @@ def _prepare(request: EmailRequest) -> tuple[EmailReceipt | None, OutgoingEmail 
                 kind=TouchpointKind.EMAIL_SUPPRESSED,
                 summary=f"Email '{request.template}' not sent: {recipient.email} opted out",
                 idempotency_key=f"email:{request.idempotency_key}",
+                occurred_at=now,
                 workflow_id=request.workflow_id,
                 step=request.step,
                 details={"template": request.template, "contact_id": recipient.contact_id},
@@ -162,10 +189,22 @@ def _prepare(request: EmailRequest) -> tuple[EmailReceipt | None, OutgoingEmail 
         except TemplateProblem as err:
             raise permanent(INVALID_INPUT, f"template: {err}") from err
 
-        row = existing or _new_row(request, recipient, subject=rendered.subject)
+        row = existing or _new_row(request, recipient, rendered.subject, now)
         row.subject = rendered.subject[:500]
-        row.attempts += 1
+        # Only a caller that passes `now` runs the deferral loop (docs/contracts.md); deferring
+        # anyone else's email would strand it, so they keep the opt-out check alone.
+        needs_approval = request.now is not None and (
+            existing is None or existing.status == EmailStatus.DEFERRED.value
+        )
         session.add(row)
+        # Write before the governor counts: on SQLite this takes the write lock, so concurrent
+        # sends to the same mailbox are decided in turn.
+        session.flush()
+        if needs_approval:
+            deferred = _govern(session, request, account, recipient, row, now)
+            if deferred is not None:
+                return deferred, None
+        row.attempts += 1
         session.flush()
         custom_args = {
             "idempotency_key": request.idempotency_key,
@@ -190,7 +229,62 @@ def _prepare(request: EmailRequest) -> tuple[EmailReceipt | None, OutgoingEmail 
         return None, message
 
 
-def _new_row(request: EmailRequest, recipient: _Recipient, subject: str) -> EmailSendRow:
+def _govern(
+    session: Session,
+    request: EmailRequest,
+    account: AccountRow,
+    recipient: _Recipient,
+    row: EmailSendRow,
+    now: datetime,
+) -> EmailReceipt | None:
+    """Ask the governor; on deferral mark the row and the timeline and return the receipt.
+
+    A pending row from an attempt that crashed mid-delivery is not governed again: it was
+    already approved and may have reached the provider."""
+    decision = governor.decide(
+        session,
+        policy=governor.policy_for(account),
+        email=recipient.email,
+        timezone=recipient.timezone,
+        category=request.category,
+        idempotency_key=request.idempotency_key,
+        now=now,
+    )
+    if decision.not_before is None:
+        row.status = EmailStatus.PENDING.value
+        row.not_before = None
+        row.reason = None
+        return None
+    row.status = EmailStatus.DEFERRED.value
+    row.provider = "none"
+    row.not_before = decision.not_before
+    row.reason = decision.reason
+    record_touchpoint(
+        session,
+        account_id=request.account_id,
+        kind=TouchpointKind.EMAIL_DEFERRED,
+        summary=f"Email '{request.template}' deferred until "
+        f"{decision.not_before:%Y-%m-%d %H:%M} UTC: {decision.reason}",
+        # One entry per deferral decision; a re-check that defers again adds a new one.
+        idempotency_key=f"email-deferred:{request.idempotency_key}:"
+        f"{decision.not_before.isoformat()}",
+        occurred_at=now,
+        workflow_id=request.workflow_id,
+        step=request.step,
+        details={
+            "template": request.template,
+            "contact_id": recipient.contact_id,
+            "not_before": decision.not_before.isoformat(),
+            "reason": decision.reason,
+        },
+    )
+    session.flush()
+    return _receipt(row)
+
+
+def _new_row(
+    request: EmailRequest, recipient: _Recipient, subject: str, now: datetime
+) -> EmailSendRow:
     return EmailSendRow(
         idempotency_key=request.idempotency_key,
         account_id=request.account_id,
@@ -203,11 +297,13 @@ def _new_row(request: EmailRequest, recipient: _Recipient, subject: str) -> Emai
         provider="none",
         workflow_id=request.workflow_id,
         step=request.step,
-        created_at=utcnow(),
+        created_at=now,
     )
 
 
-def _finish(request: EmailRequest, provider: EmailProvider, message_id: str | None) -> EmailReceipt:
+def _finish(
+    request: EmailRequest, provider: EmailProvider, message_id: str | None, now: datetime
+) -> EmailReceipt:
     """Phase 3: mark the ledger row delivered and put the email on the timeline."""
     with get_store().session() as session:
         row = _ledger_row(session, request.idempotency_key)
@@ -218,13 +314,16 @@ def _finish(request: EmailRequest, provider: EmailProvider, message_id: str | No
         row.provider = provider.name
         row.message_id = message_id
         row.reason = None
-        row.sent_at = utcnow()
+        row.not_before = None
+        # The governor's clock, so the frequency cap counts in the same time as it decides.
+        row.sent_at = now
         record_touchpoint(
             session,
             account_id=request.account_id,
             kind=TouchpointKind.EMAIL,
             summary=f"Email sent: {row.subject}",
             idempotency_key=f"email:{request.idempotency_key}",
+            occurred_at=now,
             workflow_id=request.workflow_id,
             step=request.step,
             details={"template": request.template, "to": row.to_email, "message_id": message_id},
@@ -247,11 +346,14 @@ def deliver_email(request: EmailRequest) -> EmailReceipt:
     log = activity_logger(
         account_id=request.account_id, step=request.step, idempotency_key=request.idempotency_key
     )
+    now = request.now or clock.now()
+    if request.now is None and request.category != "csm_alert":
+        log.warning("email not governed: request carries no `now`, caller cannot defer")
     try:
-        receipt, message = _prepare(request)
+        receipt, message = _prepare(request, now)
     except IntegrityError:
         # A concurrent attempt inserted the row first; go again and read its outcome.
-        receipt, message = _prepare(request)
+        receipt, message = _prepare(request, now)
     if receipt is not None:
         log.info("email not delivered again", status=receipt.status.value)
         return receipt
@@ -267,12 +369,13 @@ def deliver_email(request: EmailRequest) -> EmailReceipt:
         _mark(request, None, str(err))  # stays pending: the retry delivers it
         log.warning("email provider unavailable", error=str(err))
         raise unavailable(str(err), err.retry_after) from err
-    receipt = _finish(request, provider, message_id)
+    receipt = _finish(request, provider, message_id, now)
     log.info("email delivered", provider=provider.name, template=request.template)
     return receipt
 
 
 @activity.defn(name="send_email")
 async def send_email(request: EmailRequest) -> EmailReceipt:
-    """Send a templated email once per `idempotency_key` (opted-out contacts: `suppressed`)."""
+    """Send a templated email once per `idempotency_key` (opted-out contacts: `suppressed`;
+    quiet hours or frequency cap: `deferred` until `not_before`, call again with the same key)."""
     return await in_thread(deliver_email, request)

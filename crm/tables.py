@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Dialect, TypeDecorator
+from sqlalchemy import JSON, DateTime, Dialect, Index, TypeDecorator
 from sqlmodel import Field, SQLModel
 
 from domain import models
@@ -59,6 +59,7 @@ class AccountRow(SQLModel, table=True):
     timezone: str = Field(max_length=64)
     created_at: datetime = Field(sa_type=UtcDateTime)
     updated_at: datetime = Field(sa_type=UtcDateTime)
+    segment_key: str | None = Field(default=None, max_length=64)
 
     def to_model(self) -> models.Account:
         return models.Account(
@@ -71,6 +72,7 @@ class AccountRow(SQLModel, table=True):
             csm_owner=self.csm_owner,
             health_score=self.health_score,
             timezone=self.timezone,
+            segment_key=self.segment_key,
         )
 
 
@@ -233,7 +235,8 @@ class EmailSendRow(SQLModel, table=True):
     idempotency_key: str = Field(unique=True, max_length=400)
     account_id: str = Field(foreign_key="accounts.id", index=True, max_length=64)
     contact_id: str | None = Field(default=None, max_length=64)
-    to_email: str = Field(max_length=254)
+    # Indexed: the contact governor counts recent sends per mailbox.
+    to_email: str = Field(max_length=254, index=True)
     template: str = Field(max_length=100)
     subject: str = Field(max_length=500)
     category: str = Field(max_length=100)
@@ -246,6 +249,8 @@ class EmailSendRow(SQLModel, table=True):
     step: str | None = Field(default=None, max_length=100)
     created_at: datetime = Field(sa_type=UtcDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # Deferred sends: the earliest instant the governor lets this message go out.
+    not_before: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
     def to_model(self) -> models.EmailSend:
         return models.EmailSend(
@@ -264,6 +269,7 @@ class EmailSendRow(SQLModel, table=True):
             step=self.step,
             created_at=self.created_at,
             sent_at=self.sent_at,
+            not_before=self.not_before,
         )
 
 
@@ -279,7 +285,12 @@ class RequirementsAnswersRow(SQLModel, table=True):
 
 
 class HealthScoreRow(SQLModel, table=True):
+    """Health history: one row per computation, with the facts and the rules that produced it."""
+
     __tablename__ = "health_scores"
+    __table_args__ = (
+        Index("ix_health_scores_account_id_computed_at", "account_id", "computed_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     account_id: str = Field(foreign_key="accounts.id", index=True, max_length=64)
@@ -289,3 +300,9 @@ class HealthScoreRow(SQLModel, table=True):
     inputs: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     computed_at: datetime = Field(sa_type=UtcDateTime)
     idempotency_key: str | None = Field(default=None, unique=True, max_length=400)
+    segment: str | None = Field(default=None, max_length=64)
+    segmentation: str | None = Field(default=None, max_length=16)
+    lifecycle_stage: str | None = Field(default=None, max_length=32)
+    # Band cut-offs in force when scored (they are configuration and may change later).
+    healthy_from: int | None = None
+    at_risk_from: int | None = None

@@ -1,42 +1,69 @@
 """Account health: a weighted, explainable 0-100 score.
 
 Five components, each valued 0 (bad) to 1 (good) with a one-line explanation; the score is
-the weighted sum. Pure and deterministic, so workflows may call it too.
+the weighted sum with the tier's weights (domain.health_config). Facts that are not supplied
+leave a component on its simpler rule, so partial data still scores. Pure and deterministic, so
+workflows may call it too.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from domain.models import HealthBand, HealthComponent, HealthInputs, HealthScore
+from domain.health_config import HealthConfig, health_config_for
+from domain.models import HealthBand, HealthComponent, HealthInputs, HealthScore, Segment
 
-WEIGHTS: dict[str, float] = {
-    "usage": 0.35,
-    "support": 0.20,
-    "survey": 0.20,
-    "engagement": 0.15,
-    "contract": 0.10,
-}
-HEALTHY_FROM = 70
-AT_RISK_FROM = 40
+# The mid-market configuration is the reference (and the default when no tier is given).
+_REFERENCE = health_config_for(Segment.MID_MARKET)
+WEIGHTS: dict[str, float] = dict(_REFERENCE.weights)
+HEALTHY_FROM = _REFERENCE.healthy_from
+AT_RISK_FROM = _REFERENCE.at_risk_from
+# Renewals this close without auto-renew are a risk in themselves.
+RENEWAL_WATCH_DAYS = 60
 
 
-def band_for(score: int) -> HealthBand:
-    if score >= HEALTHY_FROM:
+def band_for(score: int, config: HealthConfig | None = None) -> HealthBand:
+    config = config or _REFERENCE
+    if score >= config.healthy_from:
         return HealthBand.HEALTHY
-    return HealthBand.AT_RISK if score >= AT_RISK_FROM else HealthBand.CRITICAL
+    return HealthBand.AT_RISK if score >= config.at_risk_from else HealthBand.CRITICAL
+
+
+def _trend(actual: int | None, baseline: float | None, label: str) -> tuple[float, str] | None:
+    """Activity relative to the account's own baseline, capped at 1 (above baseline is fine)."""
+    if actual is None or baseline is None:
+        return None
+    if baseline == 0:
+        return (1.0 if actual > 0 else 0.5), f"{label} {actual} (no baseline yet)"
+    ratio = actual / baseline
+    return min(ratio, 1.0), f"{label} {actual} vs baseline {baseline:g} ({ratio:.0%})"
 
 
 def _usage(facts: HealthInputs) -> tuple[float, str]:
     adoption = facts.feature_adoption
     if facts.licensed_seats == 0:
-        return adoption, f"no seat data; feature adoption {adoption:.0%}"
-    utilisation = min(facts.active_users / facts.licensed_seats, 1.0)
-    value = 0.6 * utilisation + 0.4 * adoption
-    return value, (
-        f"{facts.active_users}/{facts.licensed_seats} seats active ({utilisation:.0%}), "
-        f"feature adoption {adoption:.0%}"
-    )
+        value, note = adoption, f"no seat data; feature adoption {adoption:.0%}"
+    else:
+        utilisation = min(facts.active_users / facts.licensed_seats, 1.0)
+        value = 0.6 * utilisation + 0.4 * adoption
+        note = (
+            f"{facts.active_users}/{facts.licensed_seats} seats active ({utilisation:.0%}), "
+            f"feature adoption {adoption:.0%}"
+        )
+    trends = [
+        t
+        for t in (
+            _trend(facts.logins_30d, facts.baseline_logins_30d, "logins"),
+            _trend(facts.key_actions_30d, facts.baseline_key_actions_30d, "key actions"),
+        )
+        if t is not None
+    ]
+    if trends:
+        # Breadth (seats, features) and trend against the account's own normal weigh equally.
+        trend_value = sum(t[0] for t in trends) / len(trends)
+        value = 0.5 * value + 0.5 * trend_value
+        note = "; ".join([note, *(t[1] for t in trends)])
+    return value, note
 
 
 def _support(facts: HealthInputs) -> tuple[float, str]:
@@ -78,6 +105,12 @@ def _engagement(facts: HealthInputs) -> tuple[float, str]:
         value, note = 0.4, f"last touchpoint {days} days ago"
     else:
         value, note = 0.1, f"no touchpoint for {days} days"
+    if facts.outreach_sent_90d:
+        replied = facts.outreach_replied_90d or 0
+        rate = replied / facts.outreach_sent_90d
+        # A reply to one outreach in three is a well-engaged customer.
+        value = 0.6 * value + 0.4 * min(rate / 0.33, 1.0)
+        note += f"; replied to {replied}/{facts.outreach_sent_90d} outreach emails"
     if not facts.champion_engaged:
         value, note = value * 0.5, note + "; champion disengaged"
     return value, note
@@ -90,10 +123,19 @@ def _contract(facts: HealthInputs) -> tuple[float, str]:
         return 0.2, f"contract expired {-facts.days_to_renewal} days ago"
     if facts.auto_renew:
         return 1.0, "auto-renewing, payments current"
+    days = facts.days_to_renewal
+    if days is not None and days <= RENEWAL_WATCH_DAYS:
+        # Linear from 0.8 at the watch horizon down to 0.4 on the renewal date.
+        value = 0.4 + 0.4 * days / RENEWAL_WATCH_DAYS
+        return value, f"manual renewal in {days} days, payments current"
     return 0.8, "manual renewal, payments current"
 
 
-def score_health(facts: HealthInputs, computed_at: datetime) -> HealthScore:
+def score_health(
+    facts: HealthInputs, computed_at: datetime, config: HealthConfig | None = None
+) -> HealthScore:
+    """Score `facts` with `config` (default: the reference, mid-market, configuration)."""
+    config = config or _REFERENCE
     components: list[HealthComponent] = []
     for name, rule in (
         ("usage", _usage),
@@ -103,7 +145,7 @@ def score_health(facts: HealthInputs, computed_at: datetime) -> HealthScore:
         ("contract", _contract),
     ):
         value, explanation = rule(facts)
-        weight = WEIGHTS[name]
+        weight = config.weights[name]
         components.append(
             HealthComponent(
                 name=name,  # type: ignore[arg-type]
@@ -118,7 +160,7 @@ def score_health(facts: HealthInputs, computed_at: datetime) -> HealthScore:
     return HealthScore(
         account_id=facts.account_id,
         score=score,
-        band=band_for(score),
+        band=band_for(score, config),
         components=components,
         computed_at=computed_at,
     )

@@ -77,6 +77,7 @@ class SurveyCategory(StrEnum):
 class TouchpointKind(StrEnum):
     EMAIL = "email"
     EMAIL_SUPPRESSED = "email_suppressed"
+    EMAIL_DEFERRED = "email_deferred"
     SURVEY_SENT = "survey_sent"
     SURVEY_RESPONSE = "survey_response"
     CALL = "call"
@@ -122,6 +123,7 @@ class EmailStatus(StrEnum):
     SENT = "sent"  # accepted by SendGrid
     OUTBOXED = "outboxed"  # written to the local outbox (no SendGrid key configured)
     SUPPRESSED = "suppressed"  # recipient opted out; nothing sent
+    DEFERRED = "deferred"  # held by the contact governor until `not_before`; call again then
     REJECTED = "rejected"  # provider refused it permanently (4xx)
 
 
@@ -135,6 +137,24 @@ class HealthBand(StrEnum):
     HEALTHY = "healthy"  # >= 70
     AT_RISK = "at_risk"  # 40..69
     CRITICAL = "critical"  # < 40
+
+
+class SegmentationMode(StrEnum):
+    STATIC = "static"  # segment = ARR tier only (enterprise / mid_market / smb)
+    DYNAMIC = "dynamic"  # segment = ARR tier x health band x lifecycle phase
+
+
+class PlaybookKind(StrEnum):
+    """Customer-success motions a segment's configuration can switch on (see contracts.md)."""
+
+    ONBOARDING = "onboarding"
+    ADOPTION_NUDGE = "adoption_nudge"
+    NPS_SURVEY = "nps_survey"
+    RENEWAL = "renewal"
+    RISK_MITIGATION = "risk_mitigation"
+    EXECUTIVE_OUTREACH = "executive_outreach"
+    EXPANSION = "expansion"
+    WIN_BACK = "win_back"
 
 
 class DomainModel(BaseModel):
@@ -170,6 +190,8 @@ class Account(DomainModel):
     csm_owner: str = Field(description="email address of the owning CSM")
     health_score: int | None = Field(default=None, ge=0, le=100)
     timezone: str = "UTC"
+    # Segment key from the latest health computation (domain.segmentation); None until scored.
+    segment_key: str | None = None
 
     _tz = field_validator("timezone")(_check_timezone)
     _owner = field_validator("csm_owner")(_check_email)
@@ -279,6 +301,7 @@ class EmailSend(DomainModel):
     step: str | None = None
     created_at: datetime
     sent_at: datetime | None = None
+    not_before: datetime | None = None
 
 
 class AccountSnapshot(DomainModel):
@@ -465,6 +488,16 @@ class EmailRequest(DomainModel):
     workflow_id: str | None = None
     step: str | None = None
     attachments: list[EmailAttachment] = Field(default_factory=list)
+    # The caller's clock (workflows pass workflow.now()): the contact governor judges quiet
+    # hours and the frequency cap at this instant. None: the activity's own clock.
+    now: datetime | None = None
+
+    @field_validator("now")
+    @classmethod
+    def _now_aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("now must be timezone-aware")
+        return value
 
     @model_validator(mode="after")
     def _one_recipient(self) -> EmailRequest:
@@ -480,6 +513,8 @@ class EmailReceipt(DomainModel):
     reason: str | None = None
     to_email: str | None = None
     provider: Literal["sendgrid", "outbox", "none"] = "none"
+    # Set when status is `deferred`: call send_email again (same key) at or after this instant.
+    not_before: datetime | None = None
 
 
 class SurveyRequest(DomainModel):
@@ -525,6 +560,8 @@ class KickoffInvite(DomainModel):
     organizer_email: str | None = None
     workflow_id: str | None = None
     step: str | None = None
+    # Passed through to the governed email (see EmailRequest.now).
+    now: datetime | None = None
 
     @field_validator("starts_at")
     @classmethod
@@ -543,6 +580,11 @@ class HealthInputs(DomainModel):
     active_users: int = Field(default=0, ge=0)
     # share of the key features in use, 0..1
     feature_adoption: float = Field(default=0.0, ge=0.0, le=1.0)
+    # Activity against the account's own baseline (e.g. its trailing 90-day monthly average).
+    logins_30d: int | None = Field(default=None, ge=0)
+    baseline_logins_30d: float | None = Field(default=None, ge=0)
+    key_actions_30d: int | None = Field(default=None, ge=0)
+    baseline_key_actions_30d: float | None = Field(default=None, ge=0)
     # support
     open_tickets: int = Field(default=0, ge=0)
     urgent_tickets: int = Field(default=0, ge=0)
@@ -553,12 +595,31 @@ class HealthInputs(DomainModel):
     # engagement
     days_since_last_touchpoint: int | None = Field(default=None, ge=0)
     champion_engaged: bool = True
+    # Outreach emails sent in the last 90 days and how many got a reply.
+    outreach_sent_90d: int | None = Field(default=None, ge=0)
+    outreach_replied_90d: int | None = Field(default=None, ge=0)
     # contract
     days_to_renewal: int | None = None
     auto_renew: bool = False
     payment_overdue: bool = False
+    # Stage used for segmentation; None: the account's stored lifecycle stage.
+    lifecycle_stage: LifecycleStage | None = None
+    # When these facts were true (workflows pass workflow.now()); None: the activity's clock.
+    now: datetime | None = None
     workflow_id: str | None = None
     idempotency_key: str | None = None
+
+    @model_validator(mode="after")
+    def _replies_within_sent(self) -> HealthInputs:
+        if (
+            self.outreach_sent_90d is not None
+            and self.outreach_replied_90d is not None
+            and self.outreach_replied_90d > self.outreach_sent_90d
+        ):
+            raise ValueError("outreach_replied_90d cannot exceed outreach_sent_90d")
+        if self.now is not None and self.now.tzinfo is None:
+            raise ValueError("now must be timezone-aware")
+        return self
 
 
 class HealthComponent(DomainModel):
@@ -575,3 +636,59 @@ class HealthScore(DomainModel):
     band: HealthBand
     components: list[HealthComponent]
     computed_at: datetime
+    # Segment key after this computation: the journey upserts it as the `Segment` attribute.
+    segment: str | None = None
+    tier: Segment | None = None
+    segmentation: SegmentationMode | None = None
+    previous_score: int | None = None
+    previous_band: HealthBand | None = None
+
+
+class SegmentAssignment(DomainModel):
+    """Where an account sits: ARR tier, health band and lifecycle phase, and the key for it."""
+
+    key: str
+    mode: SegmentationMode
+    tier: Segment
+    band: Literal["healthy", "at-risk", "critical", "unscored"]
+    phase: Literal["onboarding", "adoption", "renewal", "churned"]
+
+
+class ComponentChange(DomainModel):
+    name: str
+    points_before: float
+    points_now: float
+    delta: float
+
+
+class InputChange(DomainModel):
+    field: str
+    before: Any = None
+    now: Any = None
+
+
+class HealthChanges(DomainModel):
+    """What moved between the previous score and the latest one."""
+
+    previous_score: int
+    previous_band: HealthBand
+    previous_computed_at: datetime
+    score_delta: int
+    components: list[ComponentChange]
+    inputs: list[InputChange]
+
+
+class HealthExplanation(DomainModel):
+    """Answer to "why is this account red?": the latest score, its parts and what changed."""
+
+    account_id: str
+    account_name: str
+    score: int
+    band: HealthBand
+    segment: str | None = None
+    computed_at: datetime
+    healthy_from: int
+    at_risk_from: int
+    components: list[HealthComponent]
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    changes: HealthChanges | None = None

@@ -10,9 +10,11 @@ from datetime import timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from domain.models import Segment, segment_for_arr
+from domain.contact_policy import ContactPolicy
+from domain.models import PlaybookKind, Segment, TaskPriority, segment_for_arr
 
 __all__ = [
+    "ContactPolicy",
     "EscalationPolicy",
     "OnboardingPlan",
     "RenewalPlan",
@@ -126,6 +128,19 @@ class SegmentPlaybookConfig(_Config):
     surveys: SurveyCadence
     # Accounts below this health score are treated as at risk by the playbooks.
     at_risk_health_below: int = Field(default=40, ge=0, le=100)
+    # Priority of the CSM tasks the playbooks open for accounts in this segment.
+    csm_task_priority: TaskPriority = TaskPriority.NORMAL
+    # Which playbooks run for the segment (domain.segmentation narrows them per health/phase).
+    playbooks: list[PlaybookKind] = Field(
+        default_factory=lambda: [
+            PlaybookKind.ONBOARDING,
+            PlaybookKind.NPS_SURVEY,
+            PlaybookKind.RENEWAL,
+            PlaybookKind.RISK_MITIGATION,
+        ]
+    )
+    # Quiet hours and frequency cap for automated email to this segment's contacts.
+    contact_policy: ContactPolicy = Field(default_factory=ContactPolicy)
 
 
 def default_config(segment: Segment) -> SegmentPlaybookConfig:

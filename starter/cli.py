@@ -14,6 +14,8 @@ import structlog
 import typer
 from pydantic import BaseModel, ValidationError
 
+from starter.cs_commands import register as register_cs_commands
+
 app = typer.Typer(help="csflow: customer-success workflows on Temporal.", no_args_is_help=True)
 journey_app = typer.Typer(help="Customer journeys.", no_args_is_help=True)
 journeys_app = typer.Typer(help="Search journeys.", no_args_is_help=True)
@@ -21,6 +23,7 @@ event_app = typer.Typer(help="Customer events.", no_args_is_help=True)
 app.add_typer(journey_app, name="journey")
 app.add_typer(journeys_app, name="journeys")
 app.add_typer(event_app, name="event")
+register_cs_commands(app)
 
 T = TypeVar("T")
 

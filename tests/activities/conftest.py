@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from activities.clock import use_clock
 from activities.email import use_provider
 from crm import database
 from crm.database import Store
@@ -39,3 +41,15 @@ def outbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     use_provider(None)
     yield directory
     use_provider(None)
+
+
+# A Wednesday, 15:00 UTC: working hours for every contact zone the fixtures use (New York,
+# Berlin, UTC), so the contact governor's quiet hours never depend on when the suite runs.
+WORKING_HOURS = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def working_hours_clock() -> Iterator[datetime]:
+    use_clock(lambda: WORKING_HOURS)
+    yield WORKING_HOURS
+    use_clock(None)
