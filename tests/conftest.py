@@ -15,6 +15,9 @@ from temporalio.testing import WorkflowEnvironment
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
+# CRM store and outbox fixtures, shared by the activity, governor, health and HTTP tests.
+pytest_plugins = ["tests.crm_fixtures"]
+
 
 def devserver_executable() -> str:
     """The `devserver` console script of the environment running the tests."""

@@ -1,7 +1,8 @@
-"""Health tests: a migrated SQLite store, a temp outbox and a fixed clock per test."""
+"""Shared fixtures for tests that use the CRM store: a migrated SQLite file per test, an outbox."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +17,8 @@ from crm.migrate import migrate
 
 @pytest.fixture(scope="session")
 def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("health-template") / "crm.db"
+    """Migrate once; tests copy the file (an Alembic run per test would dominate the runtime)."""
+    path = tmp_path_factory.mktemp("template") / "crm.db"
     migrate(f"sqlite:///{path}")
     return path
 
@@ -24,7 +26,7 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def store(migrated_template: Path, tmp_path: Path) -> Iterator[Store]:
     path = tmp_path / "crm.db"
-    path.write_bytes(migrated_template.read_bytes())
+    shutil.copyfile(migrated_template, path)
     configured = database.configure(f"sqlite:///{path}")
     yield configured
     database.reset()
