@@ -11,6 +11,11 @@ from temporalio.api.enums.v1 import IndexedValueType
 
 from devserver.visibility_query import SYSTEM_ATTRIBUTES
 
+# System attributes the SDKs set themselves: `workflow.patched()` records its patch ids here.
+WORKFLOW_SETTABLE: dict[str, int] = {
+    "TemporalChangeVersion": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
+}
+
 
 def _is_unset(payload: common_pb.Payload) -> bool:
     # An upsert of null (or an empty list) removes the attribute.
@@ -22,9 +27,9 @@ def validate_search_attributes(
 ) -> str | None:
     """A message naming the first bad attribute, or None when all are registered and typed."""
     for name, payload in attributes.indexed_fields.items():
-        if name in SYSTEM_ATTRIBUTES:
+        value_type = registered.get(name) or WORKFLOW_SETTABLE.get(name)
+        if name in SYSTEM_ATTRIBUTES and name not in WORKFLOW_SETTABLE:
             return f"search attribute {name} is a system attribute and cannot be set"
-        value_type = registered.get(name)
         if value_type is None:
             return f"search attribute {name} is not defined"
         if _is_unset(payload):
@@ -93,7 +98,7 @@ def decode_all(
 ) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for name, payload in attributes.indexed_fields.items():
-        value_type = registered.get(name)
+        value_type = registered.get(name) or WORKFLOW_SETTABLE.get(name)
         if value_type is None or _is_unset(payload):
             continue
         try:

@@ -19,6 +19,7 @@ from wf_commands import (
     JourneyCancelsOnboarding,
     LocalActivityLookup,
     LongOnboarding,
+    PatchedOnboarding,
     lookup_plan,
 )
 
@@ -96,3 +97,20 @@ async def test_register_namespace(client: Client) -> None:
     with pytest.raises(RPCError) as again:
         await service.register_namespace(RegisterNamespaceRequest(namespace=name))
     assert again.value.status == RPCStatusCode.ALREADY_EXISTS
+
+
+async def test_patched_records_change_version_searchable(client: Client) -> None:
+    task_queue = f"commands-{uuid4()}"
+    workflow_id = f"patched-{uuid4()}"
+    async with Worker(client, task_queue=task_queue, workflows=[PatchedOnboarding]):
+        result = await client.execute_workflow(
+            PatchedOnboarding.run, id=workflow_id, task_queue=task_queue
+        )
+    assert result == "patched path"
+    found = [
+        w.id
+        async for w in client.list_workflows(
+            f"TemporalChangeVersion = 'kickoff-before-training' AND WorkflowId = '{workflow_id}'"
+        )
+    ]
+    assert found == [workflow_id]

@@ -76,3 +76,13 @@ class JourneyCancelsOnboarding:
             return await child
         except ChildWorkflowError as err:
             return f"child error: {type(err.cause).__name__}"
+
+
+@workflow.defn
+class PatchedOnboarding:
+    @workflow.run
+    async def run(self) -> str:
+        # The SDK upserts TemporalChangeVersion for each patch it records.
+        if workflow.patched("kickoff-before-training"):
+            return "patched path"
+        return "old path"
