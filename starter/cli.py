@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import sys
 from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import structlog
 import typer
@@ -29,7 +30,15 @@ T = TypeVar("T")
 
 
 def _run(coro: Coroutine[Any, Any, T]) -> T:
-    return asyncio.run(coro)
+    from temporalio.service import RPCError, RPCStatusCode
+
+    try:
+        return asyncio.run(coro)
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            _fail(f"not found: {exc.message}")
+        _fail(f"Temporal refused the request ({exc.status.name}): {exc.message}")
+        raise  # unreachable: _fail exits
 
 
 def _emit(value: Any, as_json: bool) -> None:
@@ -42,7 +51,7 @@ def _emit(value: Any, as_json: bool) -> None:
     typer.echo(json.dumps(data, indent=None if as_json else 2, sort_keys=not as_json))
 
 
-def _fail(message: str) -> None:
+def _fail(message: str) -> NoReturn:
     typer.echo(f"csflow: {message}", err=True)
     raise typer.Exit(1)
 
@@ -101,9 +110,18 @@ def event_send(
     from worker import connect
     from workflows.customer_event import CustomerEvent
 
-    event = CustomerEvent(
-        account_id=account_id, type=event_type, payload=json.loads(payload), event_id=event_id
-    )
+    try:
+        parsed = json.loads(payload)
+    except json.JSONDecodeError as exc:
+        _fail(f"--payload is not valid JSON: {exc}")
+    if not isinstance(parsed, dict):
+        _fail("--payload must be a JSON object")
+    try:
+        event = CustomerEvent(
+            account_id=account_id, type=event_type, payload=parsed, event_id=event_id
+        )
+    except ValueError as exc:  # pydantic's ValidationError names the field
+        _fail(f"invalid event: {exc}")
 
     async def go() -> Any:
         return await send_event(await connect(), event)
@@ -175,7 +193,16 @@ def api(
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+        code: Any = 0
+    except SystemExit as exc:
+        code = exc.code
+    # Exit without interpreter finalization: the SDK's runtime threads can abort it
+    # ("PyGILState_Release ... finalizing"), turning a successful command into exit -6.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code if isinstance(code, int) else (0 if code is None else 1))
 
 
 if __name__ == "__main__":
