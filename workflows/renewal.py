@@ -63,6 +63,8 @@ class RenewalWorkflow:
     def __init__(self) -> None:
         self._responded = False
         self._decision: ContractOutcomeKind | None = None
+        # The renewed contract's value when the customer renewed at a new price.
+        self._new_value: float | None = None
         self._new_end: date | None = None
         self._log = WorkLog()
 
@@ -81,6 +83,7 @@ class RenewalWorkflow:
             self._responded = True
             self._decision = ContractOutcomeKind.RENEWED
             self._new_end = payload.new_end_date
+            self._new_value = payload.new_value
         elif kind == CustomerEventType.CONTRACT_CANCELLED and self._decision is None:
             self._responded = True
             self._decision = ContractOutcomeKind.CHURNED
@@ -174,7 +177,11 @@ class RenewalWorkflow:
                 account_id=input.account_id,
                 outcome=outcome,
                 new_end_date=new_end,
-                new_value=input.contract_value if outcome != ContractOutcomeKind.CHURNED else None,
+                new_value=(
+                    None
+                    if outcome == ContractOutcomeKind.CHURNED
+                    else self._new_value or input.contract_value
+                ),
                 reason="renewal workflow",
                 workflow_id=workflow.info().workflow_id,
             ),

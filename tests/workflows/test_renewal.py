@@ -351,11 +351,6 @@ async def test_a_malformed_event_is_ignored(renewals: Renewals):
     assert result.outcome == ContractOutcomeKind.CHURNED and not result.escalated_to_manager
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: RenewalWorkflow ignores ContractRenewedPayload.new_value and records the old "
-    "contract_value as the renewed contract's value",
-)
 async def test_a_renewal_records_the_renewed_contract_value(renewals: Renewals):
     handle = await renewals.start(Segment.SMB)
     await renewals.env.sleep(timedelta(days=1))
