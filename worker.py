@@ -26,11 +26,20 @@ from temporalio.worker import Worker
 from starter import connection as starter_connection
 from starter.logging_setup import configure_logging
 from starter.telemetry import metrics_address, runtime_with_metrics
+from workflows.campaign import CampaignWorkflow
+from workflows.campaign_activities import SegmentDirectory
+from workflows.contact_change import ContactChangeWorkflow
 from workflows.escalation import EscalationWorkflow
 from workflows.journey import CustomerJourneyWorkflow
+from workflows.nightly_health import NightlyHealthWorkflow
+from workflows.nps_outreach import NpsFollowUpWorkflow
 from workflows.onboarding import OnboardingWorkflow
 from workflows.renewal import RenewalWorkflow
 from workflows.requirements import RequirementsGatheringWorkflow
+from workflows.support_follow_up import SupportFollowUpWorkflow
+from workflows.unresponsive_customer import UnresponsiveCustomerWorkflow
+from workflows.upgrade_follow_up import UpgradeFollowUpWorkflow
+from workflows.usage_fluctuation import UsageFluctuationWorkflow
 
 log = structlog.get_logger("csflow.worker")
 
@@ -42,6 +51,14 @@ WORKFLOWS: list[type] = [
     OnboardingWorkflow,
     RenewalWorkflow,
     EscalationWorkflow,
+    SupportFollowUpWorkflow,
+    UsageFluctuationWorkflow,
+    UnresponsiveCustomerWorkflow,
+    ContactChangeWorkflow,
+    UpgradeFollowUpWorkflow,
+    NpsFollowUpWorkflow,
+    CampaignWorkflow,
+    NightlyHealthWorkflow,
 ]
 
 SEARCH_ATTRIBUTES: dict[str, IndexedValueType.ValueType] = {
@@ -90,6 +107,12 @@ def all_activities() -> Sequence[Callable[..., Any]]:
     return list(ALL_ACTIVITIES)
 
 
+def client_activities(client: Client) -> list[Callable[..., Any]]:
+    """Activities that need the worker's Temporal client (visibility listings for campaigns and
+    the nightly health fan-out; workflows cannot call the client themselves)."""
+    return [SegmentDirectory(client).list_segment_accounts]
+
+
 def build_worker(
     client: Client,
     activities: Sequence[Callable[..., Any]],
@@ -100,7 +123,7 @@ def build_worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=activities,
+        activities=[*activities, *client_activities(client)],
         # Activities are async or sync; sync ones need an executor.
         activity_executor=None,
         graceful_shutdown_timeout=graceful_shutdown,

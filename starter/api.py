@@ -5,16 +5,37 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import BaseModel
-from temporalio.client import Client, WorkflowHandle
-from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleCalendarSpec,
+    ScheduleHandle,
+    ScheduleOverlapPolicy,
+    SchedulePolicy,
+    ScheduleRange,
+    ScheduleSpec,
+    WorkflowHandle,
+)
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from workflows import search_attributes as sa
+from workflows.campaign import (
+    CampaignInput,
+    CampaignResult,
+    CampaignWorkflow,
+    campaign_workflow_id,
+)
 from workflows.customer_event import CustomerEvent, EventAck
 from workflows.escalation import EscalationAction, EscalationWorkflow
 from workflows.journey import CustomerJourneyWorkflow, journey_id
 from workflows.journey_state import JourneyInput, JourneyStatus
+from workflows.nightly_health import NightlyHealthInput, NightlyHealthWorkflow
 
 DEFAULT_TASK_QUEUE = "csflow"
+NIGHTLY_HEALTH_SCHEDULE_ID = "csflow-nightly-health"
 
 
 class JourneyListing(BaseModel):
@@ -77,9 +98,16 @@ def visibility_query(
     stage: str | None = None, csm: str | None = None, segment: str | None = None
 ) -> str:
     clauses = ["WorkflowType = 'CustomerJourneyWorkflow'"]
-    for key, value in ((sa.LIFECYCLE_STAGE, stage), (sa.CSM_OWNER, csm), (sa.SEGMENT, segment)):
+    for key, value in ((sa.LIFECYCLE_STAGE, stage), (sa.CSM_OWNER, csm)):
         if value is not None:
             clauses.append(f"{key.name} = {_quote(value)}")
+    if segment is not None:
+        # A tier also matches its dynamic segments (`smb` -> `smb-healthy-adoption`, ...).
+        prefix = segment.replace("_", "-") + "-"
+        clauses.append(
+            f"({sa.SEGMENT.name} = {_quote(segment)} "
+            f"OR {sa.SEGMENT.name} STARTS_WITH {_quote(prefix)})"
+        )
     return " AND ".join(clauses)
 
 
@@ -102,3 +130,85 @@ async def list_journeys(
             )
         )
     return listings
+
+
+async def start_campaign(
+    client: Client, input: CampaignInput, *, task_queue: str = DEFAULT_TASK_QUEUE
+) -> WorkflowHandle[CampaignWorkflow, CampaignResult]:
+    """Run a one-off campaign as `campaign-<id>`; the same id again returns the first run
+    (reuse is rejected even after it finished, so a campaign cannot go out twice)."""
+    workflow_id = campaign_workflow_id(input.campaign_id)
+    try:
+        return await client.start_workflow(
+            CampaignWorkflow.run,
+            input,
+            id=workflow_id,
+            task_queue=task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        )
+    except WorkflowAlreadyStartedError:
+        return client.get_workflow_handle_for(CampaignWorkflow.run, workflow_id)
+
+
+async def schedule_campaign(
+    client: Client,
+    input: CampaignInput,
+    spec: ScheduleSpec,
+    *,
+    task_queue: str = DEFAULT_TASK_QUEUE,
+) -> ScheduleHandle:
+    """A recurring campaign: a Temporal Schedule `campaign-<id>` whose every action is one
+    campaign run (the server suffixes the workflow id with the nominal time, and journeys
+    email once per run id). An existing schedule of that id is kept as it is."""
+    schedule_id = campaign_workflow_id(input.campaign_id)
+    schedule = Schedule(
+        action=ScheduleActionStartWorkflow(
+            CampaignWorkflow.run, input, id=schedule_id, task_queue=task_queue
+        ),
+        spec=spec,
+        # A campaign still fanning out when the next one is due: skip, never stack them.
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    )
+    try:
+        return await client.create_schedule(schedule_id, schedule)
+    except ScheduleAlreadyRunningError:
+        return client.get_schedule_handle(schedule_id)
+
+
+async def ensure_nightly_health_schedule(
+    client: Client,
+    *,
+    task_queue: str = DEFAULT_TASK_QUEUE,
+    hour_utc: int = 2,
+    schedule_id: str = NIGHTLY_HEALTH_SCHEDULE_ID,
+    every_days: int = 1,
+) -> ScheduleHandle:
+    """The schedule that runs NightlyHealthWorkflow every night (02:00 UTC by default; the demo
+    thins it to every few nights); idempotent, so a deploy step can call it on every start."""
+    days = list(range(1, 32, every_days)) if every_days > 1 else None
+    schedule = Schedule(
+        action=ScheduleActionStartWorkflow(
+            NightlyHealthWorkflow.run,
+            NightlyHealthInput(),
+            id="nightly-health",
+            task_queue=task_queue,
+        ),
+        spec=ScheduleSpec(
+            calendars=[
+                ScheduleCalendarSpec(
+                    day_of_month=(
+                        [ScheduleRange(d) for d in days] if days else [ScheduleRange(1, 31)]
+                    ),
+                    hour=[ScheduleRange(hour_utc)],
+                    minute=[ScheduleRange(0)],
+                    second=[ScheduleRange(0)],
+                    comment="nightly health recompute",
+                )
+            ]
+        ),
+        policy=SchedulePolicy(overlap=ScheduleOverlapPolicy.SKIP),
+    )
+    try:
+        return await client.create_schedule(schedule_id, schedule)
+    except ScheduleAlreadyRunningError:
+        return client.get_schedule_handle(schedule_id)

@@ -1,8 +1,10 @@
 """`csflow demo`: a simulated customer year on the embedded time-skipping devserver.
 
-Four accounts with scripted behaviour: one answers everything, one goes silent, one raises a
-ticket and scores 3 on NPS, one churns at renewal. Real activities, a fresh SQLite file and the
-email outbox under var/.
+Six accounts with scripted behaviour: one answers everything (and upgrades), one goes silent, one
+raises a ticket and scores 3 on NPS, one churns at renewal, one whose usage dips and then climbs,
+one whose champion leaves. A nightly health schedule, a feature-release campaign and a scheduled
+renewal campaign run alongside. Real activities, a fresh SQLite file and the email outbox under
+var/.
 """
 
 from __future__ import annotations
@@ -16,13 +18,23 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
-from temporalio.client import Client
+from temporalio.client import Client, ScheduleHandle, ScheduleIntervalSpec, ScheduleSpec
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from domain.models import AccountUpsert, ContactInput, ContactRole, ContractInput, Segment
 from domain.segments import default_config
-from starter.api import escalation_action, journey_status, send_event, start_journey
+from starter.api import (
+    ensure_nightly_health_schedule,
+    escalation_action,
+    journey_status,
+    schedule_campaign,
+    send_event,
+    start_campaign,
+    start_journey,
+)
+from workflows.campaign import CampaignInput, CampaignKind
+from workflows.campaign_activities import SegmentQuery
 from workflows.customer_event import CustomerEvent
 from workflows.escalation import EscalationAction, EscalationActionKind
 from workflows.journey_state import JourneyInput, JourneyStatus
@@ -50,6 +62,11 @@ class AccountSummary(BaseModel):
     escalations: list[dict[str, Any]]
     renewal_outcome: str | None
     health_score: int | None
+    segment_key: str | None = None
+    playbooks: list[dict[str, Any]] = []
+    health_history: list[dict[str, Any]] = []
+    segment_history: list[str] = []
+    campaigns: list[str] = []
 
 
 class DemoSummary(BaseModel):
@@ -123,6 +140,14 @@ async def _engaged(c: Customer, day: int, status: JourneyStatus) -> None:
             feature_adoption=0.7,
         )
     await c.answer_surveys(status, nps=9, csat=5)
+    if day >= 200:
+        await c.once(
+            "upgrade",
+            "plan_changed",
+            plan="enterprise-plus",
+            previous_plan="standard",
+            new_features=["Playbooks", "SSO"],
+        )
     if status.stage == "renewal":
         await c.once("reply", "email_replied", subject="Re: your renewal")
         if status.contract_end is not None:
@@ -212,6 +237,47 @@ async def _churner(c: Customer, day: int, status: JourneyStatus) -> None:
     await c.answer_surveys(status, nps=7, csat=4)
     if status.stage == "renewal":
         await c.once("cancel", "contract_cancelled", reason="budget cuts")
+
+
+async def _fluctuating(c: Customer, day: int, status: JourneyStatus) -> None:
+    """Onboards, then usage dips in spring (CSM check-in) and climbs in autumn (expansion)."""
+    await _onboard_quietly(c, status, users=30, seats=40)
+    if status.stage != "adoption" or day % 10:
+        return
+    users = 30
+    if 120 <= day < 150:
+        users = 12
+    elif day >= 200:
+        users = 45
+    await c.send("usage_reported", active_users=users, licensed_seats=40, feature_adoption=0.6)
+    await c.answer_surveys(status, nps=8, csat=4)
+
+
+async def _champion_leaves(c: Customer, day: int, status: JourneyStatus) -> None:
+    """Onboards; the champion leaves in month five, the decision maker takes over."""
+    await _onboard_quietly(c, status, users=60, seats=80)
+    if day >= 150:
+        champion = next(x for x in c.account.contacts if x.role == ContactRole.CHAMPION)
+        await c.once("left", "contact_changed", contact=champion.model_dump(), left=True)
+    if day >= 155:
+        await c.once("reply", "email_replied", subject="Re: introduction")
+    await c.answer_surveys(status, nps=8, csat=4)
+
+
+async def _onboard_quietly(c: Customer, status: JourneyStatus, users: int, seats: int) -> None:
+    if status.stage == "requirements":
+        await c.once(
+            "answers", "questionnaire_answered", reasons_for_purchase="x", intended_use="y"
+        )
+    if status.stage == "onboarding":
+        for milestone in ("first_login", "first_key_action"):
+            await c.once(
+                milestone,
+                "usage_reported",
+                milestone=milestone,
+                active_users=users,
+                licensed_seats=seats,
+            )
 
 
 def _next_year(day: date) -> date:
@@ -321,8 +387,39 @@ async def run_demo(
                 "churns at renewal",
                 _churner,
             ),
+            Customer(
+                client,
+                _account(f"hooli-{suffix}", "Hooli", Segment.MID_MARKET, 60_000, start, True),
+                "usage dips, then climbs",
+                _fluctuating,
+            ),
+            Customer(
+                client,
+                _account(f"stark-{suffix}", "Stark", Segment.ENTERPRISE, 400_000, start, True),
+                "champion leaves",
+                _champion_leaves,
+            ),
         ]
         async with build_worker(client, all_activities(), task_queue=queue):
+            schedules: list[ScheduleHandle] = [
+                await ensure_nightly_health_schedule(
+                    client,
+                    task_queue=queue,
+                    schedule_id=f"nightly-health-{suffix}",
+                    # Weekly in the demo: every night for a year would dominate its run time.
+                    every_days=7,
+                ),
+                await schedule_campaign(
+                    client,
+                    CampaignInput(
+                        campaign_id=f"enterprise-renewals-{suffix}",
+                        kind=CampaignKind.RENEWAL_OUTREACH,
+                        segment=SegmentQuery(segment_prefix="enterprise"),
+                    ),
+                    ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(days=120))]),
+                    task_queue=queue,
+                ),
+            ]
             for customer in customers:
                 await start_journey(
                     client,
@@ -339,11 +436,24 @@ async def run_demo(
                     status = await journey_status(client, customer.account.id)
                     if not status.finished:
                         await customer.script(customer, day, status)
+                if day == 100:
+                    await start_campaign(
+                        client,
+                        CampaignInput(
+                            campaign_id=f"release-playbooks-{suffix}",
+                            kind=CampaignKind.FEATURE_RELEASE,
+                            context={"feature": "Playbooks"},
+                            per_minute=2,
+                        ),
+                        task_queue=queue,
+                    )
                 await env.sleep(timedelta(days=1))
             statuses = [await journey_status(client, c.account.id) for c in customers]
             ended_at = await env.get_current_time()
             if on_year_end is not None:
                 await on_year_end(client)
+            for schedule in schedules:
+                await schedule.delete()
             # The year is over: stop the journeys so the worker can shut down cleanly.
             async for execution in client.list_workflows("ExecutionStatus = 'Running'"):
                 await client.get_workflow_handle(execution.id).terminate("demo finished")
@@ -391,7 +501,33 @@ def _summarise(customer: Customer, status: JourneyStatus) -> AccountSummary:
             else None
         ),
         health_score=status.health_score,
+        segment_key=status.segment_key,
+        playbooks=[
+            {
+                "kind": p.kind.value,
+                "situation": p.situation,
+                "summary": p.summary,
+                "opened_at": p.opened_at.isoformat(),
+                "open": p.open,
+                "outcome": p.outcome,
+            }
+            for p in status.playbooks
+        ],
+        health_history=[
+            {"at": h.at.isoformat(), "score": h.score, "band": h.band, "reason": h.reason}
+            for h in status.health_history
+        ],
+        segment_history=_segment_changes(status),
+        campaigns=list(status.campaigns),
     )
+
+
+def _segment_changes(status: JourneyStatus) -> list[str]:
+    changes: list[str] = []
+    for point in status.health_history:
+        if point.segment and (not changes or changes[-1].split(" ", 1)[1] != point.segment):
+            changes.append(f"{point.at:%Y-%m-%d} {point.segment}")
+    return changes
 
 
 def render(summary: DemoSummary) -> str:
@@ -426,7 +562,16 @@ def render(summary: DemoSummary) -> str:
             f"  tasks:       {a.tasks_created} created, {len(a.open_tasks)} open",
             f"  escalations: {escalations}",
             f"  renewal:     {a.renewal_outcome or 'not due yet'}",
-            f"  health:      {a.health_score if a.health_score is not None else 'n/a'}",
+            f"  health:      {a.health_score if a.health_score is not None else 'n/a'}"
+            f" ({len(a.health_history)} scores; nightly and on every change)",
+            f"  segments:    {' -> '.join(s.split(' ', 1)[1] for s in a.segment_history) or 'n/a'}",
+            f"  campaigns:   {len(a.campaigns)}",
+            "  playbooks:   " + (f"{len(a.playbooks)}" if a.playbooks else "none"),
+            *(
+                f"    - {p['kind']}: {p['summary']}"
+                + (f" => {p['outcome']}" if p["outcome"] else " (running)")
+                for p in a.playbooks
+            ),
             "",
         ]
     return "\n".join(lines)

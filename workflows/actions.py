@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
         TaskPriority,
     )
     from workflows.activity_calls import call
+    from workflows.email_deferral import send_governed
     from workflows.idempotency import step_key
     from workflows.work_log import AlertRecord, EmailRecord, SurveyRecord, TaskRecord, WorkLog
 
@@ -71,7 +72,7 @@ async def _send(
     category: str,
     workflow_id: str,
 ) -> EmailReceipt:
-    return await call(
+    return await send_governed(
         "send_email",
         EmailRequest(
             idempotency_key=key,
@@ -83,7 +84,6 @@ async def _send(
             workflow_id=workflow_id,
             step=step if attempt is None else f"{step}:{attempt}",
         ),
-        EmailReceipt,
     )
 
 

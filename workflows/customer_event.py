@@ -30,6 +30,7 @@ class CustomerEventType(StrEnum):
     CONTRACT_SIGNED = "contract_signed"
     CONTRACT_RENEWED = "contract_renewed"
     CONTRACT_CANCELLED = "contract_cancelled"
+    PLAN_CHANGED = "plan_changed"
 
 
 class InvalidCustomerEvent(ValueError):
@@ -124,6 +125,21 @@ class UsageReportedPayload(_Payload):
 
 class ContactChangedPayload(_Payload):
     contact: ContactInput
+    # The contact left the company (their record stays, unreachable from now on).
+    left: bool = False
+
+
+class PlanChange(StrEnum):
+    UPGRADE = "upgrade"
+    EXPANSION = "expansion"
+    DOWNGRADE = "downgrade"
+
+
+class PlanChangedPayload(_Payload):
+    plan: str = Field(min_length=1, max_length=64)
+    previous_plan: str | None = Field(default=None, max_length=64)
+    change: PlanChange = PlanChange.UPGRADE
+    new_features: list[str] = Field(default_factory=list, max_length=50)
 
 
 class ContractSignedPayload(_Payload):
@@ -153,6 +169,7 @@ PAYLOAD_MODELS: dict[CustomerEventType, type[_Payload]] = {
     CustomerEventType.CONTRACT_SIGNED: ContractSignedPayload,
     CustomerEventType.CONTRACT_RENEWED: ContractRenewedPayload,
     CustomerEventType.CONTRACT_CANCELLED: ContractCancelledPayload,
+    CustomerEventType.PLAN_CHANGED: PlanChangedPayload,
 }
 
 

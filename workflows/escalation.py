@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
 class EscalationSource(StrEnum):
     TICKET = "ticket"
     DETRACTOR = "detractor"
+    LOW_CSAT = "low_csat"
 
 
 class EscalationInput(BaseModel):
@@ -43,6 +44,8 @@ class EscalationInput(BaseModel):
     chain: list[str] = Field(min_length=1)
     config: SegmentPlaybookConfig
     ticket_id: str | None = None
+    # False when a support follow-up playbook owns the customer's CSAT for this ticket.
+    follow_up_csat: bool = True
 
 
 class EscalationActionKind(StrEnum):
@@ -218,15 +221,18 @@ class EscalationWorkflow:
             except TimeoutError:
                 pass
 
-        survey = await actions.send_survey(
-            self._log,
-            account_id=input.account_id,
-            contact_id=input.contact_id,
-            kind=SurveyKind.CSAT,
-            topic="escalation",
-            template=input.config.surveys.survey_template,
-            step="csat",
-        )
+        csat_token: str | None = None
+        if input.follow_up_csat:
+            survey = await actions.send_survey(
+                self._log,
+                account_id=input.account_id,
+                contact_id=input.contact_id,
+                kind=SurveyKind.CSAT,
+                topic="escalation",
+                template=input.config.surveys.survey_template,
+                step="csat",
+            )
+            csat_token = survey.token
         return EscalationResult(
             escalation_id=input.escalation_id,
             source=input.source,
@@ -234,7 +240,7 @@ class EscalationWorkflow:
             missed_slas=list(self._missed),
             acknowledged_at=self._acked_at,
             resolved_at=self._resolved_at,
-            csat_token=survey.token,
+            csat_token=csat_token,
             log=self._log,
         )
 

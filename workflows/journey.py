@@ -14,15 +14,17 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import SearchAttributeUpdate
-from temporalio.exceptions import ChildWorkflowError, TemporalError
+from temporalio.common import SearchAttributeUpdate, WorkflowIDReusePolicy
+from temporalio.exceptions import ChildWorkflowError, TemporalError, WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
     from domain.models import (
         AccountSnapshot,
         AccountUpsert,
+        AlertSeverity,
         ContactRole,
         ContractOutcomeKind,
+        EmailStatus,
         HealthInputs,
         HealthScore,
         LifecycleStage,
@@ -38,6 +40,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows import actions
     from workflows import search_attributes as sa
     from workflows.activity_calls import call
+    from workflows.campaign import CampaignKind, CampaignMessage
+    from workflows.contact_change import ContactChangeInput, ContactChangeWorkflow
     from workflows.contract_dates import contract_end_at, renewal_start
     from workflows.customer_event import (
         ContactChangedPayload,
@@ -48,6 +52,8 @@ with workflow.unsafe.imports_passed_through():
         EmailBouncedPayload,
         EventAck,
         InvalidCustomerEvent,
+        PlanChange,
+        PlanChangedPayload,
         StartPayload,
         SurveyAnsweredPayload,
         TicketOpenedPayload,
@@ -63,9 +69,13 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.idempotency import step_key
     from workflows.journey_state import (
+        CAMPAIGNS_LIMIT,
+        HEALTH_HISTORY_LIMIT,
+        PLAYBOOKS_LIMIT,
         SEEN_EVENT_IDS_LIMIT,
         TIMELINE_LIMIT,
         EscalationSummary,
+        HealthPoint,
         JourneyInput,
         JourneyState,
         JourneyStatus,
@@ -74,9 +84,25 @@ with workflow.unsafe.imports_passed_through():
         StageVisit,
         TimelineEntry,
     )
+    from workflows.nightly_health import HealthRecompute
+    from workflows.nps_outreach import NpsFollowUpInput, NpsFollowUpWorkflow
     from workflows.onboarding import OnboardingInput, OnboardingWorkflow
+    from workflows.playbook import (
+        PLAYBOOKS_PATCH,
+        PlaybookContext,
+        PlaybookReport,
+        PlaybookSummary,
+        PlaybookType,
+        SurveyOutcome,
+        playbook_id,
+    )
     from workflows.renewal import RenewalInput, RenewalWorkflow
     from workflows.requirements import RequirementsGatheringWorkflow, RequirementsInput
+    from workflows.support_follow_up import SupportFollowUpInput, SupportFollowUpWorkflow
+    from workflows.unresponsive_customer import UnresponsiveCustomerWorkflow, UnresponsiveInput
+    from workflows.upgrade_follow_up import UpgradeFollowUpInput, UpgradeFollowUpWorkflow
+    from workflows.usage_fluctuation import UsageFluctuationInput, UsageFluctuationWorkflow
+    from workflows.usage_trend import observe as observe_usage
     from workflows.work_log import TaskRecord
 
 # Which running stage child cares about which customer events.
@@ -89,6 +115,15 @@ _STAGE_EVENTS: dict[str, set[CustomerEventType]] = {
         CustomerEventType.CONTRACT_CANCELLED,
     },
 }
+
+# What counts as the customer answering a touch (ends a silence).
+_RESPONSES = {
+    CustomerEventType.EMAIL_REPLIED,
+    CustomerEventType.QUESTIONNAIRE_ANSWERED,
+    CustomerEventType.SURVEY_ANSWERED,
+}
+# Support tickets that also get an SLA escalation (the others: the support follow-up only).
+_SLA_SEVERITIES = {TicketSeverity.HIGH, TicketSeverity.URGENT}
 
 _STAGE_CHILD: dict[LifecycleStage, str] = {
     LifecycleStage.REQUIREMENTS: "requirements",
@@ -116,6 +151,10 @@ class CustomerJourneyWorkflow:
         self._events_this_run = 0
         self._acks: dict[int, EventAck] = {}
         self._finished = False
+        # Work that signals ask for, done between customer events (see _background).
+        self._health_request: str | None = None
+        self._triggers_due = False
+        self._background_busy = False
 
     # ---- handlers --------------------------------------------------------------------------
 
@@ -157,6 +196,36 @@ class CustomerJourneyWorkflow:
         if self._finished:
             raise InvalidCustomerEvent("the journey has ended (the customer churned)")
 
+    @workflow.signal(name="playbook_report")
+    def playbook_report(self, message: PlaybookReport) -> None:
+        """Progress and outcomes from the playbooks this journey opened."""
+        st = self._st
+        known = {s.token for s in st.log.surveys}
+        st.log.surveys.extend(s for s in message.surveys if s.token not in known)
+        st.log.merge(message.log)
+        record = next((p for p in st.playbooks if p.playbook_id == message.playbook_id), None)
+        if message.finished:
+            if record is not None:
+                record.open = False
+                record.outcome = message.outcome
+                record.finished_at = workflow.now()
+            self._note("playbook", f"{message.playbook_id} finished: {message.outcome}")
+        # The log grew: the silence check may now fire.
+        self._triggers_due = True
+
+    @workflow.signal(name="recompute_health")
+    def recompute_health(self, request: HealthRecompute) -> None:
+        self._health_request = request.reason
+
+    @workflow.signal(name="campaign_message")
+    def campaign_message(self, message: CampaignMessage) -> None:
+        st = self._st
+        if message.campaign_run_id in st.campaigns_seen or any(
+            m.campaign_run_id == message.campaign_run_id for m in st.campaign_pending
+        ):
+            return  # a re-delivered campaign signal: the email went (or goes) out once
+        st.campaign_pending.append(message)
+
     @workflow.query
     def status(self) -> JourneyStatus:
         assert self._input is not None
@@ -185,6 +254,11 @@ class CustomerJourneyWorkflow:
             events_processed=st.sequence,
             runs=st.runs,
             finished=self._finished,
+            segment_key=st.segment_key,
+            health_band=st.health_band,
+            health_history=list(st.health_history),
+            playbooks=list(st.playbooks),
+            campaigns=list(st.campaigns_seen),
         )
 
     @workflow.query
@@ -209,12 +283,14 @@ class CustomerJourneyWorkflow:
         self._upsert_search_attributes()
 
         pump = asyncio.create_task(self._pump())
+        background = asyncio.create_task(self._background())
         await self._lifecycle()
         # Finish what callers already handed us; the validator refuses anything newer.
         await workflow.wait_condition(lambda: not self._st.pending and not self._processing)
         self._finished = True
         await workflow.wait_condition(workflow.all_handlers_finished)
         pump.cancel()
+        background.cancel()
         return self.status()
 
     @property
@@ -276,6 +352,10 @@ class CustomerJourneyWorkflow:
             and not self._processing
             and self._stage_child is None
             and not self._escalations
+            and not self._background_busy
+            and self._health_request is None
+            and not self._st.campaign_pending
+            and not self._triggers_due
         )
         return wanted and quiet
 
@@ -324,6 +404,7 @@ class CustomerJourneyWorkflow:
             self._st.requirements = StageOutcome(finished_at=workflow.now(), completed=False)
             return
         self._st.log.merge(result.log)
+        self._log_grew()
         self._st.requirements = StageOutcome(
             finished_at=workflow.now(),
             completed=result.answered,
@@ -348,6 +429,7 @@ class CustomerJourneyWorkflow:
             self._st.onboarding = StageOutcome(finished_at=workflow.now(), completed=False)
             return
         self._st.log.merge(result.log)
+        self._log_grew()
         self._st.onboarding = StageOutcome(
             finished_at=workflow.now(), completed=result.completed, stalled=result.stalled
         )
@@ -383,6 +465,7 @@ class CustomerJourneyWorkflow:
             await self._enter(LifecycleStage.ADOPTION, "renewal workflow failed")
             return
         st.log.merge(result.log)
+        self._log_grew()
         summary.outcome = result.outcome
         summary.new_end_date = result.new_end_date
         summary.responded = result.responded
@@ -416,7 +499,7 @@ class CustomerJourneyWorkflow:
         st.nps_sent += 1
         assert st.next_nps_at is not None
         st.next_nps_at = st.next_nps_at + self._in.config.surveys.nps_every
-        await actions.send_survey(
+        survey = await actions.send_survey(
             st.log,
             account_id=self._in.account.id,
             contact_id=self._in.contact_for(ContactRole.CHAMPION),
@@ -426,6 +509,20 @@ class CustomerJourneyWorkflow:
             step=f"nps:{st.nps_sent}",
         )
         self._note("survey", f"NPS survey #{st.nps_sent} sent")
+        if self._playbooks_on():
+            await self._open_playbook(
+                PlaybookType.NPS,
+                f"round-{st.nps_sent}",
+                f"NPS round {st.nps_sent}: reminder, promoter ask, detractor escalation",
+                NpsFollowUpWorkflow.run,
+                NpsFollowUpInput(
+                    context=self._playbook_context(),
+                    survey_token=survey.token,
+                    survey_link=survey.link,
+                    round=st.nps_sent,
+                ),
+            )
+            self._log_grew()
 
     # ---- events ------------------------------------------------------------------------------
 
@@ -442,7 +539,7 @@ class CustomerJourneyWorkflow:
     async def _pump(self) -> None:
         st = self._st
         while True:
-            await workflow.wait_condition(lambda: bool(st.pending))
+            await workflow.wait_condition(lambda: bool(st.pending) and not self._background_busy)
             event = st.pending[0]
             self._processing = True
             forwarded: str | None = None
@@ -487,6 +584,9 @@ class CustomerJourneyWorkflow:
         elif kind == CustomerEventType.SURVEY_ANSWERED:
             assert isinstance(payload, SurveyAnsweredPayload)
             await self._record_survey(event, payload)
+        elif kind == CustomerEventType.TICKET_OPENED and self._playbooks_on():
+            assert isinstance(payload, TicketOpenedPayload)
+            await self._ticket_playbook(event, payload)
         elif kind == CustomerEventType.TICKET_OPENED:
             assert isinstance(payload, TicketOpenedPayload)
             await self._open_escalation(
@@ -498,6 +598,10 @@ class CustomerJourneyWorkflow:
             )
         elif kind == CustomerEventType.TICKET_RESOLVED:
             assert isinstance(payload, TicketResolvedPayload)
+            if self._playbooks_on():
+                await self._forward(
+                    PlaybookType.SUPPORT, "customer_event", event, situation=payload.ticket_id
+                )
             for summary in st.escalations:
                 handle = self._escalations.get(summary.escalation_id)
                 if summary.ticket_id == payload.ticket_id and handle is not None:
@@ -509,6 +613,8 @@ class CustomerJourneyWorkflow:
             st.usage.licensed_seats = payload.licensed_seats
             st.usage.feature_adoption = payload.feature_adoption
             await self._refresh_health()
+            if self._playbooks_on():
+                await self._usage_playbooks(payload)
         elif kind == CustomerEventType.EMAIL_BOUNCED:
             assert isinstance(payload, EmailBouncedPayload)
             st.bounced.append(payload.email)
@@ -522,12 +628,23 @@ class CustomerJourneyWorkflow:
             )
         elif kind == CustomerEventType.CONTACT_CHANGED:
             assert isinstance(payload, ContactChangedPayload)
-            await self._change_contact(payload)
+            if self._playbooks_on():
+                await self._contact_playbook(payload)
+            else:
+                await self._change_contact(payload)
+        elif kind == CustomerEventType.PLAN_CHANGED:
+            # New event type: only journeys that run playbook code ever see it.
+            assert isinstance(payload, PlanChangedPayload)
+            await self._plan_changed(payload)
         elif kind == CustomerEventType.CONTRACT_RENEWED and self._stage_child_kind != "renewal":
             assert isinstance(payload, ContractRenewedPayload)
             self._set_contract_end(payload.new_end_date)
         elif kind == CustomerEventType.CONTRACT_CANCELLED and self._stage_child_kind != "renewal":
             st.cancel_requested = True
+        if self._playbooks_on():
+            if kind in _RESPONSES:
+                await self._responded(event)
+            self._log_grew()
 
         stage_kind = _STAGE_CHILD.get(st.stage)
         if stage_kind is not None and kind in _STAGE_EVENTS[stage_kind]:
@@ -572,6 +689,15 @@ class CustomerJourneyWorkflow:
         else:
             st.latest_csat = response.score
         await self._refresh_health()
+        if self._playbooks_on():
+            outcome = SurveyOutcome(
+                token=response.token,
+                kind=response.kind,
+                score=response.score,
+                category=response.category,
+            )
+            for kind in (PlaybookType.SUPPORT, PlaybookType.NPS):
+                await self._forward(kind, "survey_outcome", outcome)
         if response.category == SurveyCategory.DETRACTOR:
             await self._open_escalation(
                 EscalationSource.DETRACTOR,
@@ -588,6 +714,7 @@ class CustomerJourneyWorkflow:
         summary: str,
         severity: TicketSeverity,
         ticket_id: str | None = None,
+        follow_up_csat: bool = True,
     ) -> None:
         st = self._st
         if any(e.escalation_id == escalation_id for e in st.escalations):
@@ -613,6 +740,7 @@ class CustomerJourneyWorkflow:
                 chain=self._in.escalation_chain(),
                 config=self._in.config,
                 ticket_id=ticket_id,
+                follow_up_csat=follow_up_csat,
             ),
             id=escalation_id,
             # An escalation runs its SLAs to the end even if the journey closes first.
@@ -625,6 +753,7 @@ class CustomerJourneyWorkflow:
             try:
                 result: EscalationResult = await handle
                 st.log.merge(result.log)
+                self._log_grew()
                 record.level = result.level
                 record.missed_slas = [m.sla for m in result.missed_slas]
                 record.resolved_at = result.resolved_at
@@ -637,11 +766,20 @@ class CustomerJourneyWorkflow:
 
         asyncio.create_task(watch())
 
-    async def _refresh_health(self) -> None:
+    async def _refresh_health(self, reason: str = "event") -> None:
         st = self._st
+        now = workflow.now()
         days_to_renewal = None
         if st.contract_end is not None:
-            days_to_renewal = (contract_end_at(st.contract_end) - workflow.now()).days
+            days_to_renewal = (contract_end_at(st.contract_end) - now).days
+        workflow_id = workflow.info().workflow_id
+        if reason == "event":
+            key = step_key(workflow_id, "health", st.sequence + 1)
+        else:
+            # Recomputes between events need keys of their own.
+            st.health_recomputes += 1
+            key = step_key(workflow_id, f"health:{reason}", st.health_recomputes)
+        recent = now - timedelta(days=90)
         health = await call(
             "compute_health_score",
             HealthInputs(
@@ -654,13 +792,35 @@ class CustomerJourneyWorkflow:
                 latest_csat=st.latest_csat,
                 days_to_renewal=days_to_renewal,
                 auto_renew=st.auto_renew,
-                workflow_id=workflow.info().workflow_id,
-                idempotency_key=step_key(workflow.info().workflow_id, "health", st.sequence + 1),
+                outreach_sent_90d=len([e for e in st.log.emails if e.at >= recent]) or None,
+                outreach_replied_90d=len([r for r in st.replies if r >= recent]) or None,
+                lifecycle_stage=st.stage,
+                now=now,
+                workflow_id=workflow_id,
+                idempotency_key=key,
             ),
             HealthScore,
         )
         st.health_score = health.score
-        workflow.upsert_search_attributes([sa.HEALTH_SCORE.value_set(health.score)])
+        updates: list[SearchAttributeUpdate[Any]] = [sa.HEALTH_SCORE.value_set(health.score)]
+        if self._playbooks_on():
+            st.health_band = health.band.value
+            if health.segment is not None:
+                if health.segment != st.segment_key:
+                    self._note("segment", f"{st.segment_key or '-'} -> {health.segment}")
+                st.segment_key = health.segment
+                updates.append(sa.SEGMENT.value_set(health.segment))
+            st.health_history.append(
+                HealthPoint(
+                    at=now,
+                    score=health.score,
+                    band=health.band.value,
+                    segment=st.segment_key,
+                    reason=reason,
+                )
+            )
+            del st.health_history[:-HEALTH_HISTORY_LIMIT]
+        workflow.upsert_search_attributes(updates)
 
     async def _change_contact(self, payload: ContactChangedPayload) -> None:
         account = self._in.account
@@ -669,6 +829,299 @@ class CustomerJourneyWorkflow:
         updated = account.model_copy(update={"contacts": contacts})
         await call("upsert_account", updated, AccountSnapshot)
         self._in.account = updated
+
+    # ---- playbooks ---------------------------------------------------------------------------
+
+    def _playbooks_on(self) -> bool:
+        # Memoised per run: a journey replaying a pre-playbook history stays on the old path.
+        return workflow.patched(PLAYBOOKS_PATCH)
+
+    def _log_grew(self) -> None:
+        if self._playbooks_on():
+            self._triggers_due = True
+
+    def _playbook_context(self, contact_id: str | None = None) -> PlaybookContext:
+        return PlaybookContext(
+            account_id=self._in.account.id,
+            journey_id=workflow.info().workflow_id,
+            csm_owner=self._in.account.csm_owner,
+            contact_id=(
+                contact_id if contact_id is not None else self._in.contact_for(ContactRole.CHAMPION)
+            ),
+            task_priority=self._in.config.csm_task_priority,
+            policy=self._in.playbook_policy(),
+        )
+
+    async def _open_playbook(
+        self, kind: PlaybookType, situation: str, summary: str, run: Any, arg: Any
+    ) -> bool:
+        """Start the playbook for this situation unless one was opened for it before."""
+        st = self._st
+        pid = playbook_id(kind, self._in.account.id, situation)
+        if any(p.playbook_id == pid for p in st.playbooks):
+            self._note("playbook", f"{pid} already opened; not again")
+            return False
+        record = PlaybookSummary(
+            playbook_id=pid,
+            kind=kind,
+            situation=situation,
+            summary=summary,
+            opened_at=workflow.now(),
+        )
+        st.playbooks.append(record)
+        closed = [p for p in st.playbooks if not p.open]
+        if len(st.playbooks) > PLAYBOOKS_LIMIT and closed:
+            st.playbooks.remove(closed[0])
+        try:
+            await workflow.start_child_workflow(
+                run,
+                arg,
+                id=pid,
+                # The server remembers every situation, beyond the records kept here.
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                # A playbook finishes its sequence even if the journey continues-as-new or ends.
+                parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+            )
+        except WorkflowAlreadyStartedError:
+            record.open = False
+            record.outcome = "already opened earlier"
+            self._note("playbook", f"{pid} already exists; not again")
+            return False
+        self._note("playbook", f"opened {pid}: {summary}")
+        return True
+
+    async def _forward(
+        self, kind: PlaybookType, signal: str, arg: Any, situation: str | None = None
+    ) -> None:
+        for record in [p for p in self._st.playbooks if p.kind == kind and p.open]:
+            if situation is not None and record.situation != situation:
+                continue
+            try:
+                await workflow.get_external_workflow_handle(record.playbook_id).signal(signal, arg)
+            except TemporalError as exc:
+                # It finished just now; its final report is on the way.
+                workflow.logger.info("playbook %s gone: %s", record.playbook_id, exc)
+
+    async def _ticket_playbook(self, event: CustomerEvent, payload: TicketOpenedPayload) -> None:
+        account = self._in.account
+        if payload.severity in _SLA_SEVERITIES:
+            await self._open_escalation(
+                EscalationSource.TICKET,
+                f"escalation-{event.account_id}-ticket-{payload.ticket_id}",
+                payload.subject,
+                payload.severity,
+                ticket_id=payload.ticket_id,
+                follow_up_csat=False,
+            )
+        await self._open_playbook(
+            PlaybookType.SUPPORT,
+            payload.ticket_id,
+            f"ticket {payload.ticket_id} ({payload.severity.value}): {payload.subject}",
+            SupportFollowUpWorkflow.run,
+            SupportFollowUpInput(
+                context=self._playbook_context(),
+                ticket_id=payload.ticket_id,
+                subject=payload.subject,
+                severity=payload.severity,
+                config=self._in.config,
+                chain=self._in.escalation_chain() or [account.csm_owner],
+            ),
+        )
+
+    async def _usage_playbooks(self, payload: UsageReportedPayload) -> None:
+        st = self._st
+        if payload.milestone is not None and payload.milestone.value not in st.milestones:
+            st.milestones.append(payload.milestone.value)
+            # Reaching a milestone is the customer acting on what we sent.
+            st.last_response_at = workflow.now()
+        signal = observe_usage(
+            st.usage_trend, workflow.now(), payload.active_users, self._in.playbook_policy()
+        )
+        if signal is None:
+            return
+        change = (signal.current - signal.baseline) / signal.baseline if signal.baseline else 0
+        await self._open_playbook(
+            PlaybookType.USAGE,
+            signal.situation,
+            f"usage {signal.shift.value} {change:+.0%} "
+            f"({signal.current} vs {signal.baseline:.0f} active users)",
+            UsageFluctuationWorkflow.run,
+            UsageFluctuationInput(
+                context=self._playbook_context(),
+                shift=signal.shift,
+                baseline=signal.baseline,
+                current=signal.current,
+                sales_owner=self._in.sales_owner,
+            ),
+        )
+
+    async def _responded(self, event: CustomerEvent) -> None:
+        st = self._st
+        now = workflow.now()
+        st.last_response_at = now
+        if event.event_type == CustomerEventType.EMAIL_REPLIED:
+            st.replies = [r for r in st.replies if r >= now - timedelta(days=90)] + [now]
+        if st.silence_playbook_open:
+            st.silence_playbook_open = False
+            await self._forward(PlaybookType.UNRESPONSIVE, "customer_event", event)
+
+    async def _check_silence(self) -> None:
+        """Open the re-engagement playbook after N touches in a row went unanswered."""
+        st = self._st
+        if st.silence_playbook_open or st.stage == LifecycleStage.CHURNED:
+            return
+        since = st.last_response_at or st.started_at
+        touches = [
+            e
+            for e in st.log.emails
+            if e.at > since and e.status in (EmailStatus.SENT, EmailStatus.OUTBOXED)
+        ]
+        needed = self._in.playbook_policy().unresponsive_after_touches
+        if len(touches) < needed:
+            return
+        st.silence += 1
+        st.silence_playbook_open = True
+        await self._open_playbook(
+            PlaybookType.UNRESPONSIVE,
+            f"silence-{st.silence}",
+            f"no response to {len(touches)} touches since {since:%Y-%m-%d}",
+            UnresponsiveCustomerWorkflow.run,
+            UnresponsiveInput(
+                context=self._playbook_context(),
+                unanswered_touches=len(touches),
+                milestones=list(st.milestones),
+            ),
+        )
+
+    async def _contact_playbook(self, payload: ContactChangedPayload) -> None:
+        before = self._in.account.contacts
+        champion = next(
+            (c for c in before if c.role == ContactRole.CHAMPION and not c.opted_out), None
+        )
+        contact = payload.contact
+        if payload.left:
+            contact = contact.model_copy(update={"opted_out": True})
+            payload = payload.model_copy(update={"contact": contact})
+        await self._change_contact(payload)
+        if champion is None:
+            return
+        left = champion.id == contact.id and (
+            payload.left or contact.opted_out or contact.role != ContactRole.CHAMPION
+        )
+        replaced = champion.id != contact.id and contact.role == ContactRole.CHAMPION
+        if not (left or replaced):
+            return
+        reachable = [c for c in self._in.account.contacts if not c.opted_out]
+        new = (
+            contact
+            if replaced
+            else next((c for c in reachable if c.role == ContactRole.DECISION_MAKER), None)
+        )
+        await self._open_playbook(
+            PlaybookType.CONTACT,
+            f"{champion.id}-{new.id if new else 'none'}",
+            f"champion {champion.name} {'replaced' if replaced else 'left'}"
+            + (f"; new contact {new.name}" if new else ""),
+            ContactChangeWorkflow.run,
+            ContactChangeInput(
+                context=self._playbook_context(contact_id=new.id if new else ""),
+                previous_champion=champion.name,
+                new_contact_name=new.name if new else None,
+                champion_left=not replaced,
+            ),
+        )
+
+    async def _plan_changed(self, payload: PlanChangedPayload) -> None:
+        account = self._in.account
+        previous = payload.previous_plan or account.plan
+        updated = account.model_copy(update={"plan": payload.plan})
+        await call("upsert_account", updated, AccountSnapshot)
+        self._in.account = updated
+        if payload.change == PlanChange.DOWNGRADE:
+            await actions.alert(
+                self._st.log,
+                account_id=account.id,
+                owner=account.csm_owner,
+                subject=f"Plan downgraded: {previous} -> {payload.plan}",
+                step=f"downgrade:{self._st.sequence + 1}",
+                severity=AlertSeverity.WARNING,
+            )
+            return
+        await self._open_playbook(
+            PlaybookType.UPGRADE,
+            payload.plan,
+            f"{payload.change.value}: {previous} -> {payload.plan}",
+            UpgradeFollowUpWorkflow.run,
+            UpgradeFollowUpInput(
+                context=self._playbook_context(),
+                plan=payload.plan,
+                previous_plan=previous,
+                new_features=list(payload.new_features),
+            ),
+        )
+
+    # ---- background work (signals that need activities) --------------------------------------
+
+    async def _background(self) -> None:
+        """Health recomputes, campaign emails and the silence check, between customer events."""
+        st = self._st
+        while True:
+            await workflow.wait_condition(
+                lambda: (
+                    (
+                        self._health_request is not None
+                        or bool(st.campaign_pending)
+                        or self._triggers_due
+                    )
+                    and not self._processing
+                )
+            )
+            self._background_busy = True
+            try:
+                if self._health_request is not None:
+                    reason, self._health_request = self._health_request, None
+                    await self._refresh_health(reason)
+                while st.campaign_pending:
+                    await self._campaign(st.campaign_pending[0])
+                    st.campaign_pending.pop(0)
+                if self._triggers_due:
+                    self._triggers_due = False
+                    await self._check_silence()
+            except TemporalError as exc:
+                workflow.logger.warning("background work failed: %s", exc)
+                self._note("background_failed", str(exc))
+                st.campaign_pending.clear()
+            finally:
+                self._background_busy = False
+
+    async def _campaign(self, message: CampaignMessage) -> None:
+        st = self._st
+        st.campaigns_seen = [*st.campaigns_seen, message.campaign_run_id][-CAMPAIGNS_LIMIT:]
+        if st.stage == LifecycleStage.CHURNED:
+            return
+        templates = self._in.playbook_policy().templates
+        context = dict(message.context)
+        if message.kind == CampaignKind.RENEWAL_OUTREACH:
+            contact = self._in.contact_for(ContactRole.DECISION_MAKER, ContactRole.CHAMPION)
+            template = message.template or templates.renewal_campaign
+            if st.contract_end is not None:
+                context.setdefault("renewal_date", st.contract_end.isoformat())
+                days = (contract_end_at(st.contract_end) - workflow.now()).days
+                context.setdefault("days_left", max(0, days))
+        else:
+            contact = self._in.contact_for(ContactRole.CHAMPION)
+            template = message.template or templates.feature_release
+        await actions.send_email(
+            st.log,
+            account_id=self._in.account.id,
+            contact_id=contact,
+            template=template,
+            step=f"campaign:{message.campaign_run_id}",
+            context=context,
+            category="campaign",
+        )
+        self._note("campaign", f"{message.kind.value} {message.campaign_run_id}")
+        self._log_grew()
 
     # ---- contract and bookkeeping ------------------------------------------------------------
 
@@ -694,7 +1147,7 @@ class CustomerJourneyWorkflow:
             sa.CUSTOMER_ID.value_set(account.id),
             sa.LIFECYCLE_STAGE.value_set(st.stage.value),
             sa.CSM_OWNER.value_set(account.csm_owner),
-            sa.SEGMENT.value_set(self._in.config.segment.value),
+            sa.SEGMENT.value_set(st.segment_key or self._in.config.segment.value),
         ]
         if st.health_score is not None:
             updates.append(sa.HEALTH_SCORE.value_set(st.health_score))

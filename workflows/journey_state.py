@@ -13,11 +13,18 @@ from pydantic import BaseModel, Field
 
 from domain.models import AccountUpsert, ContactRole, ContractOutcomeKind, LifecycleStage
 from domain.segments import SegmentPlaybookConfig
+from workflows.campaign import CampaignMessage
 from workflows.customer_event import CustomerEvent
+from workflows.playbook import PlaybookSummary
+from workflows.playbook_policy import PlaybookPolicy, default_playbook_policy
+from workflows.usage_trend import UsageTrend
 from workflows.work_log import SurveyRecord, TaskRecord, WorkLog
 
 TIMELINE_LIMIT = 200
 SEEN_EVENT_IDS_LIMIT = 500
+HEALTH_HISTORY_LIMIT = 120
+PLAYBOOKS_LIMIT = 100
+CAMPAIGNS_LIMIT = 100
 
 
 class StageVisit(BaseModel):
@@ -63,6 +70,14 @@ class StageOutcome(BaseModel):
     stalled: list[str] = Field(default_factory=list)
 
 
+class HealthPoint(BaseModel):
+    at: datetime
+    score: int
+    band: str
+    segment: str | None = None
+    reason: str
+
+
 class UsageFacts(BaseModel):
     active_users: int = 0
     licensed_seats: int = 0
@@ -96,6 +111,21 @@ class JourneyState(BaseModel):
     usage: UsageFacts = Field(default_factory=UsageFacts)
     bounced: list[str] = Field(default_factory=list)
     runs: int = 1
+    # Playbooks (all defaulted: states carried from runs before playbooks existed decode).
+    playbooks: list[PlaybookSummary] = Field(default_factory=list)
+    usage_trend: UsageTrend = Field(default_factory=UsageTrend)
+    milestones: list[str] = Field(default_factory=list)
+    last_response_at: datetime | None = None
+    replies: list[datetime] = Field(default_factory=list)
+    # Silences since the journey began; the current one has a playbook once this is set.
+    silence: int = 0
+    silence_playbook_open: bool = False
+    health_band: str | None = None
+    segment_key: str | None = None
+    health_history: list[HealthPoint] = Field(default_factory=list)
+    health_recomputes: int = 0
+    campaigns_seen: list[str] = Field(default_factory=list)
+    campaign_pending: list[CampaignMessage] = Field(default_factory=list)
 
 
 class JourneyInput(BaseModel):
@@ -107,8 +137,15 @@ class JourneyInput(BaseModel):
     # Continue-as-new after this many processed events in one run (also when the server
     # suggests it); small values let tests force it.
     continue_as_new_after_events: int = Field(default=1000, ge=1)
+    # Playbook thresholds and delays; None: the segment's defaults.
+    playbooks: PlaybookPolicy | None = None
+    # Owner of expansion-opportunity tasks (sales); None: the CSM.
+    sales_owner: str | None = None
     # Absent on the first run; carried by continue-as-new.
     state: JourneyState | None = None
+
+    def playbook_policy(self) -> PlaybookPolicy:
+        return self.playbooks or default_playbook_policy(self.config.segment)
 
     def contact_for(self, *roles: ContactRole) -> str:
         """The first reachable contact with one of `roles` (in order), else any reachable one."""
@@ -157,3 +194,8 @@ class JourneyStatus(BaseModel):
     events_processed: int
     runs: int
     finished: bool
+    segment_key: str | None = None
+    health_band: str | None = None
+    health_history: list[HealthPoint] = Field(default_factory=list)
+    playbooks: list[PlaybookSummary] = Field(default_factory=list)
+    campaigns: list[str] = Field(default_factory=list)

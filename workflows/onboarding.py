@@ -15,10 +15,9 @@ from pydantic import BaseModel, Field
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from domain.models import EmailReceipt, KickoffInvite, SurveyKind, TaskPriority
+    from domain.models import KickoffInvite, SurveyKind, TaskPriority
     from domain.segments import SegmentPlaybookConfig
     from workflows import actions
-    from workflows.activity_calls import call
     from workflows.customer_event import (
         CustomerEvent,
         CustomerEventType,
@@ -26,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
         Milestone,
         UsageReportedPayload,
     )
+    from workflows.email_deferral import send_governed
     from workflows.idempotency import step_key
     from workflows.work_log import EmailRecord, WorkLog
 
@@ -196,7 +196,7 @@ class OnboardingWorkflow:
     async def _kickoff(self, input: OnboardingInput, starts_at: datetime) -> None:
         workflow_id = workflow.info().workflow_id
         key = step_key(workflow_id, "kickoff")
-        receipt = await call(
+        receipt = await send_governed(
             "send_kickoff_invite",
             KickoffInvite(
                 account_id=input.account_id,
@@ -208,7 +208,6 @@ class OnboardingWorkflow:
                 workflow_id=workflow_id,
                 step="kickoff",
             ),
-            EmailReceipt,
         )
         self._log.emails.append(
             EmailRecord(

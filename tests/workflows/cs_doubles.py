@@ -5,12 +5,20 @@ Kept out of test modules so the worker can import them without pytest's assertio
 
 from __future__ import annotations
 
+import json
+import os
+import uuid
 from collections import Counter
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from temporalio import activity
+from temporalio.client import Client
 from temporalio.exceptions import ApplicationError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
 from domain.models import (
     Account,
@@ -27,7 +35,9 @@ from domain.models import (
     HealthInputs,
     HealthScore,
     KickoffInvite,
+    LifecycleStage,
     RequirementsAnswers,
+    SegmentationMode,
     StageChange,
     Survey,
     SurveyAnswer,
@@ -39,6 +49,7 @@ from domain.models import (
     Touchpoint,
     TouchpointInput,
 )
+from domain.segmentation import segment_for
 
 
 def _now() -> datetime:
@@ -49,6 +60,10 @@ class FakeCrm:
     """In-memory doubles of every activity in docs/contracts.md."""
 
     def __init__(self) -> None:
+        # Contact governor double: when set, the first send of every key is deferred this long.
+        self.defer_first: timedelta | None = None
+        self.deferrals: list[tuple[str, datetime]] = []
+        self.accounts: dict[str, Account] = {}
         self.calls: list[tuple[str, Any]] = []
         self.email_sends: Counter[str] = Counter()
         self.emails: list[EmailRequest] = []
@@ -93,6 +108,7 @@ class FakeCrm:
             segment=upsert.effective_segment,
             csm_owner=upsert.csm_owner,
         )
+        self.accounts[upsert.id] = account
         return AccountSnapshot(account=account)
 
     @activity.defn(name="set_lifecycle_stage")
@@ -142,9 +158,28 @@ class FakeCrm:
             value=outcome.new_value or 0,
         )
 
+    def named_tasks(self, fragment: str) -> list[TaskInput]:
+        return [t for t in self.named("create_csm_task") if fragment in t.title]
+
+    def emails_with(self, template: str) -> list[EmailRequest]:
+        return [e for e in self.emails if e.template == template]
+
     @activity.defn(name="send_email")
     async def send_email(self, request: EmailRequest) -> EmailReceipt:
         self.calls.append(("send_email", request))
+        key = request.idempotency_key
+        if self.defer_first is not None and request.now is not None:
+            held = next((n for k, n in self.deferrals if k == key), None)
+            if held is None or request.now < held:
+                held = held or request.now + self.defer_first
+                if (key, held) not in self.deferrals:
+                    self.deferrals.append((key, held))
+                return EmailReceipt(
+                    idempotency_key=key,
+                    status=EmailStatus.DEFERRED,
+                    not_before=held,
+                    reason="quiet hours",
+                )
         self.email_sends[request.idempotency_key] += 1
         self.emails.append(request)
         return EmailReceipt(
@@ -245,10 +280,99 @@ class FakeCrm:
             if score >= 40
             else HealthBand.CRITICAL
         )
+        account = self.accounts.get(inputs.account_id)
+        segment = None
+        if account is not None:
+            segment = segment_for(
+                account,
+                band,
+                inputs.lifecycle_stage or LifecycleStage.TRIAL,
+                SegmentationMode.DYNAMIC,
+            ).key
         return HealthScore(
             account_id=inputs.account_id,
             score=score,
             band=band,
             components=[],
-            computed_at=_now(),
+            computed_at=inputs.now or _now(),
+            segment=segment,
         )
+
+
+HISTORIES = Path(__file__).parent / "histories"
+
+
+async def save_history(client: Client, workflow_id: str, name: str) -> None:
+    """With CSFLOW_SAVE_HISTORIES=1, keep this run's history for the replay test (once)."""
+    path = HISTORIES / f"{name}.json"
+    if os.environ.get("CSFLOW_SAVE_HISTORIES") != "1" or path.exists():
+        return
+    history = await client.get_workflow_handle(workflow_id).fetch_history()
+    path.write_text(json.dumps(json.loads(history.to_json()), indent=1) + "\n")
+
+
+class Playground:
+    """A worker on its own task queue with the CRM doubles, and the journeys a test starts."""
+
+    def __init__(self, env: WorkflowEnvironment, crm: FakeCrm, queue: str) -> None:
+        self.env, self.crm, self.queue = env, crm, queue
+
+    @property
+    def client(self) -> Client:
+        return self.env.client
+
+    async def today(self) -> date:
+        return (await self.env.get_current_time()).date()
+
+
+async def playground(
+    env: WorkflowEnvironment, workflows: list[type], extra: list[Any]
+) -> AsyncIterator[Playground]:
+    crm = FakeCrm()
+    queue = f"tq-{uuid.uuid4()}"
+    async with Worker(
+        env.client, task_queue=queue, workflows=workflows, activities=[*crm.activities, *extra]
+    ):
+        yield Playground(env, crm, queue)
+
+
+async def start_account(
+    pg: Playground, segment: Any = None, answer: bool = True, **kwargs: Any
+) -> str:
+    """Start a journey for a fresh account; with `answer`, take it through onboarding."""
+    from cs_driver import advance_until, event
+    from cs_fixtures import journey_input
+
+    from domain.models import Segment
+    from starter.api import start_journey
+    from workflows.customer_event import CustomerEvent
+
+    account_id = f"acct-{uuid.uuid4().hex[:8]}"
+    kwargs.setdefault("contract_start", await pg.today())
+    await start_journey(
+        pg.client,
+        journey_input(account_id, segment or Segment.SMB, **kwargs),
+        CustomerEvent(account_id=account_id, type="payment_received"),
+        task_queue=pg.queue,
+    )
+    if not answer:
+        return account_id
+    await event(
+        pg.client,
+        account_id,
+        "questionnaire_answered",
+        reasons_for_purchase="grow",
+        intended_use="x",
+    )
+    await advance_until(pg.env, account_id, lambda s: s.stage == LifecycleStage.ONBOARDING)
+    for milestone in ("first_login", "first_key_action"):
+        await event(
+            pg.client,
+            account_id,
+            "usage_reported",
+            milestone=milestone,
+            active_users=8,
+            licensed_seats=10,
+        )
+    await advance_until(pg.env, account_id, lambda s: s.stage == LifecycleStage.ADOPTION)
+    return account_id

@@ -1,0 +1,102 @@
+"""Campaigns across a segment: visibility listing, rate-limited fan-out, dedupe per run."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest_asyncio
+from cs_doubles import Playground, playground, save_history, start_account
+from cs_driver import advance_until, terminate_running
+from temporalio.testing import WorkflowEnvironment
+
+from starter.api import journey_status
+from worker import WORKFLOWS, client_activities
+
+
+@pytest_asyncio.fixture
+async def pg(ts_env: WorkflowEnvironment) -> AsyncIterator[Playground]:
+    async for ground in playground(ts_env, WORKFLOWS, client_activities(ts_env.client)):
+        yield ground
+        await terminate_running(ts_env.client)
+
+
+async def test_campaign_fans_out_at_most_n_per_minute_and_emails_once(pg: Playground) -> None:
+    from starter.api import start_campaign
+    from workflows.campaign import CampaignInput, CampaignKind, CampaignMessage
+    from workflows.campaign_activities import SegmentQuery
+
+    accounts = sorted([await start_account(pg, answer=False) for _ in range(5)])
+    for acct in accounts:  # each journey has run its first task (search attributes set)
+        await journey_status(pg.client, acct)
+    campaign = CampaignInput(
+        campaign_id=f"release-{accounts[0]}",
+        kind=CampaignKind.FEATURE_RELEASE,
+        segment=SegmentQuery(segment_prefix="smb"),
+        context={"feature": "Playbooks"},
+        per_minute=2,
+    )
+    handle = await start_campaign(pg.client, campaign, task_queue=pg.queue)
+    again = await start_campaign(pg.client, campaign, task_queue=pg.queue)
+    assert again.id == handle.id == f"campaign-{campaign.campaign_id}"
+    result = await handle.result()
+    assert (result.targeted, result.delivered, result.batches) == (5, 5, 3)
+    # Batches of two, a minute apart.
+    assert result.finished_at - result.started_at >= timedelta(minutes=2)
+
+    for acct in accounts:
+        await advance_until(
+            pg.env,
+            acct,
+            lambda s: result.campaign_run_id in s.campaigns,
+            step=timedelta(seconds=10),
+        )
+    sends = [e for e in pg.crm.emails if e.category == "campaign"]
+    assert sorted(e.account_id for e in sends) == accounts
+    assert {e.template for e in sends} == {"feature_release"}
+    assert sends[0].context["feature"] == "Playbooks"
+
+    # The same campaign run delivered again (a retried signal) sends nothing more.
+    message = CampaignMessage(campaign_run_id=result.campaign_run_id, kind=campaign.kind)
+    await pg.client.get_workflow_handle(f"journey-{accounts[0]}").signal(
+        "campaign_message", message
+    )
+    await pg.env.sleep(timedelta(minutes=1))
+    assert len([e for e in pg.crm.emails if e.category == "campaign"]) == 5
+    await save_history(pg.client, handle.id, "CampaignWorkflow-1")
+
+
+async def test_renewal_campaign_by_schedule_reaches_only_its_segment(pg: Playground) -> None:
+    from temporalio.client import ScheduleIntervalSpec, ScheduleSpec
+
+    from domain.models import Segment
+    from starter.api import schedule_campaign
+    from workflows.campaign import CampaignInput, CampaignKind
+    from workflows.campaign_activities import SegmentQuery
+
+    smb = await start_account(pg, answer=False)
+    enterprise = await start_account(pg, Segment.ENTERPRISE, answer=False)
+    for acct in (smb, enterprise):
+        await journey_status(pg.client, acct)
+    campaign = CampaignInput(
+        campaign_id=f"renewals-{smb}",
+        kind=CampaignKind.RENEWAL_OUTREACH,
+        segment=SegmentQuery(segment_prefix="enterprise"),
+    )
+    schedule = await schedule_campaign(
+        pg.client,
+        campaign,
+        ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(days=7))]),
+        task_queue=pg.queue,
+    )
+    await pg.env.sleep(timedelta(days=7, hours=1))
+    description = await schedule.describe()
+    await schedule.delete()
+    assert description.info.num_actions == 1
+    sends = [e for e in pg.crm.emails if e.category == "campaign"]
+    assert [(e.account_id, e.template, e.to_contact_id) for e in sends] == [
+        (enterprise, "renewal_outreach", f"{enterprise}-dm")
+    ]
+    assert "renewal_date" in sends[0].context
+    status = await journey_status(pg.client, smb)
+    assert status.campaigns == []

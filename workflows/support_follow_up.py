@@ -1,0 +1,160 @@
+"""SupportFollowUpWorkflow: one per support ticket (`playbook-support-<account>-<ticket>`).
+
+Ticket logged: the CSM is alerted at once. Ticket resolved: after the policy's delay the
+customer gets a CSAT survey about it. A low answer opens an EscalationWorkflow (abandoned to run
+its SLAs on its own).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pydantic import BaseModel, Field
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from domain.models import AlertSeverity, SurveyKind
+    from domain.segments import SegmentPlaybookConfig
+    from workflows import actions
+    from workflows.customer_event import (
+        CustomerEvent,
+        CustomerEventType,
+        InvalidCustomerEvent,
+        TicketResolvedPayload,
+        TicketSeverity,
+    )
+    from workflows.escalation import EscalationInput, EscalationSource, EscalationWorkflow
+    from workflows.playbook import (
+        PlaybookContext,
+        PlaybookReport,
+        SurveyOutcome,
+        final_report,
+        report,
+    )
+    from workflows.work_log import WorkLog
+
+# A ticket nobody resolves in this time is the escalation's business, not the follow-up's.
+RESOLUTION_WAIT = timedelta(days=90)
+
+_ALERT = {
+    TicketSeverity.LOW: AlertSeverity.INFO,
+    TicketSeverity.NORMAL: AlertSeverity.WARNING,
+    TicketSeverity.HIGH: AlertSeverity.CRITICAL,
+    TicketSeverity.URGENT: AlertSeverity.CRITICAL,
+}
+
+
+class SupportFollowUpInput(BaseModel):
+    context: PlaybookContext
+    ticket_id: str
+    subject: str
+    severity: TicketSeverity = TicketSeverity.NORMAL
+    # For the escalation a low CSAT opens.
+    config: SegmentPlaybookConfig
+    chain: list[str] = Field(min_length=1)
+
+
+class SupportFollowUpResult(BaseModel):
+    resolved: bool
+    csat: int | None = None
+    escalation_id: str | None = None
+    log: WorkLog = Field(default_factory=WorkLog)
+
+
+@workflow.defn
+class SupportFollowUpWorkflow:
+    def __init__(self) -> None:
+        self._ticket_id = ""
+        self._resolved = False
+        self._csat_token: str | None = None
+        self._csat: SurveyOutcome | None = None
+        self._log = WorkLog()
+
+    @workflow.signal(name="customer_event")
+    def customer_event(self, event: CustomerEvent) -> None:
+        try:
+            if event.event_type != CustomerEventType.TICKET_RESOLVED:
+                return
+            payload = event.parse()
+        except InvalidCustomerEvent as exc:
+            workflow.logger.warning("ignoring customer event: %s", exc)
+            return
+        assert isinstance(payload, TicketResolvedPayload)
+        if payload.ticket_id == self._ticket_id:
+            self._resolved = True
+
+    @workflow.signal(name="survey_outcome")
+    def survey_outcome(self, outcome: SurveyOutcome) -> None:
+        if outcome.token == self._csat_token and self._csat is None:
+            self._csat = outcome
+
+    @workflow.run
+    async def run(self, input: SupportFollowUpInput) -> SupportFollowUpResult:
+        ctx = input.context
+        self._ticket_id = input.ticket_id
+        me = workflow.info().workflow_id
+        await actions.alert(
+            self._log,
+            account_id=ctx.account_id,
+            owner=ctx.csm_owner,
+            subject=f"Ticket {input.ticket_id} logged ({input.severity.value}): {input.subject}"[
+                :300
+            ],
+            message="The customer opened a support ticket; check in before it festers.",
+            step="ticket_logged",
+            severity=_ALERT[input.severity],
+        )
+        try:
+            await workflow.wait_condition(lambda: self._resolved, timeout=RESOLUTION_WAIT)
+        except TimeoutError:
+            await report(ctx, final_report(me, "ticket not resolved", self._log))
+            return SupportFollowUpResult(resolved=False, log=self._log)
+
+        await workflow.sleep(ctx.policy.csat_delay)
+        survey = await actions.send_survey(
+            self._log,
+            account_id=ctx.account_id,
+            contact_id=ctx.contact_id,
+            kind=SurveyKind.CSAT,
+            topic=f"ticket {input.ticket_id}",
+            template=ctx.policy.templates.survey,
+            step="csat",
+        )
+        self._csat_token = survey.token
+        await report(ctx, PlaybookReport(playbook_id=me, surveys=list(self._log.surveys)))
+        try:
+            await workflow.wait_condition(
+                lambda: self._csat is not None, timeout=ctx.policy.survey_window
+            )
+        except TimeoutError:
+            await report(ctx, final_report(me, "CSAT not answered", self._log))
+            return SupportFollowUpResult(resolved=True, log=self._log)
+
+        assert self._csat is not None
+        escalation_id: str | None = None
+        outcome = f"CSAT {self._csat.score}"
+        if self._csat.score <= ctx.policy.low_csat_at_most:
+            escalation_id = f"escalation-{ctx.account_id}-csat-{input.ticket_id}"
+            await workflow.start_child_workflow(
+                EscalationWorkflow.run,
+                EscalationInput(
+                    escalation_id=escalation_id,
+                    account_id=ctx.account_id,
+                    contact_id=ctx.contact_id,
+                    source=EscalationSource.LOW_CSAT,
+                    severity=TicketSeverity.HIGH,
+                    summary=f"Low CSAT ({self._csat.score}) after ticket {input.ticket_id}",
+                    chain=input.chain,
+                    config=input.config,
+                    ticket_id=input.ticket_id,
+                    # No survey about the survey: the escalation closes with a call.
+                    follow_up_csat=False,
+                ),
+                id=escalation_id,
+                parent_close_policy=workflow.ParentClosePolicy.ABANDON,
+            )
+            outcome += f", escalated ({escalation_id})"
+        await report(ctx, final_report(me, outcome, self._log))
+        return SupportFollowUpResult(
+            resolved=True, csat=self._csat.score, escalation_id=escalation_id, log=self._log
+        )
