@@ -13,8 +13,9 @@ pass untouched.
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, time, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import or_, text
@@ -36,7 +37,16 @@ class Decision:
     reason: str | None = None
 
 
+# Opt-out is always honoured; quiet hours and the frequency cap can be switched off
+# (CSFLOW_CONTACT_GOVERNOR=off) for teams that pace outreach elsewhere, and for real-time tests.
+UNPACED = ContactPolicy(
+    quiet_start=time(0, 0), quiet_end=time(0, 0), quiet_weekends=False, max_emails=1_000_000
+)
+
+
 def policy_for(account: AccountRow) -> ContactPolicy:
+    if os.environ.get("CSFLOW_CONTACT_GOVERNOR", "on").strip().lower() == "off":
+        return UNPACED
     return default_config(Segment(account.segment)).contact_policy
 
 

@@ -175,3 +175,15 @@ async def test_request_without_now_is_only_checked_for_opt_out(store: Store, out
     )
     assert receipt.status == EmailStatus.OUTBOXED
     assert ledger(store)["legacy"].sent_at == TUE_21_NY
+
+
+async def test_governor_switched_off_keeps_opt_out_but_not_quiet_hours(
+    store: Store, outbox: Path, monkeypatch: Any
+) -> None:
+    await seed_account()
+    monkeypatch.setenv("CSFLOW_CONTACT_GOVERNOR", "off")
+    night: EmailReceipt = await run(send_email, request("night", TUE_21_NY))
+    assert night.status == EmailStatus.OUTBOXED
+    for index in range(4):  # past the default cap of 2 per 7 days
+        sent = await run(send_email, request(f"burst-{index}", WED_10_NY))
+        assert sent.status == EmailStatus.OUTBOXED

@@ -129,3 +129,33 @@ async def signals_in_history(client: Client, workflow_id: str) -> int:
 async def timeline_kinds(client: Client, account_id: str) -> list[str]:
     entries = await client.get_workflow_handle(f"journey-{account_id}").query("timeline")
     return [e["kind"] for e in entries]
+
+
+async def start_journey_with_prompt_csat(client: Client, task_queue: str) -> str:
+    """A journey whose support playbook sends the follow-up CSAT a second after resolution
+    (the default waits a day, which a real-time test cannot)."""
+    from datetime import timedelta
+
+    from domain.models import AccountUpsert, LifecycleStage, Segment
+    from domain.segments import default_config
+    from starter.api import start_journey
+    from workflows.customer_event import CustomerEvent
+    from workflows.journey_state import JourneyInput
+    from workflows.playbook_policy import default_playbook_policy
+
+    account_id = new_account_id()
+    policy = default_playbook_policy(Segment.SMB).model_copy(
+        update={"csat_delay": timedelta(seconds=1)}
+    )
+    await start_journey(
+        client,
+        JourneyInput(
+            account=AccountUpsert.model_validate(account_body(account_id)),
+            config=default_config(Segment.SMB),
+            playbooks=policy,
+        ),
+        CustomerEvent(account_id=account_id, type="payment_received"),
+        task_queue=task_queue,
+    )
+    await wait_for_status(client, account_id, lambda s: s.stage == LifecycleStage.REQUIREMENTS)
+    return account_id

@@ -5,7 +5,13 @@ from __future__ import annotations
 import json
 
 import httpx
-from http_support import signals_in_history, start_paid_journey, support_headers, wait_for_status
+from http_support import (
+    signals_in_history,
+    start_journey_with_prompt_csat,
+    start_paid_journey,
+    support_headers,
+    wait_for_status,
+)
 from temporalio.client import Client
 
 from workflows.escalation import EscalationWorkflow
@@ -24,9 +30,9 @@ def _delivery(account_id: str, delivery_id: str, action: str, **extra: object) -
 
 
 async def test_ticket_lifecycle_opens_updates_and_resolves_the_escalation(
-    http: httpx.AsyncClient, running_worker: Client
+    http: httpx.AsyncClient, running_worker: Client, task_queue: str
 ) -> None:
-    acct = await start_paid_journey(http, running_worker)
+    acct = await start_journey_with_prompt_csat(running_worker, task_queue)
     opened = _delivery(acct, "d-1", "opened")
     for _ in range(2):  # the desk re-delivers: processed once
         response = await http.post(
@@ -63,8 +69,10 @@ async def test_ticket_lifecycle_opens_updates_and_resolves_the_escalation(
         running_worker, acct, lambda s: any(x.kind == "csat" for x in s.surveys)
     )
     assert not status.escalations[0].open
+    # The support follow-up playbook sends the CSAT once the ticket is resolved.
     csat = next(x for x in status.surveys if x.kind == "csat")
-    assert csat.topic == "escalation" and csat.score is None
+    assert csat.score is None
+    assert [p.situation for p in status.playbooks if p.kind == "support"] == ["T-100"]
 
 
 async def test_bad_missing_or_wrong_signatures_are_refused(

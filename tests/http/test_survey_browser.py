@@ -11,7 +11,7 @@ import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
-from http_support import start_paid_journey, support_headers, wait_for_status
+from http_support import start_journey_with_prompt_csat, support_headers, wait_for_status
 from temporalio.client import Client
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -37,9 +37,9 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def _csat_token(http: httpx.AsyncClient, client: Client) -> tuple[str, str]:
+async def _csat_token(http: httpx.AsyncClient, client: Client, task_queue: str) -> tuple[str, str]:
     """A real CSAT link: a ticket opened and resolved through the support webhook."""
-    acct = await start_paid_journey(http, client)
+    acct = await start_journey_with_prompt_csat(client, task_queue)
     for delivery_id, action in (("b-1", "opened"), ("b-2", "resolved")):
         body = json.dumps(
             {
@@ -58,11 +58,11 @@ async def _csat_token(http: httpx.AsyncClient, client: Client) -> tuple[str, str
 
 
 async def test_customer_answers_csat_in_a_real_browser(
-    app: FastAPI, http: httpx.AsyncClient, running_worker: Client
+    app: FastAPI, http: httpx.AsyncClient, running_worker: Client, task_queue: str
 ) -> None:
     from playwright.async_api import async_playwright
 
-    acct, token = await _csat_token(http, running_worker)
+    acct, token = await _csat_token(http, running_worker, task_queue)
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
