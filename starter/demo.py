@@ -456,7 +456,12 @@ async def run_demo(
                 await schedule.delete()
             # The year is over: stop the journeys so the worker can shut down cleanly.
             async for execution in client.list_workflows("ExecutionStatus = 'Running'"):
-                await client.get_workflow_handle(execution.id).terminate("demo finished")
+                handle = client.get_workflow_handle(execution.id, run_id=execution.run_id)
+                try:
+                    await handle.terminate("demo finished")
+                except RPCError as err:
+                    if err.status != RPCStatusCode.NOT_FOUND:  # it finished meanwhile
+                        raise
         return DemoSummary(
             simulated_days=SIMULATED_DAYS,
             started_at=started_at,
