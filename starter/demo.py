@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import BaseModel
 from temporalio.client import Client, ScheduleHandle, ScheduleIntervalSpec, ScheduleSpec
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from domain.models import AccountUpsert, ContactInput, ContactRole, ContractInput, Segment
