@@ -9,6 +9,7 @@ from uuid import uuid4
 import pytest
 from schedule_workflows import NightlyHealthScoring
 from temporalio.client import (
+    Client,
     Schedule,
     ScheduleActionStartWorkflow,
     ScheduleAlreadyRunningError,
@@ -23,6 +24,15 @@ from temporalio.client import (
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
+
+
+async def _finish(client: Client, task_queue: str) -> None:
+    """Let every run the schedule started complete while the worker is still there: a run left
+    waiting for a worker would hold the shared time-skipping clock still for later tests."""
+    async for execution in client.list_workflows(
+        f"TaskQueue = '{task_queue}' AND ExecutionStatus = 'Running'"
+    ):
+        await client.get_workflow_handle(execution.id, run_id=execution.run_id).result()
 
 
 def _hourly(task_queue: str, workflow_id: str) -> Schedule:
@@ -45,6 +55,7 @@ async def test_hourly_schedule_fires_24_times_over_a_skipped_day(
         start = await time_skipping_env.get_current_time()
         await time_skipping_env.sleep(timedelta(days=1))
         description = await handle.describe()
+        await _finish(client, task_queue)
         await handle.delete()
 
     assert description.info.num_actions == 24
@@ -99,6 +110,7 @@ async def test_describe_pause_trigger_and_delete(time_skipping_env: WorkflowEnvi
         await handle.unpause()
         listed = [s.id async for s in await client.list_schedules()]
         assert schedule_id in listed
+        await _finish(client, task_queue)
         await handle.delete()
     with pytest.raises(RPCError):
         await handle.describe()
@@ -121,6 +133,7 @@ async def test_backfill_runs_every_matching_time(time_skipping_env: WorkflowEnvi
             )
         )
         description = await handle.describe()
+        await _finish(client, task_queue)
         await handle.delete()
     # Both ends of the range count: hours 0 to 5 inclusive.
     assert description.info.num_actions == 6
