@@ -44,6 +44,7 @@ from crm.tables import AccountRow, ContactRow, EmailSendRow
 from crm.timeline import record_touchpoint
 from domain.addresses import is_valid_email, normalize_email
 from domain.models import EmailReceipt, EmailRequest, EmailStatus, TouchpointKind
+from domain.reply_address import reply_address
 
 _FINISHED = {EmailStatus.SENT.value, EmailStatus.OUTBOXED.value, EmailStatus.SUPPRESSED.value}
 
@@ -223,10 +224,20 @@ def _prepare(
             html=rendered.html,
             categories=[request.category, request.template],
             custom_args=custom_args,
-            reply_to=account.csm_owner,
+            reply_to=_reply_to(account.id, account.csm_owner),
             attachments=list(request.attachments),
         )
         return None, message
+
+
+def _reply_to(account_id: str, csm_owner: str) -> str:
+    """The account's reply address, so the Inbound Parse webhook turns a customer's reply into
+    an `email_replied` event; the CSM's own address when replies are not configured."""
+    secret = os.environ.get("CSFLOW_REPLY_SECRET", "")
+    if not secret:
+        return csm_owner
+    domain = os.environ.get("CSFLOW_REPLY_DOMAIN", "reply.csflow.example")
+    return reply_address(account_id, secret, domain)
 
 
 def _govern(

@@ -25,8 +25,8 @@ from starlette.datastructures import FormData, UploadFile
 from crm.database import get_store
 from crm.tables import AccountRow, ContactRow
 from domain.addresses import normalize_email
+from domain.reply_address import account_for, tokens_in
 from starter.http.journey_delivery import signal_running_journey
-from starter.http.reply_address import account_for, tokens_in
 from starter.http.request_log import note_request
 from starter.http.settings import ApiSettings
 from starter.http.validation_errors import field_error

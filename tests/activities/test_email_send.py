@@ -119,6 +119,22 @@ async def test_outbox_send_writes_eml_and_ledger(store: Store, outbox: Path) -> 
     assert [t.kind for t in timeline(store)][-1] == "email"
 
 
+async def test_replies_go_to_the_accounts_reply_address_when_configured(
+    store: Store, outbox: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from domain.reply_address import account_for, tokens_in
+
+    monkeypatch.setenv("CSFLOW_REPLY_SECRET", "reply-secret")
+    monkeypatch.setenv("CSFLOW_REPLY_DOMAIN", "reply.vendor.example.com")
+    await seed_account()
+    await run(send_email, welcome())
+    [file] = list(outbox.glob("*.eml"))
+    reply_to = email.message_from_bytes(file.read_bytes(), policy=policy.default)["Reply-To"]
+    assert reply_to.endswith("@reply.vendor.example.com") and reply_to.startswith("reply+")
+    [token] = tokens_in(reply_to)
+    assert account_for(token, "reply-secret", ["globex", "acme"]) == "acme"
+
+
 async def test_same_key_twice_delivers_once_and_returns_same_receipt(
     store: Store, outbox: Path
 ) -> None:

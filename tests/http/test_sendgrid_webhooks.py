@@ -19,7 +19,7 @@ from temporalio.client import Client
 
 from crm.database import get_store
 from crm.tables import ContactRow, TouchpointRow
-from starter.http.reply_address import reply_address
+from domain.reply_address import reply_address
 
 
 def _event(account_id: str, kind: str, sg_id: str, **extra: object) -> dict[str, object]:
