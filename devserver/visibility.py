@@ -108,10 +108,16 @@ class Visibility:
         except QueryError as exc:
             raise InvalidArgument(str(exc)) from exc
 
-    def _matching(self, namespace: str, query: VisibilityQuery) -> list[MutableState]:
+    def _matched(
+        self, namespace: str, query: VisibilityQuery
+    ) -> list[tuple[dict[str, Any], MutableState]]:
+        """The runs the query selects, each with the record it was evaluated against."""
         registered = self.engine.namespaces.get(namespace).search_attributes
         pairs = [(record_of(s, registered), s) for s in self.engine.runs_in(namespace)]
-        matched = [pair for pair in pairs if query.matches(pair[0])]
+        return [pair for pair in pairs if query.matches(pair[0])]
+
+    def _matching(self, namespace: str, query: VisibilityQuery) -> list[MutableState]:
+        matched = self._matched(namespace, query)
         order = query.sort_records([record for record, _ in matched])
         by_run = {id(record): state for record, state in matched}
         return [by_run[id(record)] for record in order]
@@ -135,9 +141,7 @@ class Visibility:
 
     def count(self, namespace: str, text: str) -> wsv.CountWorkflowExecutionsResponse:
         query = self._parse(namespace, text)
-        registered = self.engine.namespaces.get(namespace).search_attributes
-        records = [record_of(s, registered) for s in self.engine.runs_in(namespace)]
-        matched = [r for r in records if query.matches(r)]
+        matched = [record for record, _ in self._matched(namespace, query)]
         response = wsv.CountWorkflowExecutionsResponse(count=len(matched))
         if query.group_by:
             for value, count in query.group_counts(matched):
