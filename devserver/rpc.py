@@ -28,7 +28,6 @@ def rpc(method: F) -> F:
         try:
             return await method(self, request, context)
         except ServiceError as exc:
-            self.engine.flush()  # a failed task completion may still have written events
             await context.abort(
                 exc.code,
                 exc.message,
