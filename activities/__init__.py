@@ -21,6 +21,7 @@ from activities.crm import (
 )
 from activities.email import send_email
 from activities.health import compute_health_score, explain_health
+from activities.segment_directory import list_segment_accounts
 from activities.surveys import create_survey, record_survey_response
 
 ALL_ACTIVITIES: list[Callable[..., Any]] = [
@@ -39,6 +40,7 @@ ALL_ACTIVITIES: list[Callable[..., Any]] = [
     send_kickoff_invite,
     compute_health_score,
     explain_health,
+    list_segment_accounts,
 ]
 
 __all__ = ["ALL_ACTIVITIES", *[a.__name__ for a in ALL_ACTIVITIES]]

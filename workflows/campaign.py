@@ -18,8 +18,8 @@ from temporalio import workflow
 from temporalio.exceptions import TemporalError
 
 with workflow.unsafe.imports_passed_through():
+    from domain.segment_query import SegmentAccounts, SegmentQuery
     from workflows.activity_calls import call
-    from workflows.campaign_activities import SegmentAccounts, SegmentQuery
 
 
 class CampaignKind(StrEnum):
