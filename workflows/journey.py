@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 from temporalio import workflow
-from temporalio.common import SearchAttributeUpdate, WorkflowIDReusePolicy
+from temporalio.common import (
+    SearchAttributeUpdate,
+    TypedSearchAttributes,
+    WorkflowIDReusePolicy,
+)
 from temporalio.exceptions import ChildWorkflowError, TemporalError, WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
@@ -130,6 +134,11 @@ _STAGE_CHILD: dict[LifecycleStage, str] = {
     LifecycleStage.ONBOARDING: "onboarding",
     LifecycleStage.RENEWAL: "renewal",
 }
+
+
+class _ChildLabels(TypedDict):
+    search_attributes: TypedSearchAttributes
+    static_summary: str
 
 
 def journey_id(account_id: str) -> str:
@@ -398,6 +407,7 @@ class CustomerJourneyWorkflow:
                 config=self._in.config,
             ),
             id=f"requirements-{account.id}",
+            **self._family("requirements gathering"),
         )
         result = await self._await_stage_child("requirements", handle)
         if result is None:
@@ -423,6 +433,7 @@ class CustomerJourneyWorkflow:
                 config=self._in.config,
             ),
             id=f"onboarding-{account.id}",
+            **self._family("onboarding"),
         )
         result = await self._await_stage_child("onboarding", handle)
         if result is None:
@@ -457,6 +468,7 @@ class CustomerJourneyWorkflow:
                 cancel_requested=st.cancel_requested,
             ),
             id=f"renewal-{account.id}-{st.contract_end.isoformat()}",
+            **self._family(f"renewal of the contract ending {st.contract_end:%d %b %Y}"),
         )
         result = await self._await_stage_child("renewal", handle)
         if result is None:
@@ -743,6 +755,7 @@ class CustomerJourneyWorkflow:
                 follow_up_csat=follow_up_csat,
             ),
             id=escalation_id,
+            **self._family(f"escalation: {summary}"),
             # An escalation runs its SLAs to the end even if the journey closes first.
             parent_close_policy=workflow.ParentClosePolicy.ABANDON,
         )
@@ -877,6 +890,7 @@ class CustomerJourneyWorkflow:
                 run,
                 arg,
                 id=pid,
+                **self._family(f"{kind.value} playbook: {summary}"),
                 # The server remembers every situation, beyond the records kept here.
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
                 # A playbook finishes its sequence even if the journey continues-as-new or ends.
@@ -1154,6 +1168,19 @@ class CustomerJourneyWorkflow:
         if st.contract_end is not None:
             updates.append(sa.RENEWAL_DATE.value_set(contract_end_at(st.contract_end)))
         workflow.upsert_search_attributes(updates)
+
+    def _family(self, what: str) -> _ChildLabels:
+        """Search attributes and Web UI summary of a workflow started for this account."""
+        account = self._in.account
+        return {
+            "search_attributes": sa.account_family(
+                account.id,
+                account.csm_owner,
+                self._st.segment_key or self._in.config.segment.value,
+                self._st.stage.value,
+            ),
+            "static_summary": f"{account.name}: {what}"[:200],
+        }
 
     def _note(self, kind: str, summary: str) -> None:
         st = self._st

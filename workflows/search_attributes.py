@@ -1,11 +1,15 @@
-"""Typed search attributes csflow keeps current on every customer journey.
+"""Typed search attributes csflow keeps on every workflow of an account.
 
-Registered by `worker.py` (OperatorService) or `devserver --search-attribute NAME=TYPE`.
+Registered by `worker.py` (OperatorService), or by `temporal server start-dev --search-attribute
+NAME=TYPE`. The journey keeps its own current; every workflow it starts for the account (stage
+children, escalations, playbooks) carries the account's attributes too, so `CustomerId = "acme"`
+in the Web UI or `temporal workflow list --query` shows the account's whole family.
 """
 
 from __future__ import annotations
 
-from temporalio.common import SearchAttributeKey
+from temporalio import workflow
+from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 
 CUSTOMER_ID = SearchAttributeKey.for_keyword("CustomerId")
 LIFECYCLE_STAGE = SearchAttributeKey.for_keyword("LifecycleStage")
@@ -22,3 +26,29 @@ ALL_KEYS: tuple[SearchAttributeKey, ...] = (  # type: ignore[type-arg]
     HEALTH_SCORE,
     RENEWAL_DATE,
 )
+
+# What a child of the account inherits: who it is about and where the account stood when it began.
+_FAMILY_KEYS = (CUSTOMER_ID, CSM_OWNER, SEGMENT, LIFECYCLE_STAGE)
+
+
+def account_family(
+    account_id: str, csm_owner: str, segment: str, stage: str
+) -> TypedSearchAttributes:
+    """The attributes a workflow started for an account carries."""
+    return TypedSearchAttributes(
+        [
+            SearchAttributePair(CUSTOMER_ID, account_id),
+            SearchAttributePair(CSM_OWNER, csm_owner),
+            SearchAttributePair(SEGMENT, segment),
+            SearchAttributePair(LIFECYCLE_STAGE, stage),
+        ]
+    )
+
+
+def inherited_family() -> TypedSearchAttributes:
+    """For a child started by a child (a playbook's escalation): the current run's account
+    attributes, so the grandchild is found under the same `CustomerId`."""
+    current = workflow.info().typed_search_attributes
+    return TypedSearchAttributes(
+        [pair for pair in current.search_attributes if pair.key in _FAMILY_KEYS]
+    )

@@ -16,6 +16,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.models import AlertSeverity, SurveyKind
     from domain.segments import SegmentPlaybookConfig
     from workflows import actions
+    from workflows import search_attributes as sa
     from workflows.customer_event import (
         CustomerEvent,
         CustomerEventType,
@@ -151,6 +152,8 @@ class SupportFollowUpWorkflow:
                     follow_up_csat=False,
                 ),
                 id=escalation_id,
+                search_attributes=sa.inherited_family(),
+                static_summary=f"Escalation: low CSAT after ticket {input.ticket_id}",
                 parent_close_policy=workflow.ParentClosePolicy.ABANDON,
             )
             outcome += f", escalated ({escalation_id})"
