@@ -53,11 +53,11 @@ def task_queue() -> str:
 
 @pytest_asyncio.fixture(scope="session")
 async def running_worker(
-    env: WorkflowEnvironment, crm_url: str, outbox_dir: Path, task_queue: str
+    dev_env: WorkflowEnvironment, crm_url: str, outbox_dir: Path, task_queue: str
 ) -> AsyncIterator[Client]:
-    await ensure_search_attributes(env.client)
-    async with build_worker(env.client, all_activities(), task_queue=task_queue):
-        yield env.client
+    await ensure_search_attributes(dev_env.client)
+    async with build_worker(dev_env.client, all_activities(), task_queue=task_queue):
+        yield dev_env.client
 
 
 @pytest.fixture(scope="session")

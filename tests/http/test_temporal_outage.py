@@ -41,7 +41,7 @@ def _opted_out(contact_id: str) -> bool:
 
 
 async def test_unreachable_temporal_gives_503_without_writes_then_retry_succeeds(
-    settings: ApiSettings, signer: SendGridSigner, devserver_path: str, crm_url: str
+    settings: ApiSettings, signer: SendGridSigner, temporal_cli_path: str, crm_url: str
 ) -> None:
     port = _free_port()
     client = await Client.connect(
@@ -92,9 +92,9 @@ async def test_unreachable_temporal_gives_503_without_writes_then_retry_succeeds
 
         env = await WorkflowEnvironment.start_local(
             port=port,
-            dev_server_existing_path=devserver_path,
+            dev_server_existing_path=temporal_cli_path,
             data_converter=pydantic_data_converter,
-            dev_server_log_level="warn",
+            dev_server_log_level="error",
         )
         try:
             await ensure_search_attributes(env.client)

@@ -1,4 +1,4 @@
-"""The `csflow` CLI as operators run it: a subprocess talking to a running devserver.
+"""The `csflow` CLI as operators run it: a subprocess talking to `temporal server start-dev`.
 
 The worker runs in the test process (every workflow, activity doubles from tests/workflows), on
 a task queue of its own; the CLI finds the server through TEMPORAL_ADDRESS. Subprocesses are
@@ -143,7 +143,7 @@ class Cli:
 
 
 async def eventually(probe: Callable[[], Awaitable[T]], check: Callable[[T], bool]) -> T:
-    """Poll `probe` (real time: this devserver does not skip) until `check` holds."""
+    """Poll `probe` (real time: the dev server does not skip) until `check` holds."""
     for _ in range(100):
         value = await probe()
         if check(value):
@@ -153,16 +153,18 @@ async def eventually(probe: Callable[[], Awaitable[T]], check: Callable[[T], boo
 
 
 @pytest_asyncio.fixture
-async def cli(env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[Cli]:
-    await ensure_search_attributes(env.client)
+async def cli(dev_env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[Cli]:
+    await ensure_search_attributes(dev_env.client)
     crm = FakeCrm()
     queue = f"cli-{uuid.uuid4()}"
-    async with Worker(env.client, task_queue=queue, workflows=WORKFLOWS, activities=crm.activities):
-        cli = Cli(env, crm, queue, tmp_path)
+    async with Worker(
+        dev_env.client, task_queue=queue, workflows=WORKFLOWS, activities=crm.activities
+    ):
+        cli = Cli(dev_env, crm, queue, tmp_path)
         yield cli
         # Journeys run for years: end the ones this test started (their children go with them).
         for account_id in cli.started:
-            await env.client.get_workflow_handle(f"journey-{account_id}").terminate("test done")
+            await dev_env.client.get_workflow_handle(f"journey-{account_id}").terminate("test done")
 
 
 async def test_help_lists_the_commands(tmp_path: Path) -> None:

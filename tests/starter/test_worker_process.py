@@ -37,14 +37,14 @@ def _metrics(port: int) -> str | None:
 
 
 async def test_worker_connects_from_environment_serves_metrics_and_stops_on_sigterm(
-    env: WorkflowEnvironment, tmp_path: Path
+    dev_env: WorkflowEnvironment, tmp_path: Path
 ) -> None:
     metrics_port = _free_port()
     task_queue = f"worker-process-{uuid4()}"
     environment = {
         **os.environ,
-        "TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
-        "TEMPORAL_NAMESPACE": env.client.namespace,
+        "TEMPORAL_ADDRESS": dev_env.client.service_client.config.target_host,
+        "TEMPORAL_NAMESPACE": dev_env.client.namespace,
         "CSFLOW_METRICS_PORT": str(metrics_port),
         "CSFLOW_METRICS_HOST": "127.0.0.1",
         "CSFLOW_TASK_QUEUE": task_queue,
@@ -87,21 +87,21 @@ async def test_worker_connects_from_environment_serves_metrics_and_stops_on_sigt
             config=default_config(Segment.SMB),
         )
         await start_journey(
-            env.client,
+            dev_env.client,
             journey,
             CustomerEvent(account_id=account, type="payment_received"),
             task_queue=task_queue,
         )
         status = None
         while time.monotonic() < deadline:
-            status = await journey_status(env.client, account)
+            status = await journey_status(dev_env.client, account)
             if status.stage != "trial":
                 break
             await asyncio.sleep(0.2)
         assert status is not None and status.stage != "trial"
         assert "temporal_" in (_metrics(metrics_port) or "")
 
-        await env.client.get_workflow_handle(f"journey-{account}").terminate("test done")
+        await dev_env.client.get_workflow_handle(f"journey-{account}").terminate("test done")
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=40) == 0
         logs = process.stderr.read().decode() if process.stderr else ""

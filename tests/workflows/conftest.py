@@ -1,4 +1,4 @@
-"""Workflow-test fixtures: the time-skipping devserver with csflow's search attributes."""
+"""Workflow-test fixtures: Temporal's time-skipping test server, with csflow's search attributes."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from temporalio.testing import WorkflowEnvironment
 from worker import ensure_search_attributes
 
 
-@pytest_asyncio.fixture(scope="session")
+@pytest_asyncio.fixture
 async def ts_env(time_skipping_env: WorkflowEnvironment) -> WorkflowEnvironment:
     await ensure_search_attributes(time_skipping_env.client)
     return time_skipping_env

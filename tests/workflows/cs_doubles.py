@@ -49,6 +49,7 @@ from domain.models import (
     Touchpoint,
     TouchpointInput,
 )
+from domain.segment_query import SegmentAccounts, SegmentMember, SegmentQuery
 from domain.segmentation import segment_for
 
 
@@ -96,6 +97,7 @@ class FakeCrm:
             self.alert_csm,
             self.send_kickoff_invite,
             self.compute_health_score,
+            self.list_segment_accounts,
         ]
 
     @activity.defn(name="upsert_account")
@@ -115,6 +117,9 @@ class FakeCrm:
     async def set_lifecycle_stage(self, change: StageChange) -> None:
         self.calls.append(("set_lifecycle_stage", change))
         self.stages.append(change)
+        account = self.accounts.get(change.account_id)
+        if account is not None:
+            account.lifecycle_stage = change.stage
 
     @activity.defn(name="append_touchpoint")
     async def append_touchpoint(self, touchpoint: TouchpointInput) -> Touchpoint:
@@ -289,6 +294,7 @@ class FakeCrm:
                 inputs.lifecycle_stage or LifecycleStage.TRIAL,
                 SegmentationMode.DYNAMIC,
             ).key
+            account.health_score, account.segment_key = score, segment
         return HealthScore(
             account_id=inputs.account_id,
             score=score,
@@ -297,6 +303,21 @@ class FakeCrm:
             computed_at=inputs.now or _now(),
             segment=segment,
         )
+
+    @activity.defn(name="list_segment_accounts")
+    async def list_segment_accounts(self, query: SegmentQuery) -> SegmentAccounts:
+        members = [
+            SegmentMember(
+                account_id=a.id,
+                journey_id=f"journey-{a.id}",
+                segment=a.segment_key or a.segment.value,
+                health_score=a.health_score,
+            )
+            for a in sorted(self.accounts.values(), key=lambda a: a.id)
+            if a.lifecycle_stage != LifecycleStage.CHURNED
+            and query.matches(a.segment_key or a.segment.value)
+        ]
+        return SegmentAccounts(query=query.describe(), members=members[: query.limit])
 
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -325,14 +346,10 @@ class Playground:
         return (await self.env.get_current_time()).date()
 
 
-async def playground(
-    env: WorkflowEnvironment, workflows: list[type], extra: list[Any]
-) -> AsyncIterator[Playground]:
+async def playground(env: WorkflowEnvironment, workflows: list[type]) -> AsyncIterator[Playground]:
     crm = FakeCrm()
     queue = f"tq-{uuid.uuid4()}"
-    async with Worker(
-        env.client, task_queue=queue, workflows=workflows, activities=[*crm.activities, *extra]
-    ):
+    async with Worker(env.client, task_queue=queue, workflows=workflows, activities=crm.activities):
         yield Playground(env, crm, queue)
 
 

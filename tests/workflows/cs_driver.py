@@ -7,7 +7,6 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio.client import Client
-from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from starter.api import journey_status, send_event
@@ -39,17 +38,3 @@ async def event(client: Client, account_id: str, type: str, **payload: Any) -> E
     return await send_event(
         client, CustomerEvent(account_id=account_id, type=type, payload=payload)
     )
-
-
-async def terminate_running(client: Client) -> None:
-    """End whatever a test left running: in time-skipping mode a workflow whose worker is gone
-    would hold virtual time still for every later test."""
-    async for execution in client.list_workflows("ExecutionStatus = 'Running'"):
-        try:
-            await client.get_workflow_handle(execution.id, run_id=execution.run_id).terminate(
-                "test finished"
-            )
-        except RPCError as err:
-            # It completed between the listing and the terminate: nothing left to stop.
-            if err.status != RPCStatusCode.NOT_FOUND:
-                raise

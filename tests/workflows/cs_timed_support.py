@@ -1,9 +1,9 @@
 """Activity doubles that also record *when* (in server time) each call was scheduled.
 
-With the time-skipping devserver, `activity.info().scheduled_time` is virtual time, so tests can
-assert "the manager was alerted 1 hour after the escalation opened" without wall-clock waits.
-Kept out of test modules so the worker can import it without pytest's assertion rewriting.
-"""
+On Temporal's time-skipping test server, `activity.info().scheduled_time` is virtual time, so
+tests can assert "the manager was alerted 1 hour after the escalation opened" without wall-clock
+waits. Kept out of test modules so the worker can import it without pytest's assertion
+rewriting."""
 
 from __future__ import annotations
 

@@ -2,11 +2,11 @@
 
     .venv/bin/python tests/workflows/generate_histories.py
 
-Runs the demo's simulated year (real activities, time-skipping devserver) and saves, per workflow
-type, the largest closed-or-running history it produced. Only regenerate when a change is meant
-to be incompatible with journeys already in flight; otherwise keep the old files, so the replay
-test proves new code still replays them (use `workflow.patched()` for compatible changes).
-"""
+Runs the demo's simulated year (real activities, Temporal's time-skipping test server) and
+saves, per workflow type, the largest closed-or-running history it produced. Only regenerate
+when a change is meant to be incompatible with journeys already in flight; otherwise keep the
+old files, so the replay test proves new code still replays them (use `workflow.patched()` for
+compatible changes)."""
 
 from __future__ import annotations
 
@@ -23,12 +23,12 @@ HISTORIES = Path(__file__).resolve().parent / "histories"
 PER_TYPE = 2
 
 
-async def save_histories(client: Client) -> None:
+async def save_histories(client: Client, workflow_ids: list[str]) -> None:
     by_type: dict[str, list[WorkflowHistory]] = {}
-    async for execution in client.list_workflows(""):
-        handle = client.get_workflow_handle(execution.id, run_id=execution.run_id)
-        history = await handle.fetch_history()
-        by_type.setdefault(execution.workflow_type, []).append(history)
+    for workflow_id in workflow_ids:
+        history = await client.get_workflow_handle(workflow_id).fetch_history()
+        started = history.events[0].workflow_execution_started_event_attributes
+        by_type.setdefault(started.workflow_type.name, []).append(history)
     HISTORIES.mkdir(exist_ok=True)
     for old in HISTORIES.glob("*.json"):
         old.unlink()

@@ -1,7 +1,7 @@
 """EscalationWorkflow on its own: SLA timers, the escalation chain, closing and the CSAT follow-up.
 
-Every time below is virtual (the time-skipping devserver); `TimedCrm` notes when each activity
-was scheduled, so "the manager was alerted after 60 minutes" is asserted to the minute.
+Every time below is virtual (Temporal's time-skipping test server); `TimedCrm` notes when each
+activity was scheduled, so "the manager was alerted after 60 minutes" is asserted to the minute.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 
 import pytest
 import pytest_asyncio
-from cs_driver import terminate_running
 from cs_timed_support import TimedCrm, offset
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
@@ -95,7 +94,6 @@ async def esc(ts_env: WorkflowEnvironment) -> AsyncIterator[Escalations]:
         ts_env.client, task_queue=queue, workflows=[EscalationWorkflow], activities=crm.activities
     ):
         yield Escalations(ts_env, crm, queue)
-        await terminate_running(ts_env.client)
 
 
 async def _act(handle: WorkflowHandle[EscalationWorkflow, EscalationResult], kind: str) -> None:

@@ -1,4 +1,6 @@
-"""Campaigns across a segment: visibility listing, rate-limited fan-out, dedupe per run."""
+"""Campaigns across a segment: CRM listing, rate-limited fan-out, dedupe per run.
+
+Scheduled campaigns run on the dev server: tests/workflows/test_schedules_and_visibility.py."""
 
 from __future__ import annotations
 
@@ -7,24 +9,23 @@ from datetime import timedelta
 
 import pytest_asyncio
 from cs_doubles import Playground, playground, save_history, start_account
-from cs_driver import advance_until, terminate_running
+from cs_driver import advance_until
 from temporalio.testing import WorkflowEnvironment
 
 from starter.api import journey_status
-from worker import WORKFLOWS, client_activities
+from worker import WORKFLOWS
 
 
 @pytest_asyncio.fixture
 async def pg(ts_env: WorkflowEnvironment) -> AsyncIterator[Playground]:
-    async for ground in playground(ts_env, WORKFLOWS, client_activities(ts_env.client)):
+    async for ground in playground(ts_env, WORKFLOWS):
         yield ground
-        await terminate_running(ts_env.client)
 
 
 async def test_campaign_fans_out_at_most_n_per_minute_and_emails_once(pg: Playground) -> None:
+    from domain.segment_query import SegmentQuery
     from starter.api import start_campaign
     from workflows.campaign import CampaignInput, CampaignKind, CampaignMessage
-    from workflows.campaign_activities import SegmentQuery
 
     accounts = sorted([await start_account(pg, answer=False) for _ in range(5)])
     for acct in accounts:  # each journey has run its first task (search attributes set)
@@ -64,39 +65,3 @@ async def test_campaign_fans_out_at_most_n_per_minute_and_emails_once(pg: Playgr
     await pg.env.sleep(timedelta(minutes=1))
     assert len([e for e in pg.crm.emails if e.category == "campaign"]) == 5
     await save_history(pg.client, handle.id, "CampaignWorkflow-1")
-
-
-async def test_renewal_campaign_by_schedule_reaches_only_its_segment(pg: Playground) -> None:
-    from temporalio.client import ScheduleIntervalSpec, ScheduleSpec
-
-    from domain.models import Segment
-    from starter.api import schedule_campaign
-    from workflows.campaign import CampaignInput, CampaignKind
-    from workflows.campaign_activities import SegmentQuery
-
-    smb = await start_account(pg, answer=False)
-    enterprise = await start_account(pg, Segment.ENTERPRISE, answer=False)
-    for acct in (smb, enterprise):
-        await journey_status(pg.client, acct)
-    campaign = CampaignInput(
-        campaign_id=f"renewals-{smb}",
-        kind=CampaignKind.RENEWAL_OUTREACH,
-        segment=SegmentQuery(segment_prefix="enterprise"),
-    )
-    schedule = await schedule_campaign(
-        pg.client,
-        campaign,
-        ScheduleSpec(intervals=[ScheduleIntervalSpec(every=timedelta(days=7))]),
-        task_queue=pg.queue,
-    )
-    await pg.env.sleep(timedelta(days=7, hours=1))
-    description = await schedule.describe()
-    await schedule.delete()
-    assert description.info.num_actions == 1
-    sends = [e for e in pg.crm.emails if e.category == "campaign"]
-    assert [(e.account_id, e.template, e.to_contact_id) for e in sends] == [
-        (enterprise, "renewal_outreach", f"{enterprise}-dm")
-    ]
-    assert "renewal_date" in sends[0].context
-    status = await journey_status(pg.client, smb)
-    assert status.campaigns == []

@@ -1,4 +1,6 @@
-"""Health recompute: on input changes, nightly by schedule; Segment/HealthScore attributes."""
+"""Health recompute on input changes; the Segment/HealthScore attributes follow it.
+
+The nightly schedule runs on the dev server: tests/workflows/test_schedules_and_visibility.py."""
 
 from __future__ import annotations
 
@@ -6,56 +8,19 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest_asyncio
-from cs_doubles import Playground, playground, save_history, start_account
-from cs_driver import advance_until, event, terminate_running
+from cs_doubles import Playground, playground, start_account
+from cs_driver import advance_until, event
 from temporalio.testing import WorkflowEnvironment
 
 from starter.api import journey_status
-from worker import WORKFLOWS, client_activities
+from worker import WORKFLOWS
+from workflows import search_attributes as sa
 
 
 @pytest_asyncio.fixture
 async def pg(ts_env: WorkflowEnvironment) -> AsyncIterator[Playground]:
-    async for ground in playground(ts_env, WORKFLOWS, client_activities(ts_env.client)):
+    async for ground in playground(ts_env, WORKFLOWS):
         yield ground
-        await terminate_running(ts_env.client)
-
-
-async def test_nightly_schedule_recomputes_every_journey_over_a_skipped_day(
-    pg: Playground,
-) -> None:
-    import uuid
-
-    from starter.api import ensure_nightly_health_schedule
-
-    accounts = [await start_account(pg, answer=False) for _ in range(2)]
-    schedule_id = f"nightly-{uuid.uuid4().hex[:6]}"
-    schedule = await ensure_nightly_health_schedule(
-        pg.client, task_queue=pg.queue, schedule_id=schedule_id
-    )
-    same = await ensure_nightly_health_schedule(
-        pg.client, task_queue=pg.queue, schedule_id=schedule_id
-    )
-    assert same.id == schedule.id
-    await pg.env.sleep(timedelta(days=1))
-    description = await schedule.describe()
-    await schedule.delete()
-    assert description.info.num_actions == 1
-    assert description.info.recent_actions[0].scheduled_at.hour == 2
-    for acct in accounts:
-        status = await advance_until(
-            pg.env,
-            acct,
-            lambda s: any(h.reason == "nightly" for h in s.health_history),
-            step=timedelta(minutes=1),
-        )
-        nightly = [h for h in status.health_history if h.reason == "nightly"]
-        assert len(nightly) == 1
-    nightly_runs = [
-        w async for w in pg.client.list_workflows("WorkflowType = 'NightlyHealthWorkflow'")
-    ]
-    assert nightly_runs
-    await save_history(pg.client, nightly_runs[0].id, "NightlyHealthWorkflow-1")
 
 
 async def test_health_changes_move_the_segment_attributes(pg: Playground) -> None:
@@ -72,9 +37,11 @@ async def test_health_changes_move_the_segment_attributes(pg: Playground) -> Non
         "smb-healthy-adoption",
         "smb-critical-adoption",
     ]
-    query = f"CustomerId = '{acct}' AND Segment STARTS_WITH 'smb' AND HealthScore < 40"
-    listed = [w.id async for w in pg.client.list_workflows(query)]
-    assert listed == [f"journey-{acct}"]
+    described = await pg.client.get_workflow_handle(f"journey-{acct}").describe()
+    attributes = described.typed_search_attributes
+    assert attributes.get(sa.SEGMENT) == "smb-critical-adoption"
+    assert attributes.get(sa.HEALTH_SCORE) == 10
+    assert attributes.get(sa.CUSTOMER_ID) == acct
 
 
 async def test_deferred_emails_sleep_until_not_before_and_go_out_once(pg: Playground) -> None:

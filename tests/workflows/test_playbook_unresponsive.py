@@ -7,17 +7,16 @@ from datetime import timedelta
 
 import pytest_asyncio
 from cs_doubles import Playground, playground, save_history, start_account
-from cs_driver import advance_until, event, terminate_running
+from cs_driver import advance_until, event
 from temporalio.testing import WorkflowEnvironment
 
-from worker import WORKFLOWS, client_activities
+from worker import WORKFLOWS
 
 
 @pytest_asyncio.fixture
 async def pg(ts_env: WorkflowEnvironment) -> AsyncIterator[Playground]:
-    async for ground in playground(ts_env, WORKFLOWS, client_activities(ts_env.client)):
+    async for ground in playground(ts_env, WORKFLOWS):
         yield ground
-        await terminate_running(ts_env.client)
 
 
 async def test_silence_opens_re_engagement_then_executive_task(pg: Playground) -> None:

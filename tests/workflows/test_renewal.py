@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from cs_doubles import FakeCrm
-from cs_driver import event, terminate_running
+from cs_driver import event
 from cs_fixtures import journey_input
 from cs_timed_support import TimedCrm, align_to, offset
 from temporalio.client import WorkflowHandle
@@ -100,7 +100,6 @@ async def renewals(ts_env: WorkflowEnvironment) -> AsyncIterator[Renewals]:
         ts_env.client, task_queue=queue, workflows=[RenewalWorkflow], activities=crm.activities
     ):
         yield Renewals(ts_env, crm, queue)
-        await terminate_running(ts_env.client)
 
 
 async def _event(
@@ -135,7 +134,6 @@ async def test_the_journey_opens_the_renewal_window_the_segment_lead_time_before
         # An update returns once the journey processed it: by then the contract is known.
         await event(ts_env.client, acct, "usage_reported", active_users=1, licensed_seats=2)
         status = await journey_status(ts_env.client, acct)
-        await terminate_running(ts_env.client)
     assert status.contract_end == today + timedelta(days=365)
     assert status.renewal_starts_at is not None
     assert contract_end_at(status.contract_end) - status.renewal_starts_at == timedelta(
