@@ -161,22 +161,76 @@ def journeys_list(
     _emit(_run(go()), as_json)
 
 
-@app.command()
-def demo(as_json: bool = typer.Option(False, "--json", help="print one JSON document")) -> None:
-    """Simulate a customer year for four scripted accounts and print what happened."""
-    from starter.demo import render, run_demo
-
-    # Keep stdout for the summary: logs go to stderr, warnings and above only.
+def _quiet_logs() -> None:
+    # Keep stdout for the report: logs go to stderr, warnings and above only.
     logging.basicConfig(level=logging.WARNING)
     structlog.configure(
         wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
     )
-    summary = _run(run_demo())
+
+
+def _progress(message: str) -> None:
+    typer.echo(f"csflow demo: {message}", err=True)
+
+
+@app.command()
+def demo(
+    as_json: bool = typer.Option(False, "--json", help="print one JSON document and exit"),
+    no_serve: bool = typer.Option(
+        False, "--no-serve", help="exit after the simulated year instead of serving the live stack"
+    ),
+) -> None:
+    """Simulate a customer year for six scripted accounts and print what happened; then serve
+    the live stack (Temporal with its Web UI, worker, API) with the six journeys until Ctrl-C."""
+    from starter.demo import render, run_demo
+
+    _quiet_logs()
+    _progress("1/2 simulating a customer year on Temporal's time-skipping test server")
+    summary = _run(run_demo(on_progress=_progress))
     if as_json:
         typer.echo(summary.model_dump_json())
-    else:
-        typer.echo(render(summary))
+        return
+    typer.echo(render(summary))
+    if no_serve:
+        return
+    _progress("2/2 starting the live stack: Temporal dev server with Web UI, worker, API")
+    _serve_live(with_sample_accounts=True)
+
+
+@app.command()
+def dev() -> None:
+    """Run the live stack for local development until Ctrl-C: `temporal server start-dev` with
+    the Web UI (SQLite under var/), csflow's search attributes, the worker and the API."""
+    _quiet_logs()
+    _serve_live(with_sample_accounts=False)
+
+
+def _serve_live(with_sample_accounts: bool) -> None:
+    from temporalio.client import Client
+
+    from starter.live_demo import start_sample_journeys, survey_link
+    from starter.live_stack import default_stack, serve_until_stopped
+
+    stack = default_stack(Path("var") / "live")
+
+    async def ready(client: Client) -> None:
+        lines = [
+            f"Temporal Web UI:  {stack.ui_url}",
+            f"Temporal address: {stack.temporal_address} (TEMPORAL_ADDRESS for csflow and the"
+            " temporal CLI)",
+            f"API docs:         {stack.api_url}/docs   (bearer token: {stack.api_token})",
+        ]
+        if with_sample_accounts:
+            customers = await start_sample_journeys(client)
+            first = customers[0].account
+            lines.insert(1, f"{first.name} in the Web UI: {stack.account_query_url(first.id)}")
+            link = await survey_link(client, stack, customers)
+            lines.append(f"A survey page:    {link or 'none yet (see var/live/logs)'}")
+        lines += [f"Logs:             {stack.var_dir / 'logs'}", "Ctrl-C stops everything."]
+        typer.echo("\n".join(lines))
+
+    _run(serve_until_stopped(stack, ready))
 
 
 @app.command()
