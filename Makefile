@@ -25,10 +25,13 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy devserver domain crm activities workflows starter worker.py
+	$(BIN)/mypy domain crm activities workflows starter worker.py bench
 
 bench: $(STAMP)
-	$(BIN)/python bench/devserver_throughput.py
+	$(BIN)/python bench/hello_throughput.py
+	$(BIN)/python bench/intake.py
+	$(BIN)/python bench/simulated_year.py
+	$(BIN)/python bench/billable_actions.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
