@@ -67,6 +67,8 @@ async def start_journey(
         start_signal="customer_event",
         start_signal_args=[first_event],
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        # What the Web UI shows for the run; the journey sets its search attributes itself.
+        static_summary=f"{input.account.name}: customer journey",
     )
 
 

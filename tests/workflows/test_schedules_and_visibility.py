@@ -154,6 +154,8 @@ async def test_every_workflow_of_an_account_is_found_by_its_customer_id(pg: Play
     # The stage child's Web UI row says what it is about.
     child = await pg.client.get_workflow_handle(f"requirements-{acct}").describe()
     assert await child.static_summary() == f"Account {acct}: requirements gathering"
+    journey = await pg.client.get_workflow_handle(f"journey-{acct}").describe()
+    assert await journey.static_summary() == f"Account {acct}: customer journey"
     by_stage = await listed(
         pg, f"CustomerId = '{acct}' AND WorkflowType = 'CustomerJourneyWorkflow'"
     )
