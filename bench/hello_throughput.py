@@ -28,15 +28,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import math
 import os
 import sys
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 
+from reporting import child_stdout_to_stderr, percentile
 from temporalio import activity, workflow
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
@@ -58,31 +56,6 @@ class BenchHelloWorkflow:
         return await workflow.execute_activity(
             bench_say_hello, name, start_to_close_timeout=timedelta(seconds=30)
         )
-
-
-@contextlib.contextmanager
-def child_stdout_to_stderr() -> Iterator[None]:
-    """Processes spawned inside the block write their stdout to our stderr.
-
-    `temporal server start-dev` prints a banner on stdout; this keeps stdout to the numbers.
-    """
-    sys.stdout.flush()
-    saved = os.dup(1)
-    os.dup2(2, 1)
-    try:
-        yield
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    """Nearest-rank percentile (`fraction` in 0..1); NaN for no values."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    rank = max(1, math.ceil(fraction * len(ordered)))
-    return ordered[min(rank, len(ordered)) - 1]
 
 
 async def run_one(client: Client, task_queue: str, index: int) -> float:

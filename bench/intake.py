@@ -40,7 +40,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import math
 import os
 import socket
 import sys
@@ -48,7 +47,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -56,6 +55,7 @@ from typing import Any
 import httpx
 import uvicorn
 from pydantic import SecretStr
+from reporting import child_stdout_to_stderr, percentile
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -74,31 +74,6 @@ class Posted:
 
     def reply_field(self, name: str) -> object:
         return self.reply.get(name) if isinstance(self.reply, dict) else None
-
-
-@contextlib.contextmanager
-def child_stdout_to_stderr() -> Iterator[None]:
-    """Processes spawned inside the block write their stdout to our stderr.
-
-    `temporal server start-dev` prints a banner on stdout; this keeps stdout to the numbers.
-    """
-    sys.stdout.flush()
-    saved = os.dup(1)
-    os.dup2(2, 1)
-    try:
-        yield
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-
-
-def percentile(values: Sequence[float], fraction: float) -> float:
-    """Nearest-rank percentile (`fraction` in 0..1); NaN for no values."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    rank = max(1, math.ceil(fraction * len(ordered)))
-    return ordered[min(rank, len(ordered)) - 1]
 
 
 def account_body(account_id: str) -> dict[str, Any]:
