@@ -32,8 +32,13 @@ T = TypeVar("T")
 def _run(coro: Coroutine[Any, Any, T]) -> T:
     from temporalio.service import RPCError, RPCStatusCode
 
+    from starter.live_stack import LiveStackError
+    from starter.temporal_binaries import TemporalBinaryMissing
+
     try:
         return asyncio.run(coro)
+    except (TemporalBinaryMissing, LiveStackError) as exc:
+        _fail(str(exc))
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
             _fail(f"not found: {exc.message}")

@@ -30,6 +30,10 @@ from starter.temporal_binaries import temporal_cli
 from worker import SEARCH_ATTRIBUTES
 
 STARTUP_TIMEOUT = timedelta(seconds=30)
+
+
+class LiveStackError(RuntimeError):
+    """A process of the stack did not start; the message says which and where its log is."""
 STOP_GRACE = timedelta(seconds=10)
 
 
@@ -43,7 +47,7 @@ def free_port(preferred: int) -> int:
             except OSError:
                 continue
             return int(probe.getsockname()[1])
-    raise RuntimeError("no free TCP port on 127.0.0.1")
+    raise LiveStackError("no free TCP port on 127.0.0.1")
 
 
 def search_attribute_flags() -> list[str]:
@@ -152,7 +156,7 @@ class LiveStack:
                 )
             except RuntimeError:
                 if asyncio.get_running_loop().time() > deadline:
-                    raise RuntimeError(
+                    raise LiveStackError(
                         f"Temporal did not answer on {self.temporal_address}; "
                         f"see {self.var_dir / 'logs' / 'temporal.log'}"
                     ) from None
@@ -169,7 +173,7 @@ class LiveStack:
                     if (await http.get(f"{self.api_url}/readyz")).status_code == 200:
                         return
                 if asyncio.get_running_loop().time() > deadline:
-                    raise RuntimeError(
+                    raise LiveStackError(
                         f"the API did not become ready on {self.api_url}; "
                         f"see {self.var_dir / 'logs'}"
                     )
@@ -178,7 +182,7 @@ class LiveStack:
     def _check_alive(self) -> None:
         for name, process in self.processes:
             if process.poll() is not None:
-                raise RuntimeError(
+                raise LiveStackError(
                     f"the {name} process exited with {process.returncode};"
                     f" see {self.var_dir / 'logs' / name}.log"
                 )
