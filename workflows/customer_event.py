@@ -230,3 +230,5 @@ class EventAck(BaseModel):
     duplicate: bool = False
     stage: str
     forwarded_to: str | None = None
+    # Why the journey could not apply the event (it went on with the next one); None: applied.
+    rejected: str | None = None

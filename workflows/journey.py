@@ -22,6 +22,7 @@ from temporalio.common import (
 from temporalio.exceptions import ChildWorkflowError, TemporalError, WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
+    from domain.input_checks import one_line
     from domain.models import (
         AccountSnapshot,
         AccountUpsert,
@@ -108,6 +109,11 @@ with workflow.unsafe.imports_passed_through():
     from workflows.usage_fluctuation import UsageFluctuationInput, UsageFluctuationWorkflow
     from workflows.usage_trend import observe as observe_usage
     from workflows.work_log import TaskRecord
+
+# An event the journey cannot apply (any exception, not only Temporal failures and invalid
+# events) is rejected: noted on the timeline, the CSM alerted, the next event processed.
+# Histories recorded before kept the old path, where such an exception stopped the event loop.
+REJECT_EVENTS_PATCH = "journey-rejects-unappliable-events-v1"
 
 # Which running stage child cares about which customer events.
 _STAGE_EVENTS: dict[str, set[CustomerEventType]] = {
@@ -261,6 +267,7 @@ class CustomerJourneyWorkflow:
             requirements=st.requirements,
             onboarding=st.onboarding,
             events_processed=st.sequence,
+            events_rejected=st.events_rejected,
             runs=st.runs,
             finished=self._finished,
             segment_key=st.segment_key,
@@ -555,12 +562,21 @@ class CustomerJourneyWorkflow:
             event = st.pending[0]
             self._processing = True
             forwarded: str | None = None
+            rejected: str | None = None
             try:
-                forwarded = await self._process(event)
-            except (TemporalError, InvalidCustomerEvent) as exc:
-                # One bad event must not stop the journey: note it and go on.
-                workflow.logger.warning("customer event %s failed: %s", event.type, exc)
-                self._note("event_failed", f"{event.type}: {exc}")
+                try:
+                    forwarded = await self._process(event)
+                except (TemporalError, InvalidCustomerEvent) as exc:
+                    if workflow.patched(REJECT_EVENTS_PATCH):
+                        rejected = await self._reject(event, exc)
+                    else:
+                        # One bad event must not stop the journey: note it and go on.
+                        workflow.logger.warning("customer event %s failed: %s", event.type, exc)
+                        self._note("event_failed", f"{event.type}: {exc}")
+                except Exception as exc:
+                    if not workflow.patched(REJECT_EVENTS_PATCH):
+                        raise  # recorded before the patch: this stopped the event loop
+                    rejected = await self._reject(event, exc)
             finally:
                 st.pending.pop(0)
                 self._processing = False
@@ -573,10 +589,40 @@ class CustomerJourneyWorkflow:
                 sequence=st.sequence,
                 stage=st.stage.value,
                 forwarded_to=forwarded,
+                rejected=rejected,
             )
             # Signals have no waiter; keep only acks an update can still collect.
             for stale in [k for k in self._acks if k < self._processed - 1000]:
                 del self._acks[stale]
+
+    async def _reject(self, event: CustomerEvent, exc: BaseException) -> str:
+        """Record an event the journey could not apply and tell the CSM, once per event."""
+        st = self._st
+        reason = _failure_reason(exc)
+        workflow.logger.warning("customer event %s rejected: %s", event.type, reason)
+        self._note("rejected_event", f"{one_line(event.type, 64)}: {reason}")
+        st.events_rejected += 1
+        account = self._in.account
+        try:
+            await actions.alert(
+                st.log,
+                account_id=account.id,
+                owner=account.csm_owner,
+                subject=f"Customer event not applied: {one_line(event.type, 64)}",
+                message=(
+                    f"The journey of {account.name} could not apply a {one_line(event.type, 64)} "
+                    f"event{f' ({one_line(event.event_id, 128)})' if event.event_id else ''} "
+                    f"and went on without it.\n\nReason: {reason}\n\n"
+                    f"Event: {one_line(self._describe(event), 1500)}"
+                ),
+                # The event's own number: one alert per rejected event, across retries and runs.
+                step=f"rejected-event:{st.sequence + 1}",
+                severity=AlertSeverity.WARNING,
+            )
+        except TemporalError as alert_failure:
+            workflow.logger.warning("rejection alert failed: %s", alert_failure)
+            self._note("alert_failed", f"rejected {one_line(event.type, 64)}: {alert_failure}")
+        return reason
 
     async def _process(self, event: CustomerEvent) -> str | None:
         st = self._st
@@ -1105,6 +1151,12 @@ class CustomerJourneyWorkflow:
                 workflow.logger.warning("background work failed: %s", exc)
                 self._note("background_failed", str(exc))
                 st.campaign_pending.clear()
+            except Exception as exc:
+                if not workflow.patched(REJECT_EVENTS_PATCH):
+                    raise  # recorded before the patch: this stopped the background loop
+                workflow.logger.warning("background work failed: %s", exc)
+                self._note("background_failed", _failure_reason(exc))
+                st.campaign_pending.clear()
             finally:
                 self._background_busy = False
 
@@ -1144,15 +1196,19 @@ class CustomerJourneyWorkflow:
             self._set_contract(account.contract)
 
     def _set_contract(self, contract: Any) -> None:
+        # The end date first: a contract the journey cannot schedule changes nothing.
+        self._set_contract_end(contract.end_date)
         self._st.contract_value = contract.value
         self._st.auto_renew = contract.auto_renew
-        self._set_contract_end(contract.end_date)
 
     def _set_contract_end(self, end: Any) -> None:
         st = self._st
+        # Computed before any state changes, so a date it cannot handle leaves the state intact.
+        starts_at = renewal_start(end, self._in.config.renewal.lead_time)
+        ends_at = contract_end_at(end)
         st.contract_end = end
-        st.renewal_starts_at = renewal_start(end, self._in.config.renewal.lead_time)
-        workflow.upsert_search_attributes([sa.RENEWAL_DATE.value_set(contract_end_at(end))])
+        st.renewal_starts_at = starts_at
+        workflow.upsert_search_attributes([sa.RENEWAL_DATE.value_set(ends_at)])
 
     def _upsert_search_attributes(self) -> None:
         account = self._in.account
@@ -1192,3 +1248,15 @@ class CustomerJourneyWorkflow:
     def _describe(event: CustomerEvent) -> str:
         details = ", ".join(f"{k}={v}" for k, v in sorted(event.payload.items()))
         return f"{event.type}" + (f" ({details})" if details else "")
+
+
+def _failure_reason(exc: BaseException) -> str:
+    """One line saying why: the activity's or child's own failure, else the exception."""
+    cause = getattr(exc, "cause", None)
+    if isinstance(exc, TemporalError) and cause is not None:
+        exc = cause
+    if isinstance(exc, (TemporalError, InvalidCustomerEvent)):
+        text = str(exc)
+    else:
+        text = f"{type(exc).__name__}: {exc}"
+    return one_line(text, 500)

@@ -101,6 +101,8 @@ class JourneyState(BaseModel):
     pending: list[CustomerEvent] = Field(default_factory=list)
     seen_event_ids: list[str] = Field(default_factory=list)
     sequence: int = 0
+    # Events the journey could not apply (each noted on the timeline, the CSM alerted).
+    events_rejected: int = 0
     log: WorkLog = Field(default_factory=WorkLog)
     timeline: list[TimelineEntry] = Field(default_factory=list)
     escalations: list[EscalationSummary] = Field(default_factory=list)
@@ -192,6 +194,7 @@ class JourneyStatus(BaseModel):
     requirements: StageOutcome | None
     onboarding: StageOutcome | None
     events_processed: int
+    events_rejected: int = 0
     runs: int
     finished: bool
     segment_key: str | None = None

@@ -1,0 +1,105 @@
+"""No input can break a journey: what it cannot apply it rejects, and it goes on."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest_asyncio
+from cs_doubles import Playground, playground, start_account
+from cs_driver import advance_until, event
+from temporalio.testing import WorkflowEnvironment
+
+from starter.api import journey_status
+from worker import WORKFLOWS
+from workflows.campaign import CampaignKind, CampaignMessage
+from workflows.customer_event import EventAck
+from workflows.journey import CustomerJourneyWorkflow, journey_id
+from workflows.nightly_health import HealthRecompute
+
+# An update the journey never answers fails the test here instead of hanging it.
+ACK_WITHIN = 20
+
+
+@pytest_asyncio.fixture
+async def pg(ts_env: WorkflowEnvironment) -> AsyncIterator[Playground]:
+    async for ground in playground(ts_env, WORKFLOWS):
+        yield ground
+
+
+async def acked(pg: Playground, account_id: str, type_: str, **payload: object) -> EventAck:
+    return await asyncio.wait_for(event(pg.client, account_id, type_, **payload), ACK_WITHIN)
+
+
+async def nobody_left(pg: Playground, account_id: str) -> None:
+    """Both contacts leave the company: the account has no reachable contact any more."""
+    for suffix, name, role in (("champion", "Chris Champion", "champion"), ("dm", "Dana", "user")):
+        contact = {
+            "id": f"{account_id}-{suffix}",
+            "name": name,
+            "email": f"{suffix}@{account_id}.example",
+            "role": role,
+        }
+        await acked(pg, account_id, "contact_changed", contact=contact, left=True)
+
+
+async def test_an_event_the_journey_cannot_apply_is_rejected_and_the_next_one_processed(
+    pg: Playground,
+) -> None:
+    acct = await start_account(pg)
+    await nobody_left(pg, acct)
+    before = await journey_status(pg.client, acct)
+
+    # Valid on its own, but the support playbook needs a contact to talk to: applying the
+    # event raises inside the journey (a ValueError, not a Temporal failure).
+    ack = await acked(pg, acct, "ticket_opened", ticket_id="T-9", subject="Login broken")
+    assert ack.rejected is not None and "no reachable contact" in ack.rejected
+    assert ack.sequence == before.events_processed + 1
+
+    # The event loop is alive: the next event is processed as usual.
+    ack = await acked(pg, acct, "usage_reported", active_users=3, licensed_seats=10)
+    assert ack.rejected is None and ack.sequence == before.events_processed + 2
+
+    status = await journey_status(pg.client, acct)
+    assert status.events_rejected == 1
+    assert status.events_processed == before.events_processed + 2
+    handle = pg.client.get_workflow_handle_for(CustomerJourneyWorkflow.run, journey_id(acct))
+    timeline = await handle.query(CustomerJourneyWorkflow.timeline)
+    [rejected] = [t for t in timeline if t.kind == "rejected_event"]
+    assert rejected.summary.startswith("ticket_opened: ValueError: ")
+    assert "no reachable contact" in rejected.summary
+    # The CSM hears about it once.
+    [alert] = [a for a in pg.crm.alerts if "not applied" in a.subject]
+    assert alert.subject == "Customer event not applied: ticket_opened"
+    assert alert.owner == "csm@csflow.example"
+    assert "no reachable contact" in alert.message
+
+
+async def test_background_work_that_fails_does_not_stop_later_background_work(
+    pg: Playground,
+) -> None:
+    acct = await start_account(pg)
+    await nobody_left(pg, acct)
+    handle = pg.client.get_workflow_handle_for(CustomerJourneyWorkflow.run, journey_id(acct))
+    # A campaign email needs a contact: it fails inside the journey's background work.
+    await handle.signal(
+        "campaign_message",
+        CampaignMessage(campaign_run_id="campaign-x", kind=CampaignKind.FEATURE_RELEASE),
+    )
+    await advance_until(
+        pg.env, acct, lambda s: "campaign-x" in s.campaigns, step=timedelta(minutes=1)
+    )
+    # The nightly recompute still runs afterwards.
+    await handle.signal("recompute_health", HealthRecompute(reason="nightly"))
+    await advance_until(
+        pg.env,
+        acct,
+        lambda s: any(p.reason == "nightly" for p in s.health_history),
+        step=timedelta(minutes=1),
+        limit=timedelta(hours=1),
+    )
+    timeline = await handle.query(CustomerJourneyWorkflow.timeline)
+    assert any(
+        t.kind == "background_failed" and "no reachable contact" in t.summary for t in timeline
+    )
