@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import os
+import signal
 import sys
 from collections.abc import Coroutine
 from pathlib import Path
@@ -190,6 +191,9 @@ def demo(
     the live stack (Temporal with its Web UI, worker, API) with the six journeys until Ctrl-C."""
     from starter.demo import render, run_demo
 
+    # SIGTERM stops the year as Ctrl-C does (asyncio cancels the run, which shuts down the test
+    # server it started).
+    signal.signal(signal.SIGTERM, lambda *_: os.kill(os.getpid(), signal.SIGINT))
     _quiet_logs()
     _progress("1/2 simulating a customer year on Temporal's time-skipping test server")
     summary = _run(run_demo(on_progress=_progress))

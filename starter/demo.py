@@ -166,12 +166,24 @@ async def time_skipping_environment() -> WorkflowEnvironment:
     """Temporal's test server, with csflow's search attributes registered."""
     from worker import ensure_search_attributes
 
-    env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=str(temporal_test_server()),
-        data_converter=pydantic_data_converter,
-        runtime=_runtime_logging_to_python(),
+    starting = asyncio.ensure_future(
+        WorkflowEnvironment.start_time_skipping(
+            test_server_existing_path=str(temporal_test_server()),
+            data_converter=pydantic_data_converter,
+            runtime=_runtime_logging_to_python(),
+        )
     )
-    await ensure_search_attributes(env.client)
+    try:
+        # Shielded: a Ctrl-C while the server starts must not leave it running unowned.
+        env = await asyncio.shield(starting)
+    except asyncio.CancelledError:
+        await (await starting).shutdown()
+        raise
+    try:
+        await ensure_search_attributes(env.client)
+    except BaseException:
+        await env.shutdown()
+        raise
     return env
 
 

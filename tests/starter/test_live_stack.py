@@ -1,5 +1,5 @@
-"""`csflow dev` as a developer runs it: the Temporal dev server with its Web UI, the worker and the
-API come up; Ctrl-C stops every process it started."""
+"""`csflow dev` and `csflow demo` as a developer runs them: the Temporal dev server with its Web
+UI, the worker and the API come up; Ctrl-C (or SIGTERM) stops every process they started."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 READY_LINE = "Ctrl-C stops everything."
 
@@ -65,4 +66,29 @@ def test_csflow_dev_serves_the_stack_and_ctrl_c_leaves_no_process(tmp_path: Path
         process.send_signal(signal.SIGINT)
         process.wait(timeout=40)
     assert process.returncode == 0, "".join(output)
+    assert [pid for pid in children if _alive(pid)] == []
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_interrupting_the_simulated_year_stops_its_test_server(
+    tmp_path: Path, stop: signal.Signals
+) -> None:
+    csflow = Path(sys.executable).parent / "csflow"
+    process = subprocess.Popen(
+        [str(csflow), "demo", "--no-serve"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    children: list[int] = []
+    while not children and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.2)
+        children = _children(process.pid)
+    assert children, "the test server never started"
+    process.send_signal(stop)
+    _, err = process.communicate(timeout=40)
+    assert process.returncode == 130, err
+    assert "Traceback" not in err, err
     assert [pid for pid in children if _alive(pid)] == []
