@@ -37,6 +37,9 @@ async def _year(generated: int) -> int:
     from billable_actions import actions_by_type
 
     from starter.demo import SIMULATED_DAYS, run_demo
+    from starter.logging_setup import configure_logging
+
+    configure_logging(level="WARNING")  # stdout carries the numbers only
 
     histories: list[WorkflowHistory] = []
 

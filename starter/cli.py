@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import os
 import signal
 import sys
@@ -12,7 +11,6 @@ from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
-import structlog
 import typer
 from pydantic import BaseModel, ValidationError
 
@@ -168,12 +166,10 @@ def journeys_list(
 
 
 def _quiet_logs() -> None:
+    from starter.logging_setup import configure_logging
+
     # Keep stdout for the report: logs go to stderr, warnings and above only.
-    logging.basicConfig(level=logging.WARNING)
-    structlog.configure(
-        wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
-    )
+    configure_logging(level="WARNING")
 
 
 def _progress(message: str) -> None:

@@ -9,9 +9,10 @@ import sys
 import structlog
 
 
-def configure_logging(*, to_stderr: bool = True) -> None:
-    level_name = os.environ.get("CSFLOW_LOG_LEVEL", "INFO").upper()
-    level = logging.getLevelNamesMapping().get(level_name, logging.INFO)
+def configure_logging(*, to_stderr: bool = True, level: str | None = None) -> None:
+    """`level` overrides CSFLOW_LOG_LEVEL (commands whose stdout is a report log warnings only)."""
+    level_name = (level or os.environ.get("CSFLOW_LOG_LEVEL", "INFO")).upper()
+    threshold = logging.getLevelNamesMapping().get(level_name, logging.INFO)
     production = os.environ.get("CSFLOW_ENV", "").lower() == "production"
     renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer()
@@ -26,8 +27,8 @@ def configure_logging(*, to_stderr: bool = True) -> None:
             structlog.processors.format_exc_info,
             renderer,
         ],
-        wrapper_class=structlog.make_filtering_bound_logger(level),
+        wrapper_class=structlog.make_filtering_bound_logger(threshold),
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr if to_stderr else sys.stdout),
         cache_logger_on_first_use=True,
     )
-    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s %(message)s")
+    logging.basicConfig(level=threshold, stream=sys.stderr, format="%(levelname)s %(name)s %(message)s")
