@@ -31,4 +31,6 @@ def configure_logging(*, to_stderr: bool = True, level: str | None = None) -> No
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr if to_stderr else sys.stdout),
         cache_logger_on_first_use=True,
     )
-    logging.basicConfig(level=threshold, stream=sys.stderr, format="%(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=threshold, stream=sys.stderr, format="%(levelname)s %(name)s %(message)s"
+    )
