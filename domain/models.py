@@ -12,9 +12,10 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from domain.addresses import is_valid_email, normalize_email
+from domain.input_checks import FiniteNumbers, SaneDate, SingleLine, Text
 
 # Syntactic IANA check only ("UTC", "Europe/Berlin", "America/Argentina/Buenos_Aires"): resolving
 # the zone reads tz data from disk, which the workflow sandbox forbids; activities resolve it.
@@ -157,8 +158,9 @@ class PlaybookKind(StrEnum):
     WIN_BACK = "win_back"
 
 
-class DomainModel(BaseModel):
-    """Base for every boundary model: unknown fields are errors, so typos surface early."""
+class DomainModel(FiniteNumbers):
+    """Base for every boundary model: unknown fields are errors, so typos surface early, and
+    numbers are finite (`Infinity`/`NaN` turn into `null` on the way through Temporal)."""
 
     model_config = ConfigDict(extra="forbid", use_enum_values=False)
 
@@ -331,8 +333,9 @@ class AccountRef(DomainModel):
 
 
 class ContactInput(DomainModel):
-    id: str = Field(min_length=1, max_length=64)
-    name: str = Field(min_length=1, max_length=200)
+    id: SingleLine = Field(min_length=1, max_length=64)
+    # Becomes an email header (`To: name <address>`): one line, no control characters.
+    name: SingleLine = Field(min_length=1, max_length=200)
     email: str
     role: ContactRole = ContactRole.USER
     opted_out: bool = False
@@ -347,8 +350,9 @@ class ContactInput(DomainModel):
 
 
 class ContractInput(DomainModel):
-    start_date: date
-    end_date: date
+    # Within domain.input_checks' range: "0001-01-01" (billing's "no date") is refused.
+    start_date: SaneDate
+    end_date: SaneDate
     value: float = Field(ge=0)
     auto_renew: bool = False
 
@@ -362,10 +366,10 @@ class ContractInput(DomainModel):
 class AccountUpsert(DomainModel):
     """Create or update an account with its contacts (matched by id) and current contract."""
 
-    id: str = Field(min_length=1, max_length=64)
-    name: str = Field(min_length=1, max_length=200)
+    id: SingleLine = Field(min_length=1, max_length=64)
+    name: SingleLine = Field(min_length=1, max_length=200)
     arr: float = Field(ge=0)
-    plan: str = Field(default="standard", min_length=1, max_length=64)
+    plan: SingleLine = Field(default="standard", min_length=1, max_length=64)
     segment: Segment | None = Field(default=None, description="derived from arr when omitted")
     lifecycle_stage: LifecycleStage | None = Field(
         default=None, description="kept as stored (trial for new accounts) when omitted"
@@ -527,10 +531,10 @@ class SurveyRequest(DomainModel):
 
 
 class SurveyAnswer(DomainModel):
-    token: str = Field(min_length=1)
+    token: SingleLine = Field(min_length=1)
     # Range depends on the survey kind (known only in the store): checked by the activity.
     score: int
-    comment: str = Field(default="", max_length=5000)
+    comment: Text = Field(default="", max_length=5000)
 
 
 class CsmAlert(DomainModel):

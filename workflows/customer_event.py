@@ -7,12 +7,21 @@ payload-decoding failure. `parse()` turns the event into its typed payload.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
+from domain.input_checks import (
+    ACCEPTED_EARLIER,
+    FiniteNumbers,
+    SaneDate,
+    SingleLine,
+    Text,
+    date_problem,
+    single_line_problem,
+)
 from domain.models import ContactInput, ContractInput, RequirementsAnswers, SurveyKind
 
 
@@ -37,7 +46,10 @@ class InvalidCustomerEvent(ValueError):
     """A customer event the journey cannot accept; the message says why."""
 
 
-class _Payload(BaseModel):
+class _Payload(FiniteNumbers):
+    """Payload fields are checked like every input (domain.input_checks): finite numbers, sane
+    dates, one-line names and subjects, free text without control characters."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
@@ -49,12 +61,12 @@ class StartPayload(_Payload):
 
 
 class QuestionnairePayload(_Payload):
-    reasons_for_purchase: str = Field(min_length=1)
-    intended_use: str = Field(min_length=1)
-    previous_tools: list[str] = Field(default_factory=list)
-    success_criteria: list[str] = Field(default_factory=list)
-    respondent_contact_id: str | None = None
-    notes: str = ""
+    reasons_for_purchase: Text = Field(min_length=1)
+    intended_use: Text = Field(min_length=1)
+    previous_tools: list[SingleLine] = Field(default_factory=list)
+    success_criteria: list[SingleLine] = Field(default_factory=list)
+    respondent_contact_id: SingleLine | None = None
+    notes: Text = ""
 
 
 # Score ranges per survey kind; the activity checks again against the stored survey.
@@ -65,10 +77,10 @@ SCORE_RANGES: dict[SurveyKind, tuple[int, int]] = {
 
 
 class SurveyAnsweredPayload(_Payload):
-    token: str = Field(min_length=1)
+    token: SingleLine = Field(min_length=1)
     kind: SurveyKind
     score: int
-    comment: str = Field(default="", max_length=5000)
+    comment: Text = Field(default="", max_length=5000)
 
     @model_validator(mode="after")
     def _score_in_range(self) -> SurveyAnsweredPayload:
@@ -82,15 +94,15 @@ class SurveyAnsweredPayload(_Payload):
 
 
 class EmailRepliedPayload(_Payload):
-    contact_id: str | None = None
-    subject: str = ""
-    snippet: str = Field(default="", max_length=2000)
+    contact_id: SingleLine | None = None
+    subject: SingleLine = ""
+    snippet: Text = Field(default="", max_length=2000)
 
 
 class EmailBouncedPayload(_Payload):
-    email: str = Field(min_length=1)
-    contact_id: str | None = None
-    reason: str = ""
+    email: SingleLine = Field(min_length=1)
+    contact_id: SingleLine | None = None
+    reason: Text = ""
 
 
 class TicketSeverity(StrEnum):
@@ -101,14 +113,14 @@ class TicketSeverity(StrEnum):
 
 
 class TicketOpenedPayload(_Payload):
-    ticket_id: str = Field(min_length=1, max_length=64)
-    subject: str = Field(min_length=1, max_length=300)
+    ticket_id: SingleLine = Field(min_length=1, max_length=64)
+    subject: SingleLine = Field(min_length=1, max_length=300)
     severity: TicketSeverity = TicketSeverity.NORMAL
 
 
 class TicketResolvedPayload(_Payload):
-    ticket_id: str = Field(min_length=1, max_length=64)
-    resolution: str = ""
+    ticket_id: SingleLine = Field(min_length=1, max_length=64)
+    resolution: Text = ""
 
 
 class Milestone(StrEnum):
@@ -136,10 +148,10 @@ class PlanChange(StrEnum):
 
 
 class PlanChangedPayload(_Payload):
-    plan: str = Field(min_length=1, max_length=64)
-    previous_plan: str | None = Field(default=None, max_length=64)
+    plan: SingleLine = Field(min_length=1, max_length=64)
+    previous_plan: SingleLine | None = Field(default=None, max_length=64)
     change: PlanChange = PlanChange.UPGRADE
-    new_features: list[str] = Field(default_factory=list, max_length=50)
+    new_features: list[SingleLine] = Field(default_factory=list, max_length=50)
 
 
 class ContractSignedPayload(_Payload):
@@ -147,12 +159,12 @@ class ContractSignedPayload(_Payload):
 
 
 class ContractRenewedPayload(_Payload):
-    new_end_date: date
+    new_end_date: SaneDate
     new_value: float | None = Field(default=None, ge=0)
 
 
 class ContractCancelledPayload(_Payload):
-    reason: str = ""
+    reason: Text = ""
 
 
 PAYLOAD_MODELS: dict[CustomerEventType, type[_Payload]] = {
@@ -193,6 +205,16 @@ class CustomerEvent(BaseModel):
     # Callers set it to make re-sends harmless: the journey ignores an id it has seen.
     event_id: str | None = Field(default=None, max_length=128)
     occurred_at: datetime | None = None
+    # Set by a journey on a signalled event it refuses: the event loop then rejects it like any
+    # event it cannot apply. Never serialized (journeys continue-as-new with no event pending).
+    _rejection: str | None = PrivateAttr(default=None)
+
+    def reject(self, reason: str) -> None:
+        self._rejection = reason
+
+    @property
+    def rejection(self) -> str | None:
+        return self._rejection
 
     @property
     def event_type(self) -> CustomerEventType:
@@ -204,16 +226,35 @@ class CustomerEvent(BaseModel):
                 f"unknown customer event type {self.type!r}; expected one of: {known}"
             ) from None
 
-    def parse(self) -> _Payload:
-        """The typed payload; raises InvalidCustomerEvent with a readable reason."""
+    def parse(self, *, accepted: bool = False) -> _Payload:
+        """The typed payload; raises InvalidCustomerEvent with a readable reason.
+
+        By default the event is checked as new input (domain.input_checks). `accepted=True`
+        re-reads an event a journey accepted already, under the rules it was accepted by: what
+        journeys and their children do with the events they process and forward, so a history
+        recorded before a check existed replays the way it ran."""
         model = PAYLOAD_MODELS[self.event_type]
+        if not accepted:
+            self._check_envelope()
         try:
-            return model.model_validate(self.payload)
+            return model.model_validate(
+                self.payload, context=ACCEPTED_EARLIER if accepted else None
+            )
         except ValidationError as exc:
             raise InvalidCustomerEvent(f"invalid {self.type} payload: {_describe(exc)}") from None
 
+    def _check_envelope(self) -> None:
+        problems = [
+            ("account_id", single_line_problem(self.account_id)),
+            ("event_id", single_line_problem(self.event_id) if self.event_id else None),
+            ("occurred_at", date_problem(self.occurred_at) if self.occurred_at else None),
+        ]
+        for name, problem in problems:
+            if problem is not None:
+                raise InvalidCustomerEvent(f"invalid {self.type} event: {name}: {problem}")
+
     def requirements_answers(self, workflow_id: str | None) -> RequirementsAnswers:
-        payload = self.parse()
+        payload = self.parse(accepted=True)
         if not isinstance(payload, QuestionnairePayload):
             raise InvalidCustomerEvent(f"{self.type} does not carry questionnaire answers")
         return RequirementsAnswers(

@@ -122,7 +122,7 @@ class EscalationWorkflow:
     def customer_event(self, event: CustomerEvent) -> None:
         try:
             if event.event_type == CustomerEventType.TICKET_RESOLVED:
-                event.parse()
+                event.parse(accepted=True)
                 self.action(EscalationAction(kind=EscalationActionKind.RESOLVED, by="customer"))
         except InvalidCustomerEvent as exc:
             workflow.logger.warning("ignoring customer event: %s", exc)

@@ -22,7 +22,7 @@ from temporalio.common import (
 from temporalio.exceptions import ChildWorkflowError, TemporalError, WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
-    from domain.input_checks import one_line
+    from domain.input_checks import ACCEPTED_EARLIER, one_line
     from domain.models import (
         AccountSnapshot,
         AccountUpsert,
@@ -114,6 +114,10 @@ with workflow.unsafe.imports_passed_through():
 # events) is rejected: noted on the timeline, the CSM alerted, the next event processed.
 # Histories recorded before kept the old path, where such an exception stopped the event loop.
 REJECT_EVENTS_PATCH = "journey-rejects-unappliable-events-v1"
+# Signalled events are checked as new input (domain.input_checks: finite numbers, sane dates, no
+# control characters) and one that fails goes through the event loop to be rejected. Histories
+# recorded before checked them by the rules of that time and dropped what failed.
+STRICT_EVENTS_PATCH = "journey-strict-event-checks-v1"
 
 # Which running stage child cares about which customer events.
 _STAGE_EVENTS: dict[str, set[CustomerEventType]] = {
@@ -179,10 +183,16 @@ class CustomerJourneyWorkflow:
         try:
             event.parse()
         except InvalidCustomerEvent as exc:
-            # A signal cannot be refused: keep a visible trace instead.
-            workflow.logger.warning("rejected customer event: %s", exc)
-            self._note("rejected_event", str(exc))
-            return
+            # A signal cannot be refused: the event loop rejects it (timeline, CSM alert).
+            if workflow.patched(STRICT_EVENTS_PATCH):
+                event.reject(str(exc))
+            else:
+                try:
+                    event.parse(accepted=True)  # the checks this history was recorded with
+                except InvalidCustomerEvent as old:
+                    workflow.logger.warning("rejected customer event: %s", old)
+                    self._note("rejected_event", str(old))
+                    return
         self._enqueue(event)
 
     @workflow.update(name="record_customer_event")
@@ -583,9 +593,13 @@ class CustomerJourneyWorkflow:
             st.sequence += 1
             self._events_this_run += 1
             self._processed += 1
+            try:
+                event_type = event.event_type
+            except InvalidCustomerEvent:
+                continue  # an unknown type arrives by signal only: no caller waits for an ack
             self._acks[self._processed] = EventAck(
                 account_id=event.account_id,
-                event_type=event.event_type,
+                event_type=event_type,
                 sequence=st.sequence,
                 stage=st.stage.value,
                 forwarded_to=forwarded,
@@ -626,8 +640,11 @@ class CustomerJourneyWorkflow:
 
     async def _process(self, event: CustomerEvent) -> str | None:
         st = self._st
+        if event.rejection is not None:
+            raise InvalidCustomerEvent(event.rejection)
         kind = event.event_type
-        payload = event.parse()
+        # Checked as new input when it arrived (validator, signal handler): re-read, not re-judged.
+        payload = event.parse(accepted=True)
         self._note(kind.value, self._describe(event))
         if kind in (CustomerEventType.TRIAL_STARTED, CustomerEventType.PAYMENT_RECEIVED):
             assert isinstance(payload, StartPayload)
@@ -733,11 +750,11 @@ class CustomerJourneyWorkflow:
 
     async def _record_survey(self, event: CustomerEvent, payload: SurveyAnsweredPayload) -> None:
         st = self._st
-        response = await call(
-            "record_survey_response",
-            SurveyAnswer(token=payload.token, score=payload.score, comment=payload.comment),
-            SurveyResponse,
+        answer = SurveyAnswer.model_validate(
+            {"token": payload.token, "score": payload.score, "comment": payload.comment},
+            context=ACCEPTED_EARLIER,
         )
+        response = await call("record_survey_response", answer, SurveyResponse)
         for record in st.log.surveys:
             if record.token == payload.token:
                 record.score = response.score

@@ -71,7 +71,7 @@ class OnboardingWorkflow:
         try:
             if event.event_type != CustomerEventType.USAGE_REPORTED:
                 return
-            payload = event.parse()
+            payload = event.parse(accepted=True)
         except InvalidCustomerEvent as exc:
             workflow.logger.warning("ignoring customer event: %s", exc)
             return

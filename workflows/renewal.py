@@ -72,7 +72,7 @@ class RenewalWorkflow:
     def customer_event(self, event: CustomerEvent) -> None:
         try:
             kind = event.event_type
-            payload = event.parse()
+            payload = event.parse(accepted=True)
         except InvalidCustomerEvent as exc:
             workflow.logger.warning("ignoring customer event: %s", exc)
             return

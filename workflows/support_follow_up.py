@@ -76,7 +76,7 @@ class SupportFollowUpWorkflow:
         try:
             if event.event_type != CustomerEventType.TICKET_RESOLVED:
                 return
-            payload = event.parse()
+            payload = event.parse(accepted=True)
         except InvalidCustomerEvent as exc:
             workflow.logger.warning("ignoring customer event: %s", exc)
             return

@@ -6,15 +6,17 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
+import pytest
 import pytest_asyncio
 from cs_doubles import Playground, playground, start_account
 from cs_driver import advance_until, event
+from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from starter.api import journey_status
 from worker import WORKFLOWS
 from workflows.campaign import CampaignKind, CampaignMessage
-from workflows.customer_event import EventAck
+from workflows.customer_event import CustomerEvent, EventAck
 from workflows.journey import CustomerJourneyWorkflow, journey_id
 from workflows.nightly_health import HealthRecompute
 
@@ -103,3 +105,39 @@ async def test_background_work_that_fails_does_not_stop_later_background_work(
     assert any(
         t.kind == "background_failed" and "no reachable contact" in t.summary for t in timeline
     )
+
+
+async def test_input_a_journey_could_not_live_with_is_refused_at_the_edge(pg: Playground) -> None:
+    acct = await start_account(pg, answer=False)
+    # The update validator names the field; the journey never sees the event.
+    with pytest.raises(WorkflowUpdateFailedError) as failure:
+        await acked(
+            pg,
+            acct,
+            "contract_signed",
+            contract={"start_date": "0001-01-01", "end_date": "0001-01-02", "value": 100},
+        )
+    assert "contract.start_date: 0001-01-01 is outside the supported range" in str(
+        failure.value.cause
+    )
+
+    # A signal cannot be refused: the event loop rejects it (timeline, one CSM alert).
+    handle = pg.client.get_workflow_handle_for(CustomerJourneyWorkflow.run, journey_id(acct))
+    bad = CustomerEvent(
+        account_id=acct,
+        type="ticket_opened",
+        payload={"ticket_id": "T-1", "subject": "Broken\r\nBcc: everyone@example.com"},
+    )
+    await handle.signal("customer_event", bad)
+    status = await advance_until(
+        pg.env, acct, lambda s: s.events_rejected == 1, step=timedelta(minutes=1)
+    )
+    timeline = await handle.query(CustomerJourneyWorkflow.timeline)
+    [rejected] = [t for t in timeline if t.kind == "rejected_event"]
+    assert "subject: must be one line without control characters" in rejected.summary
+    [alert] = [a for a in pg.crm.alerts if "not applied" in a.subject]
+    assert alert.subject == "Customer event not applied: ticket_opened"
+    assert not status.escalations and not status.playbooks
+    # And the journey carries on.
+    ack = await acked(pg, acct, "usage_reported", active_users=2, licensed_seats=5)
+    assert ack.rejected is None
