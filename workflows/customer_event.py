@@ -271,5 +271,7 @@ class EventAck(BaseModel):
     duplicate: bool = False
     stage: str
     forwarded_to: str | None = None
+    # The stage the event waits for when it arrived before that stage started (delivered then).
+    kept_for: str | None = None
     # Why the journey could not apply the event (it went on with the next one); None: applied.
     rejected: str | None = None

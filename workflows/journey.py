@@ -84,6 +84,7 @@ with workflow.unsafe.imports_passed_through():
         JourneyInput,
         JourneyState,
         JourneyStatus,
+        KeptEvent,
         RenewalSummary,
         StageOutcome,
         StageVisit,
@@ -118,6 +119,12 @@ REJECT_EVENTS_PATCH = "journey-rejects-unappliable-events-v1"
 # control characters) and one that fails goes through the event loop to be rejected. Histories
 # recorded before checked them by the rules of that time and dropped what failed.
 STRICT_EVENTS_PATCH = "journey-strict-event-checks-v1"
+# An event for a stage that has not started (a milestone during requirements, answers before the
+# payment) is kept and delivered to the stage's child when it starts. Histories recorded before
+# acknowledged such events without passing them on.
+EARLY_EVENTS_PATCH = "journey-keeps-early-stage-events-v1"
+# How many early events a journey keeps for a stage (the first of each kind counts).
+KEPT_EVENTS_LIMIT = 20
 
 # Which running stage child cares about which customer events.
 _STAGE_EVENTS: dict[str, set[CustomerEventType]] = {
@@ -169,6 +176,7 @@ class CustomerJourneyWorkflow:
         self._processed = 0
         self._events_this_run = 0
         self._acks: dict[int, EventAck] = {}
+        self._kept_for: str | None = None  # set by _process when it kept the current event
         self._finished = False
         # Work that signals ask for, done between customer events (see _background).
         self._health_request: str | None = None
@@ -426,6 +434,7 @@ class CustomerJourneyWorkflow:
             id=f"requirements-{account.id}",
             **self._family("requirements gathering"),
         )
+        await self._deliver_kept("requirements", handle)
         result = await self._await_stage_child("requirements", handle)
         if result is None:
             self._st.requirements = StageOutcome(finished_at=workflow.now(), completed=False)
@@ -452,6 +461,7 @@ class CustomerJourneyWorkflow:
             id=f"onboarding-{account.id}",
             **self._family("onboarding"),
         )
+        await self._deliver_kept("onboarding", handle)
         result = await self._await_stage_child("onboarding", handle)
         if result is None:
             self._st.onboarding = StageOutcome(finished_at=workflow.now(), completed=False)
@@ -573,6 +583,7 @@ class CustomerJourneyWorkflow:
             self._processing = True
             forwarded: str | None = None
             rejected: str | None = None
+            self._kept_for = None
             try:
                 try:
                     forwarded = await self._process(event)
@@ -603,6 +614,7 @@ class CustomerJourneyWorkflow:
                 sequence=st.sequence,
                 stage=st.stage.value,
                 forwarded_to=forwarded,
+                kept_for=self._kept_for,
                 rejected=rejected,
             )
             # Signals have no waiter; keep only acks an update can still collect.
@@ -721,6 +733,10 @@ class CustomerJourneyWorkflow:
                 await self._responded(event)
             self._log_grew()
 
+        ahead = self._stage_ahead(kind, payload)
+        if ahead is not None and workflow.patched(EARLY_EVENTS_PATCH):
+            self._keep(ahead, event)
+            return None
         stage_kind = _STAGE_CHILD.get(st.stage)
         if stage_kind is not None and kind in _STAGE_EVENTS[stage_kind]:
             # The stage is entered just before its child starts: hand the event over once it has.
@@ -747,6 +763,57 @@ class CustomerJourneyWorkflow:
                 ),
             )
         return None
+
+    def _stage_ahead(self, kind: CustomerEventType, payload: Any) -> str | None:
+        """The stage child this event is for when that stage has not started yet, else None."""
+        st = self._st
+        if (
+            kind == CustomerEventType.QUESTIONNAIRE_ANSWERED
+            and st.requirements is None
+            and st.stage == LifecycleStage.TRIAL
+        ):
+            return "requirements"
+        if (
+            kind == CustomerEventType.USAGE_REPORTED
+            and isinstance(payload, UsageReportedPayload)
+            and payload.milestone is not None
+            and st.onboarding is None
+            and st.stage in (LifecycleStage.TRIAL, LifecycleStage.REQUIREMENTS)
+        ):
+            return "onboarding"
+        return None
+
+    def _keep(self, stage: str, event: CustomerEvent) -> None:
+        """Hold `event` for `stage`; only its first event of a kind (a milestone: of a value)."""
+        st = self._st
+        self._kept_for = stage
+        same = [k for k in st.kept_events if k.stage == stage and _same_kind(k.event, event)]
+        if same or len([k for k in st.kept_events if k.stage == stage]) >= KEPT_EVENTS_LIMIT:
+            self._note("kept_event", f"{self._describe(event)}: already kept for {stage}")
+            return
+        st.kept_events.append(KeptEvent(stage=stage, event=event, kept_at=workflow.now()))
+        self._note("kept_event", f"{self._describe(event)}: kept until {stage} starts")
+
+    async def _deliver_kept(
+        self, stage: str, handle: workflow.ChildWorkflowHandle[Any, Any]
+    ) -> None:
+        """Hand the events kept for `stage` to its child, which has just started."""
+        st = self._st
+        kept = [k for k in st.kept_events if k.stage == stage]
+        if not kept or not workflow.patched(EARLY_EVENTS_PATCH):
+            return
+        st.kept_events = [k for k in st.kept_events if k.stage != stage]
+        for item in kept:
+            try:
+                await handle.signal("customer_event", item.event)
+            except TemporalError as exc:
+                self._note("kept_event", f"{item.event.type} not delivered to {stage}: {exc}")
+                continue
+            self._note(
+                "kept_event",
+                f"{self._describe(item.event)} (kept since {item.kept_at:%Y-%m-%d %H:%M}) "
+                f"delivered to {stage}",
+            )
 
     async def _record_survey(self, event: CustomerEvent, payload: SurveyAnsweredPayload) -> None:
         st = self._st
@@ -1277,3 +1344,12 @@ def _failure_reason(exc: BaseException) -> str:
     else:
         text = f"{type(exc).__name__}: {exc}"
     return one_line(text, 500)
+
+
+def _same_kind(kept: CustomerEvent, new: CustomerEvent) -> bool:
+    """Two events the stage treats as one: answers to the questionnaire, or the same milestone."""
+    if kept.type != new.type:
+        return False
+    if kept.event_type != CustomerEventType.USAGE_REPORTED:
+        return True
+    return kept.payload.get("milestone") == new.payload.get("milestone")

@@ -84,6 +84,14 @@ class UsageFacts(BaseModel):
     feature_adoption: float = 0.0
 
 
+class KeptEvent(BaseModel):
+    """A customer event for a stage that has not started yet, delivered when it starts."""
+
+    stage: str  # the stage child it waits for: "requirements" or "onboarding"
+    event: CustomerEvent
+    kept_at: datetime
+
+
 class JourneyState(BaseModel):
     stage: LifecycleStage = LifecycleStage.TRIAL
     stages: list[StageVisit] = Field(default_factory=list)
@@ -128,6 +136,8 @@ class JourneyState(BaseModel):
     health_recomputes: int = 0
     campaigns_seen: list[str] = Field(default_factory=list)
     campaign_pending: list[CampaignMessage] = Field(default_factory=list)
+    # Events that arrived before their stage (e.g. milestones during requirements).
+    kept_events: list[KeptEvent] = Field(default_factory=list)
 
 
 class JourneyInput(BaseModel):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -10,10 +11,12 @@ import pytest
 import pytest_asyncio
 from cs_doubles import Playground, playground, start_account
 from cs_driver import advance_until, event
+from cs_fixtures import journey_input
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
-from starter.api import journey_status
+from domain.models import LifecycleStage
+from starter.api import journey_status, start_journey
 from worker import WORKFLOWS
 from workflows.campaign import CampaignKind, CampaignMessage
 from workflows.customer_event import CustomerEvent, EventAck
@@ -141,3 +144,59 @@ async def test_input_a_journey_could_not_live_with_is_refused_at_the_edge(pg: Pl
     # And the journey carries on.
     ack = await acked(pg, acct, "usage_reported", active_users=2, licensed_seats=5)
     assert ack.rejected is None
+
+
+async def test_milestones_reported_during_requirements_count_when_onboarding_starts(
+    pg: Playground,
+) -> None:
+    acct = await start_account(pg, answer=False)  # paid: requirements gathering runs
+    for milestone in ("first_login", "first_key_action", "first_login"):
+        ack = await acked(pg, acct, "usage_reported", milestone=milestone, active_users=4)
+        assert ack.kept_for == "onboarding" and ack.forwarded_to is None
+    await acked(pg, acct, "questionnaire_answered", reasons_for_purchase="x", intended_use="y")
+
+    # Onboarding finds both milestones reached: kickoff, then done, without stalling.
+    status = await advance_until(
+        pg.env,
+        acct,
+        lambda s: s.stage == LifecycleStage.ADOPTION,
+        step=timedelta(hours=1),
+        limit=timedelta(days=2),
+    )
+    assert status.onboarding is not None and status.onboarding.completed
+    assert status.onboarding.stalled == []
+    assert not pg.crm.named_tasks("Onboarding stalled")
+    assert pg.crm.emails_with("onboarding_complete")
+    timeline = await pg.client.get_workflow_handle_for(
+        CustomerJourneyWorkflow.run, journey_id(acct)
+    ).query(CustomerJourneyWorkflow.timeline)
+    delivered = [t.summary for t in timeline if t.kind == "kept_event" and "delivered" in t.summary]
+    assert len(delivered) == 2  # the repeated first_login was kept once
+
+
+async def test_answers_sent_before_the_payment_reach_requirements_gathering(
+    pg: Playground,
+) -> None:
+    acct = f"early-{uuid.uuid4().hex[:6]}"
+    await start_journey(
+        pg.client,
+        journey_input(acct, contract_start=await pg.today()),
+        CustomerEvent(account_id=acct, type="trial_started"),
+        task_queue=pg.queue,
+    )
+    ack = await acked(
+        pg, acct, "questionnaire_answered", reasons_for_purchase="a", intended_use="b"
+    )
+    assert ack.kept_for == "requirements"
+    await acked(pg, acct, "payment_received")
+    status = await advance_until(
+        pg.env,
+        acct,
+        lambda s: s.stage == LifecycleStage.ONBOARDING,
+        step=timedelta(hours=1),
+        limit=timedelta(days=1),
+    )
+    assert status.requirements is not None and status.requirements.completed
+    assert status.requirements.reminders_sent == 0
+    [answers] = pg.crm.requirements
+    assert answers.reasons_for_purchase == "a"
