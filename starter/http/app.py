@@ -6,9 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import structlog
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from fastapi import FastAPI
 from temporalio.client import Client
 
 from starter.http import (
@@ -20,10 +18,10 @@ from starter.http import (
     survey_pages,
 )
 from starter.http.body_limit import BodyLimitMiddleware
+from starter.http.dependency_failures import DependencyFailureMiddleware
 from starter.http.request_log import RequestLogMiddleware
 from starter.http.settings import ApiSettings
 from starter.http.temporal_client import connect_lazily
-from starter.http.temporal_errors import TemporalUnavailable
 
 log = structlog.get_logger("csflow.api")
 
@@ -57,35 +55,14 @@ def create_app(settings: ApiSettings | None = None, client: Client | None = None
     app.include_router(support_webhook.router)
     app.include_router(survey_pages.router)
 
-    app.add_exception_handler(TemporalUnavailable, _temporal_unavailable)
-    app.add_exception_handler(OperationalError, _database_unavailable)
+    # Innermost of the middlewares, so the access log records its 503s.
+    app.add_middleware(
+        DependencyFailureMiddleware, retry_after_seconds=settings.retry_after_seconds
+    )
     # Added last = outermost: the request id and access log cover 413 refusals too.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestLogMiddleware)
     return app
-
-
-def _retry_after(request: Request) -> dict[str, str]:
-    settings: ApiSettings = request.app.state.settings
-    return {"Retry-After": str(settings.retry_after_seconds)}
-
-
-async def _temporal_unavailable(request: Request, exc: Exception) -> JSONResponse:
-    log.warning("temporal unavailable", error=str(exc)[:300])
-    return JSONResponse(
-        {"detail": "the workflow service is unreachable; nothing was recorded, retry later"},
-        status_code=503,
-        headers=_retry_after(request),
-    )
-
-
-async def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
-    log.warning("database unavailable", error=str(exc)[:300])
-    return JSONResponse(
-        {"detail": "the CRM database is unavailable; nothing was recorded, retry later"},
-        status_code=503,
-        headers=_retry_after(request),
-    )
 
 
 def _warn_unconfigured(settings: ApiSettings) -> None:

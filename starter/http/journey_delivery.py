@@ -29,7 +29,13 @@ from temporalio.client import (
 )
 from temporalio.common import WorkflowIDConflictPolicy
 
-from starter.http.temporal_errors import TemporalUnavailable, is_not_found, is_unavailable
+from starter.http.temporal_errors import (
+    TemporalUnavailable,
+    answers,
+    is_not_found,
+    is_transport_failure,
+    is_unavailable,
+)
 from workflows.customer_event import CustomerEvent, EventAck
 from workflows.journey import CustomerJourneyWorkflow, journey_id
 from workflows.journey_state import JourneyInput
@@ -38,6 +44,7 @@ SIGNAL_NAME = "customer_event"
 UPDATE_NAME = "record_customer_event"
 # Fixed namespace for uuid5: the same (workflow, event id) always yields the same request id.
 _REQUEST_IDS = uuid.UUID("6f0b7a52-3c1e-4d8a-9a57-2f4e8c1d9b30")
+_PROBE_TIMEOUT = timedelta(seconds=2)
 
 
 class EventRejected(Exception):
@@ -53,6 +60,16 @@ class Delivery:
     workflow_id: str
     # True when this call started the journey (signal-with-start only).
     started: bool = False
+
+
+async def _timed_out(
+    client: Client, workflow_id: str, error: BaseException, rpc_timeout: timedelta
+) -> Exception:
+    """A deadline passed: is Temporal down (503) or the journey still busy (504)? One probe."""
+    probe = min(rpc_timeout, _PROBE_TIMEOUT)
+    if is_transport_failure(error) or not await answers(client, probe):
+        return TemporalUnavailable(f"Temporal did not answer in time: {error!r}"[:300])
+    return EventNotProcessedInTime(workflow_id)
 
 
 def request_id_for(workflow_id: str, event_id: str) -> str:
@@ -185,11 +202,7 @@ async def record_with_start(
     except WorkflowUpdateFailedError as exc:
         raise EventRejected(str(exc.cause or exc)) from exc
     except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as exc:
-        # Either the journey is busy or Temporal is unreachable; tell them apart cheaply.
-        cause = exc.__cause__ or exc.__context__
-        if cause is not None and is_unavailable(cause) and not isinstance(cause, TimeoutError):
-            raise TemporalUnavailable(str(cause)) from exc
-        raise EventNotProcessedInTime(workflow_id) from exc
+        raise await _timed_out(client, workflow_id, exc, rpc_timeout) from exc
     except Exception as exc:
         if is_unavailable(exc):
             raise TemporalUnavailable(str(exc)) from exc
@@ -221,7 +234,7 @@ async def record_on_running_journey(
     except WorkflowUpdateFailedError as exc:
         raise EventRejected(str(exc.cause or exc)) from exc
     except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as exc:
-        raise EventNotProcessedInTime(workflow_id) from exc
+        raise await _timed_out(client, workflow_id, exc, rpc_timeout) from exc
     except Exception as exc:
         if is_not_found(exc):
             return None

@@ -6,6 +6,7 @@ import asyncio
 import base64
 import hashlib
 import hmac
+import socket
 import time
 import uuid
 from collections.abc import Callable
@@ -48,6 +49,12 @@ def account_body(account_id: str) -> dict[str, Any]:
             },
         ],
     }
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
 
 def bearer(token: str = API_TOKEN) -> dict[str, str]:

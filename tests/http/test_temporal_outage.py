@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import json
-import socket
 import uuid
+from typing import Any, cast
 
 import httpx
-from http_support import SendGridSigner, account_body, bearer, new_account_id, wait_for_status
+import pytest
+from http_support import (
+    SendGridSigner,
+    account_body,
+    bearer,
+    free_port,
+    new_account_id,
+    wait_for_status,
+)
+from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from activities.crm import upsert_account
@@ -19,14 +29,9 @@ from crm.database import get_store
 from crm.tables import ContactRow, SurveyResponseRow
 from domain.models import AccountUpsert, LifecycleStage, SurveyKind, SurveyRequest
 from starter.http.app import create_app
+from starter.http.dependency_failures import outage_detail
 from starter.http.settings import ApiSettings
 from worker import all_activities, build_worker, ensure_search_attributes
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _answers() -> int:
@@ -43,7 +48,7 @@ def _opted_out(contact_id: str) -> bool:
 async def test_unreachable_temporal_gives_503_without_writes_then_retry_succeeds(
     settings: ApiSettings, signer: SendGridSigner, temporal_cli_path: str, crm_url: str
 ) -> None:
-    port = _free_port()
+    port = free_port()
     client = await Client.connect(
         f"127.0.0.1:{port}", data_converter=pydantic_data_converter, lazy=True
     )
@@ -77,6 +82,12 @@ async def test_unreachable_temporal_gives_503_without_writes_then_retry_succeeds
     async with httpx.AsyncClient(transport=transport, base_url="http://csflow.test") as http:
         down = await http.post("/v1/events", json=event, headers=bearer())
         assert down.status_code == 503 and down.headers["retry-after"] == "5"
+        # Waiting for the acknowledgement (update-with-start, and update of a known account).
+        waited = await http.post("/v1/events?wait=true", json=event, headers=bearer())
+        assert waited.status_code == 503 and waited.headers["retry-after"] == "5"
+        usage = {"event_id": f"use-{acct}", "account_id": acct, "type": "usage_reported"}
+        waited = await http.post("/v1/events?wait=true", json=usage, headers=bearer())
+        assert waited.status_code == 503 and waited.headers["retry-after"] == "5"
         ready = await http.get("/readyz")
         assert ready.status_code == 503 and ready.json()["database"] == "ok"
         assert ready.json()["temporal"].startswith("unavailable")
@@ -117,3 +128,64 @@ async def test_unreachable_temporal_gives_503_without_writes_then_retry_succeeds
             "/v1/events", json={**event, "event_id": f"late-{acct}"}, headers=bearer()
         )
         assert again.status_code == 503
+
+
+class _FailingService:
+    """A WorkflowService whose every call fails the way a given outage does."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def __getattr__(self, rpc: str) -> Any:
+        async def call(*_args: object, **_kwargs: object) -> None:
+            raise self.error
+
+        return call
+
+
+class _FailingClient:
+    namespace = "default"
+    identity = "outage-test"
+    data_converter = pydantic_data_converter
+
+    def __init__(self, error: Exception) -> None:
+        self.workflow_service = _FailingService(error)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        RPCError("tcp connect error", RPCStatusCode.UNAVAILABLE, b""),
+        RPCError("deadline has elapsed", RPCStatusCode.DEADLINE_EXCEEDED, b""),
+        RPCError("transport error", RPCStatusCode.UNKNOWN, b""),
+        RuntimeError("Failed client connect: Server connection error: tcp connect error"),
+        ConnectionRefusedError(111, "Connection refused"),
+    ],
+    ids=["unavailable", "deadline", "unknown-transport", "lazy-connect", "refused"],
+)
+async def test_every_kind_of_temporal_outage_answers_503_with_retry_after(
+    settings: ApiSettings, crm_url: str, error: Exception
+) -> None:
+    app = create_app(settings, client=cast(Client, _FailingClient(error)))
+    acct = new_account_id()
+    event = {
+        "event_id": f"pay-{acct}",
+        "account_id": acct,
+        "type": "payment_received",
+        "account": account_body(acct),
+    }
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://csflow.test") as http:
+        response = await http.post("/v1/events", json=event, headers=bearer())
+    assert response.status_code == 503, response.text
+    assert response.headers["retry-after"] == str(settings.retry_after_seconds)
+    assert "nothing was recorded" in response.json()["detail"]
+
+
+def test_an_unexpected_temporal_error_is_not_mistaken_for_an_outage() -> None:
+    refused = RPCError("namespace not found", RPCStatusCode.NOT_FOUND, b"")
+    assert outage_detail(refused) is None
+    assert outage_detail(RPCError("oops", RPCStatusCode.UNKNOWN, b"")) is None
+    assert outage_detail(RuntimeError("something else")) is None
+    dropped = OperationalError("SELECT 1", {}, Exception("database is locked"))
+    assert outage_detail(dropped) is not None and "CRM" in (outage_detail(dropped) or "")
