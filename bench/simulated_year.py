@@ -49,7 +49,12 @@ async def _year(generated: int) -> int:
 
     began = time.perf_counter()
     with tempfile.TemporaryDirectory() as scratch:
-        summary = await run_demo(Path(scratch), on_year_end=fetch, generated_accounts=generated)
+        summary = await run_demo(
+            Path(scratch),
+            on_year_end=fetch,
+            generated_accounts=generated,
+            on_progress=lambda line: print(line, file=sys.stderr, flush=True),
+        )
     wall = time.perf_counter() - began
     accounts = len(summary.accounts)
     by_type = actions_by_type(histories)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pydantic import BaseModel
 from temporalio.client import (
@@ -81,9 +81,12 @@ async def send_event(client: Client, event: CustomerEvent) -> EventAck:
     return await handle.execute_update("record_customer_event", event, result_type=EventAck)
 
 
-async def journey_status(client: Client, account_id: str) -> JourneyStatus:
+async def journey_status(
+    client: Client, account_id: str, *, rpc_timeout: timedelta | None = None
+) -> JourneyStatus:
+    """The journey's status (a query: the worker answers it from the journey's state)."""
     handle = client.get_workflow_handle_for(CustomerJourneyWorkflow.run, journey_id(account_id))
-    return await handle.query(CustomerJourneyWorkflow.status)
+    return await handle.query(CustomerJourneyWorkflow.status, rpc_timeout=rpc_timeout)
 
 
 async def escalation_action(client: Client, escalation_id: str, action: EscalationAction) -> None:

@@ -52,6 +52,8 @@ NIGHTLY_HEALTH_EVERY_DAYS = 7
 RENEWAL_CAMPAIGN_EVERY_DAYS = 120
 FEATURE_RELEASE_DAY = 100
 QUERIES_IN_FLIGHT = 8
+# Hundreds of journeys keep the worker busy after every simulated day; their queries wait.
+QUERY_DEADLINE = timedelta(minutes=2)
 
 
 class AccountSummary(BaseModel):
@@ -260,7 +262,7 @@ async def _statuses(client: Client, account_ids: list[str]) -> list[JourneyStatu
 
     async def one(account_id: str) -> JourneyStatus:
         async with gate:
-            return await journey_status(client, account_id)
+            return await journey_status(client, account_id, rpc_timeout=QUERY_DEADLINE)
 
     return list(await asyncio.gather(*(one(a) for a in account_ids)))
 
