@@ -9,6 +9,8 @@ from typing import Any, TypeVar
 import structlog
 from temporalio import activity
 
+from activities.errors import as_permanent
+
 T = TypeVar("T")
 
 
@@ -38,5 +40,15 @@ def attempt_key(purpose: str) -> str | None:
 
 
 async def in_thread(func: Callable[..., T], *args: Any) -> T:
-    """Run blocking database / HTTP work off the event loop (activity context is preserved)."""
-    return await asyncio.to_thread(func, *args)
+    """Run blocking database / HTTP work off the event loop (activity context is preserved).
+
+    A failure no retry can fix (bad data) comes out as the contract's non-retryable
+    `InvalidInput` (`activities.errors.as_permanent`); others propagate unchanged."""
+    try:
+        return await asyncio.to_thread(func, *args)
+    except Exception as err:
+        failure = as_permanent(err)
+        if failure is None:
+            raise
+        activity_logger().warning("permanent failure", error=str(failure))
+        raise failure from err

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Literal, Protocol
 
+from domain.input_checks import single_line_problem
 from domain.models import EmailAttachment
 
 DEFAULT_FROM_EMAIL = "success@csflow.example.com"
@@ -43,12 +44,40 @@ class DeliveryRejected(Exception):
         self.detail = detail
 
 
+class MessageRefused(Exception):
+    """The message cannot be built as an email (e.g. a header value with a line break): no
+    provider will ever take it. Raised before anything is sent."""
+
+
 class DeliveryUnavailable(Exception):
     """The provider could not take the message now (429, 5xx, timeout); try again later."""
 
     def __init__(self, detail: str, retry_after: timedelta | None = None) -> None:
         super().__init__(detail)
         self.retry_after = retry_after
+
+
+def header_problem(message: OutgoingEmail) -> str | None:
+    """What makes `message` impossible to send (a header value that is not one clean line)."""
+    values: list[tuple[str, str | None]] = [
+        ("contact name", message.to_name),
+        ("to_email", message.to_email),
+        ("subject", message.subject),
+        ("from_name", message.from_name),
+        ("from_email", message.from_email),
+        ("reply_to", message.reply_to),
+    ]
+    values += [("category", c) for c in message.categories]
+    values += [(f"custom_args.{k}", v) for k, v in message.custom_args.items()]
+    values += [
+        (f"attachment {a.filename!r}", a.filename + a.content_type) for a in message.attachments
+    ]
+    for field_name, value in values:
+        if value is None:
+            continue
+        if (problem := single_line_problem(value)) is not None:
+            return f"{field_name} {value[:80]!r}: {problem}; the email header would be refused"
+    return None
 
 
 class EmailProvider(Protocol):
@@ -59,5 +88,6 @@ class EmailProvider(Protocol):
 
         May be called again for the same message when an earlier call's outcome was lost;
         providers should make that harmless where they can (the outbox overwrites one file).
+        A message that cannot be built at all raises MessageRefused.
         """
         ...

@@ -28,7 +28,14 @@ from temporalio import activity
 from activities import clock, governor
 from activities.context import activity_logger, in_thread
 from activities.crm import require_account, require_contact
-from activities.delivery import DeliveryRejected, DeliveryUnavailable, EmailProvider, OutgoingEmail
+from activities.delivery import (
+    DeliveryRejected,
+    DeliveryUnavailable,
+    EmailProvider,
+    MessageRefused,
+    OutgoingEmail,
+    header_problem,
+)
 from activities.errors import (
     EMAIL_PROVIDER_REJECTED,
     INVALID_EMAIL_ADDRESS,
@@ -37,7 +44,7 @@ from activities.errors import (
     unavailable,
 )
 from activities.outbox import OutboxProvider
-from activities.rendering import TemplateProblem, render_email
+from activities.rendering import RenderedEmail, TemplateProblem, render_email
 from activities.sendgrid_provider import SendGridProvider
 from crm.database import get_store
 from crm.tables import AccountRow, ContactRow, EmailSendRow
@@ -151,7 +158,7 @@ def _prepare(
             if existing.status in _FINISHED:
                 return _receipt(existing), None
             if existing.status == EmailStatus.REJECTED.value:
-                raise permanent(EMAIL_PROVIDER_REJECTED, existing.reason or "rejected")
+                raise _rejected_again(existing.reason)
             if (
                 existing.status == EmailStatus.DEFERRED.value
                 and existing.not_before is not None
@@ -189,6 +196,11 @@ def _prepare(
             )
         except TemplateProblem as err:
             raise permanent(INVALID_INPUT, f"template: {err}") from err
+        message = _message(request, recipient, account, rendered)
+        if (problem := header_problem(message)) is not None:
+            # Never sendable (e.g. a contact name with a line break): nothing is recorded, and
+            # every attempt fails the same way, so it is not retried.
+            raise permanent(INVALID_INPUT, problem)
 
         row = existing or _new_row(request, recipient, rendered.subject, now)
         row.subject = rendered.subject[:500]
@@ -207,27 +219,41 @@ def _prepare(
                 return deferred, None
         row.attempts += 1
         session.flush()
-        custom_args = {
-            "idempotency_key": request.idempotency_key,
-            "account_id": request.account_id,
-        }
-        if request.workflow_id:
-            custom_args["workflow_id"] = request.workflow_id
-        if request.step:
-            custom_args["step"] = request.step
-        message = OutgoingEmail(
-            idempotency_key=request.idempotency_key,
-            to_email=recipient.email,
-            to_name=recipient.name,
-            subject=rendered.subject,
-            text=rendered.text,
-            html=rendered.html,
-            categories=[request.category, request.template],
-            custom_args=custom_args,
-            reply_to=_reply_to(account.id, account.csm_owner),
-            attachments=list(request.attachments),
-        )
         return None, message
+
+
+def _message(
+    request: EmailRequest, recipient: _Recipient, account: AccountRow, rendered: RenderedEmail
+) -> OutgoingEmail:
+    custom_args = {
+        "idempotency_key": request.idempotency_key,
+        "account_id": request.account_id,
+    }
+    if request.workflow_id:
+        custom_args["workflow_id"] = request.workflow_id
+    if request.step:
+        custom_args["step"] = request.step
+    return OutgoingEmail(
+        idempotency_key=request.idempotency_key,
+        to_email=recipient.email,
+        to_name=recipient.name,
+        subject=rendered.subject,
+        text=rendered.text,
+        html=rendered.html,
+        categories=[request.category, request.template],
+        custom_args=custom_args,
+        reply_to=_reply_to(account.id, account.csm_owner),
+        attachments=list(request.attachments),
+    )
+
+
+def _rejected_again(reason: str | None) -> Exception:
+    """The failure a send that was rejected before fails with again (same type as the first)."""
+    text = reason or "rejected"
+    error_type, _, detail = text.partition(": ")
+    if error_type == INVALID_INPUT and detail:
+        return permanent(INVALID_INPUT, detail)
+    return permanent(EMAIL_PROVIDER_REJECTED, text)
 
 
 def _reply_to(account_id: str, csm_owner: str) -> str:
@@ -372,6 +398,10 @@ def deliver_email(request: EmailRequest) -> EmailReceipt:
     provider = current_provider()
     try:
         message_id = provider.deliver(message)
+    except MessageRefused as err:
+        _mark(request, EmailStatus.REJECTED, f"{INVALID_INPUT}: {err}")
+        log.warning("email refused before sending", error=str(err))
+        raise permanent(INVALID_INPUT, str(err)) from err
     except DeliveryRejected as err:
         _mark(request, EmailStatus.REJECTED, str(err))
         log.warning("email rejected by provider", status_code=err.status_code)

@@ -1,10 +1,19 @@
-"""The contract's failure types (docs/contracts.md): permanent ones are non-retryable."""
+"""The contract's failure types (docs/contracts.md): permanent ones are non-retryable.
+
+Every activity runs its work through `activities.context.in_thread`, which turns failures that
+retrying cannot fix into the contract's non-retryable `InvalidInput` (see `as_permanent`): data
+the code or the database refuses (`ValueError` and its kin, pydantic validation errors, a
+database `DataError`, an overflowing date). Anything else (a lost connection, a locked database,
+a timeout) stays retryable. Workflows skip a step that failed for good and give a human a task.
+"""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
 
+from pydantic import ValidationError
+from sqlalchemy.exc import DataError
 from temporalio.exceptions import ApplicationError
 
 INVALID_INPUT = "InvalidInput"
@@ -25,3 +34,27 @@ def permanent(error_type: str, message: str, *details: Any) -> ApplicationError:
 def unavailable(message: str, retry_after: timedelta | None = None) -> ApplicationError:
     """A transient email-provider failure; Temporal retries, after `retry_after` when given."""
     return ApplicationError(message, type=EMAIL_PROVIDER_UNAVAILABLE, next_retry_delay=retry_after)
+
+
+def _describe(error: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in item['loc']) or 'input'}: "
+        f"{str(item['msg']).removeprefix('Value error, ')}"
+        for item in error.errors()
+    )
+
+
+def as_permanent(error: BaseException) -> ApplicationError | None:
+    """The non-retryable `InvalidInput` for a failure that no retry can fix; None otherwise.
+
+    Data errors are deterministic: the same input fails the same way on every attempt, so
+    retrying would only hold the workflow up forever."""
+    if isinstance(error, ApplicationError):
+        return None
+    if isinstance(error, ValidationError):
+        return permanent(INVALID_INPUT, _describe(error)[:1000])
+    if isinstance(error, DataError):
+        return permanent(INVALID_INPUT, f"the database refused the data: {error.orig}"[:1000])
+    if isinstance(error, (ValueError, TypeError, ArithmeticError)):
+        return permanent(INVALID_INPUT, f"{type(error).__name__}: {error}"[:1000])
+    return None

@@ -25,7 +25,12 @@ from sendgrid.helpers.mail import (
     To,
 )
 
-from activities.delivery import DeliveryRejected, DeliveryUnavailable, OutgoingEmail
+from activities.delivery import (
+    DeliveryRejected,
+    DeliveryUnavailable,
+    MessageRefused,
+    OutgoingEmail,
+)
 
 HTTP_TIMEOUT_SECONDS = 10.0
 # Without a Retry-After header, back off at least this long on 429.
@@ -112,7 +117,11 @@ class SendGridProvider:
 
     def deliver(self, message: OutgoingEmail) -> str | None:
         try:
-            response = self.client.send(build_mail(message))
+            mail = build_mail(message)
+        except (ValueError, TypeError) as err:
+            raise MessageRefused(f"SendGrid message could not be built: {err}") from err
+        try:
+            response = self.client.send(mail)
         except HTTPError as err:
             status = int(err.status_code)
             detail = _body_text(err.body)

@@ -2,11 +2,15 @@
 
 Each one runs its activity with an idempotency key derived from the workflow id and step, and
 records the result in the caller's WorkLog.
+
+A step whose activity failed for good (a non-retryable error: an address or header no provider
+takes, a template that does not exist, an unknown contact) is skipped, and the CSM gets one task
+to do it by hand (`failed_step_task`).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
@@ -31,6 +35,14 @@ with workflow.unsafe.imports_passed_through():
     from workflows.idempotency import step_key
     from workflows.work_log import AlertRecord, EmailRecord, SurveyRecord, TaskRecord, WorkLog
 
+# A step that failed for good gives the CSM a task; histories recorded before only noted it.
+PERMANENT_FAILURE_PATCH = "permanent-failure-skips-step-v1"
+
+
+def failure_type(error: ActivityError) -> str:
+    """The contract's error type of a failed activity (e.g. `InvalidInput`), else `Failed`."""
+    return getattr(error.cause, "type", None) or "Failed"
+
 
 async def send_email(
     log: WorkLog,
@@ -42,9 +54,12 @@ async def send_email(
     attempt: int | None = None,
     context: dict[str, Any] | None = None,
     category: str = "customer_success",
+    owner: str | None = None,
 ) -> EmailReceipt:
+    """Send one templated email; `owner` (the CSM) gets a task when it cannot be sent at all."""
     workflow_id = workflow.info().workflow_id
     key = step_key(workflow_id, step, attempt)
+    failure: ActivityError | None = None
     try:
         receipt = await _send(
             key, account_id, contact_id, template, step, attempt, context, category, workflow_id
@@ -55,10 +70,44 @@ async def send_email(
         receipt = EmailReceipt(
             idempotency_key=key, status=EmailStatus.REJECTED, reason=str(exc.cause or exc)
         )
+        failure = exc
     log.emails.append(
         EmailRecord(key=key, template=template, status=receipt.status, at=workflow.now())
     )
+    if failure is not None and owner is not None and workflow.patched(PERMANENT_FAILURE_PATCH):
+        # One task per contact and kind of failure: later emails to the same broken contact
+        # fail the same way and need the same fix.
+        await failed_step_task(
+            log,
+            account_id=account_id,
+            owner=owner,
+            title=f"Email '{template}' could not be sent to contact {contact_id}",
+            reason=receipt.reason or failure_type(failure),
+            step=f"undeliverable:{contact_id}:{failure_type(failure)}",
+        )
     return receipt
+
+
+async def failed_step_task(
+    log: WorkLog, *, account_id: str, owner: str, title: str, reason: str, step: str
+) -> None:
+    """Give the CSM a task for a step the workflow skipped because it failed for good."""
+    try:
+        await create_task(
+            log,
+            account_id=account_id,
+            owner=owner,
+            title=title[:300],
+            description=(
+                f"{reason}\n\nThe workflow went on without this step. Fix the cause (e.g. the "
+                "contact in the CRM) and do it by hand."
+            )[:4000],
+            step=step,
+            due_at=workflow.now() + timedelta(days=2),
+            priority=TaskPriority.HIGH,
+        )
+    except ActivityError as exc:
+        workflow.logger.warning("no task for the skipped step %s: %s", step, exc.cause or exc)
 
 
 async def _send(
@@ -158,6 +207,7 @@ async def send_survey(
     topic: str,
     template: str,
     step: str,
+    owner: str | None = None,
 ) -> Survey:
     """Create the survey, then email its link (both keyed on the same step)."""
     workflow_id = workflow.info().workflow_id
@@ -190,5 +240,6 @@ async def send_survey(
         step=f"{step}:email",
         context={"survey_link": survey.link, "survey_kind": kind.value, "topic": topic},
         category="survey",
+        owner=owner,
     )
     return survey

@@ -74,6 +74,7 @@ class ContactChangeWorkflow:
                 template=ctx.policy.templates.champion_reintroduction,
                 step="reintroduction",
                 context={"previous_champion": input.previous_champion},
+                owner=ctx.csm_owner,
             )
             reintroduced = True
         outcome = f"champion {what}; alert, task" + (", re-introduction" if reintroduced else "")

@@ -169,6 +169,7 @@ class EscalationWorkflow:
                 f"resolution within {policy.resolve_within}",
                 "escalation_level": 0,
             },
+            owner=input.chain[0],
         )
 
         ack_at = opened + policy.ack_within
@@ -231,6 +232,7 @@ class EscalationWorkflow:
                 topic="escalation",
                 template=input.config.surveys.survey_template,
                 step="csat",
+                owner=input.chain[0],
             )
             csat_token = survey.token
         return EscalationResult(

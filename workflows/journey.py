@@ -19,7 +19,12 @@ from temporalio.common import (
     TypedSearchAttributes,
     WorkflowIDReusePolicy,
 )
-from temporalio.exceptions import ChildWorkflowError, TemporalError, WorkflowAlreadyStartedError
+from temporalio.exceptions import (
+    ActivityError,
+    ChildWorkflowError,
+    TemporalError,
+    WorkflowAlreadyStartedError,
+)
 
 with workflow.unsafe.imports_passed_through():
     from domain.input_checks import ACCEPTED_EARLIER, one_line
@@ -538,15 +543,30 @@ class CustomerJourneyWorkflow:
         st.nps_sent += 1
         assert st.next_nps_at is not None
         st.next_nps_at = st.next_nps_at + self._in.config.surveys.nps_every
-        survey = await actions.send_survey(
-            st.log,
-            account_id=self._in.account.id,
-            contact_id=self._in.contact_for(ContactRole.CHAMPION),
-            kind=SurveyKind.NPS,
-            topic="relationship",
-            template=self._in.config.surveys.survey_template,
-            step=f"nps:{st.nps_sent}",
-        )
+        try:
+            survey = await actions.send_survey(
+                st.log,
+                account_id=self._in.account.id,
+                contact_id=self._in.contact_for(ContactRole.CHAMPION),
+                kind=SurveyKind.NPS,
+                topic="relationship",
+                template=self._in.config.surveys.survey_template,
+                step=f"nps:{st.nps_sent}",
+                owner=self._in.account.csm_owner,
+            )
+        except ActivityError as exc:
+            if not workflow.patched(actions.PERMANENT_FAILURE_PATCH):
+                raise  # recorded before: a survey the CRM refused failed the journey
+            self._note("survey_failed", f"NPS survey #{st.nps_sent}: {exc.cause or exc}")
+            await actions.failed_step_task(
+                st.log,
+                account_id=self._in.account.id,
+                owner=self._in.account.csm_owner,
+                title=f"NPS survey #{st.nps_sent} could not be created",
+                reason=str(exc.cause or exc),
+                step=f"nps:{st.nps_sent}:failed",
+            )
+            return
         self._note("survey", f"NPS survey #{st.nps_sent} sent")
         if self._playbooks_on():
             await self._open_playbook(
@@ -1269,6 +1289,7 @@ class CustomerJourneyWorkflow:
             step=f"campaign:{message.campaign_run_id}",
             context=context,
             category="campaign",
+            owner=self._in.account.csm_owner,
         )
         self._note("campaign", f"{message.kind.value} {message.campaign_run_id}")
         self._log_grew()

@@ -65,6 +65,7 @@ class NpsFollowUpWorkflow:
                     "reminder": True,
                 },
                 category="survey",
+                owner=ctx.csm_owner,
             )
             await self._answered_within(ctx.policy.nps_window - ctx.policy.nps_reminder_after)
         answer = self._answer

@@ -13,9 +13,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 from temporalio import workflow
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from domain.models import KickoffInvite, SurveyKind, TaskPriority
+    from domain.models import EmailReceipt, EmailStatus, KickoffInvite, SurveyKind, TaskPriority
     from domain.segments import SegmentPlaybookConfig
     from workflows import actions
     from workflows.customer_event import (
@@ -149,6 +150,7 @@ class OnboardingWorkflow:
                     template=item.template,
                     step=item.step,
                     context=dict(item.context),
+                    owner=input.csm_owner,
                 )
             if pending and stall_at <= now and not done():
                 milestone = pending[0]
@@ -173,6 +175,7 @@ class OnboardingWorkflow:
                 contact_id=input.contact_id,
                 template=plan.complete_template,
                 step="complete",
+                owner=input.csm_owner,
             )
             if input.config.surveys.csat_after_onboarding:
                 survey = await actions.send_survey(
@@ -183,6 +186,7 @@ class OnboardingWorkflow:
                     topic="onboarding",
                     template=input.config.surveys.survey_template,
                     step="csat",
+                    owner=input.csm_owner,
                 )
                 csat_token = survey.token
         return OnboardingResult(
@@ -196,19 +200,29 @@ class OnboardingWorkflow:
     async def _kickoff(self, input: OnboardingInput, starts_at: datetime) -> None:
         workflow_id = workflow.info().workflow_id
         key = step_key(workflow_id, "kickoff")
-        receipt = await send_governed(
-            "send_kickoff_invite",
-            KickoffInvite(
-                account_id=input.account_id,
-                contact_id=input.contact_id,
-                starts_at=starts_at,
-                duration_minutes=input.config.onboarding.kickoff_duration_minutes,
-                idempotency_key=key,
-                organizer_email=input.csm_owner,
-                workflow_id=workflow_id,
-                step="kickoff",
-            ),
-        )
+        failure: ActivityError | None = None
+        try:
+            receipt = await send_governed(
+                "send_kickoff_invite",
+                KickoffInvite(
+                    account_id=input.account_id,
+                    contact_id=input.contact_id,
+                    starts_at=starts_at,
+                    duration_minutes=input.config.onboarding.kickoff_duration_minutes,
+                    idempotency_key=key,
+                    organizer_email=input.csm_owner,
+                    workflow_id=workflow_id,
+                    step="kickoff",
+                ),
+            )
+        except ActivityError as exc:
+            if not workflow.patched(actions.PERMANENT_FAILURE_PATCH):
+                raise  # recorded before: a failed invitation failed the onboarding
+            workflow.logger.warning("kickoff invite not sent: %s", exc.cause or exc)
+            receipt = EmailReceipt(
+                idempotency_key=key, status=EmailStatus.REJECTED, reason=str(exc.cause or exc)
+            )
+            failure = exc
         self._log.emails.append(
             EmailRecord(
                 key=key,
@@ -217,3 +231,12 @@ class OnboardingWorkflow:
                 at=workflow.now(),
             )
         )
+        if failure is not None:
+            await actions.failed_step_task(
+                self._log,
+                account_id=input.account_id,
+                owner=input.csm_owner,
+                title=f"Kickoff invitation could not be sent to contact {input.contact_id}",
+                reason=receipt.reason or actions.failure_type(failure),
+                step=f"undeliverable:{input.contact_id}:{actions.failure_type(failure)}",
+            )

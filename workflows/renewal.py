@@ -127,6 +127,7 @@ class RenewalWorkflow:
                         "renewal_date": input.contract_end.isoformat(),
                         "days_left": max(0, (end_at - now).days),
                     },
+                    owner=input.csm_owner,
                 )
                 next_outreach = now + plan.reminder_cadence
             if not self._responded and not escalated and escalate_at <= now:

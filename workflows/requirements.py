@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel, Field
 from temporalio import workflow
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from domain.models import RequirementsAnswers, TaskPriority
@@ -77,6 +78,7 @@ class RequirementsGatheringWorkflow:
             template=input.config.onboarding.introduction_template,
             step="introduction",
             context={"csm_owner": input.csm_owner},
+            owner=input.csm_owner,
         )
         await actions.send_email(
             self._log,
@@ -85,6 +87,7 @@ class RequirementsGatheringWorkflow:
             template=plan.questionnaire_template,
             step="questionnaire",
             context={"questionnaire_link": questionnaire_link(input.account_id)},
+            owner=input.csm_owner,
         )
 
         reminders = 0
@@ -99,6 +102,7 @@ class RequirementsGatheringWorkflow:
                 step="questionnaire_reminder",
                 attempt=number,
                 context={"questionnaire_link": questionnaire_link(input.account_id)},
+                owner=input.csm_owner,
             )
             reminders += 1
 
@@ -121,7 +125,25 @@ class RequirementsGatheringWorkflow:
             await self._wait_for_answers_until(started + plan.escalate_after + input.give_up_after)
 
         if self._answers is not None:
-            await call("record_requirements", self._answers)
+            try:
+                await call("record_requirements", self._answers)
+            except ActivityError as exc:
+                if not workflow.patched(actions.PERMANENT_FAILURE_PATCH):
+                    raise  # recorded before: answers the CRM refused failed the stage
+                # E.g. an unknown respondent contact: the answers stand, a human files them.
+                workflow.logger.warning("requirements not recorded: %s", exc.cause or exc)
+                await actions.failed_step_task(
+                    self._log,
+                    account_id=input.account_id,
+                    owner=input.csm_owner,
+                    title="Requirements answers could not be recorded in the CRM",
+                    reason=(
+                        f"{exc.cause or exc}\n\nAnswers: "
+                        f"reasons for purchase: {self._answers.reasons_for_purchase}; "
+                        f"intended use: {self._answers.intended_use}"
+                    ),
+                    step=f"record_requirements:{actions.failure_type(exc)}",
+                )
         return RequirementsResult(
             answered=self._answers is not None,
             answered_at=self._answered_at,

@@ -120,6 +120,7 @@ class SupportFollowUpWorkflow:
             topic=f"ticket {input.ticket_id}",
             template=ctx.policy.templates.survey,
             step="csat",
+            owner=ctx.csm_owner,
         )
         self._csat_token = survey.token
         await report(ctx, PlaybookReport(playbook_id=me, surveys=list(self._log.surveys)))

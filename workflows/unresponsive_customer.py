@@ -74,6 +74,7 @@ class UnresponsiveCustomerWorkflow:
                 step=step,
                 context=context,
                 category="re_engagement",
+                owner=ctx.csm_owner,
             )
             sent += 1
         executive = False

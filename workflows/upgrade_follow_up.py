@@ -43,6 +43,7 @@ class UpgradeFollowUpWorkflow:
             template=templates.upgrade_congratulations,
             step="congratulations",
             context=plan,
+            owner=ctx.csm_owner,
         )
         await workflow.sleep(ctx.policy.enablement_after)
         await actions.send_email(
@@ -58,6 +59,7 @@ class UpgradeFollowUpWorkflow:
                     for feature in input.new_features
                 ],
             },
+            owner=ctx.csm_owner,
         )
         remaining = ctx.policy.upgrade_check_in_after - ctx.policy.enablement_after
         await workflow.sleep(max(remaining, timedelta(0)))
@@ -68,6 +70,7 @@ class UpgradeFollowUpWorkflow:
             template=templates.upgrade_check_in,
             step="check_in",
             context=plan,
+            owner=ctx.csm_owner,
         )
         outcome = f"upgrade to {input.plan}: congratulations, enablement, 30-day check-in"
         await report(ctx, final_report(workflow.info().workflow_id, outcome, log))

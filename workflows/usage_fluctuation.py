@@ -60,6 +60,7 @@ class UsageFluctuationWorkflow:
                 template=ctx.policy.templates.usage_check_in,
                 step="check_in",
                 context={"active_users": input.current, "usual_active_users": input.baseline},
+                owner=ctx.csm_owner,
             )
             outcome = f"drop: {facts}; CSM task and check-in email"
         else:

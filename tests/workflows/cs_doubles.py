@@ -75,6 +75,15 @@ class FakeCrm:
         self.outcomes: list[ContractOutcome] = []
         self.requirements: list[RequirementsAnswers] = []
         self.kickoffs: list[KickoffInvite] = []
+        # Activities that fail for good (name -> the contract's error type), as the real ones do
+        # for input they can never accept.
+        self.refuse: dict[str, str] = {}
+
+    def _refuse(self, name: str) -> None:
+        if name in self.refuse:
+            raise ApplicationError(
+                f"{name} refused the input", type=self.refuse[name], non_retryable=True
+            )
 
     def named(self, name: str) -> list[Any]:
         return [arg for called, arg in self.calls if called == name]
@@ -149,6 +158,7 @@ class FakeCrm:
     @activity.defn(name="record_requirements")
     async def record_requirements(self, answers: RequirementsAnswers) -> None:
         self.calls.append(("record_requirements", answers))
+        self._refuse("record_requirements")
         self.requirements.append(answers)
 
     @activity.defn(name="record_contract_outcome")
@@ -263,6 +273,7 @@ class FakeCrm:
     @activity.defn(name="send_kickoff_invite")
     async def send_kickoff_invite(self, invite: KickoffInvite) -> EmailReceipt:
         self.calls.append(("send_kickoff_invite", invite))
+        self._refuse("send_kickoff_invite")
         self.email_sends[invite.idempotency_key] += 1
         self.kickoffs.append(invite)
         return EmailReceipt(

@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from cs_doubles import Playground, playground, start_account
+from cs_doubles import FakeCrm, Playground, playground, start_account
 from cs_driver import advance_until, event
 from cs_fixtures import journey_input
+from temporalio import activity
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
-from domain.models import LifecycleStage
+from activities.crm import _upsert as upsert_in_crm
+from activities.email import send_email as real_send_email
+from crm.database import Store
+from crm.tables import ContactRow
+from domain.models import EmailReceipt, EmailRequest, LifecycleStage
 from starter.api import journey_status, start_journey
 from worker import WORKFLOWS
 from workflows.campaign import CampaignKind, CampaignMessage
@@ -200,3 +208,87 @@ async def test_answers_sent_before_the_payment_reach_requirements_gathering(
     assert status.requirements.reminders_sent == 0
     [answers] = pg.crm.requirements
     assert answers.reasons_for_purchase == "a"
+
+
+async def test_a_contact_name_the_mailer_refuses_fails_once_and_the_journey_carries_on(
+    ts_env: WorkflowEnvironment, store: Store, outbox: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The real send_email and outbox, with a champion whose CRM name holds a line break."""
+    monkeypatch.setenv("CSFLOW_CONTACT_GOVERNOR", "off")  # real time of day must not matter
+    crm = FakeCrm()
+    attempts: Counter[str] = Counter()
+
+    @activity.defn(name="send_email")
+    async def counted_send_email(request: EmailRequest) -> EmailReceipt:
+        attempts[request.idempotency_key] += 1
+        return await real_send_email(request)
+
+    acct = f"crlf-{uuid.uuid4().hex[:6]}"
+    journey = journey_input(acct, contract_start=(await ts_env.get_current_time()).date())
+    # The CRM already knows the account; a sync wrote the champion's name with a line break.
+    upsert_in_crm(journey.account)
+    with store.session() as session:
+        champion = session.get(ContactRow, f"{acct}-champion")
+        assert champion is not None
+        champion.name = "Chris Champion\r\nBcc: everyone@elsewhere.example"
+
+    queue = f"tq-{uuid.uuid4()}"
+    doubles = [a for a in crm.activities if a != crm.send_email]
+    async with Worker(
+        ts_env.client,
+        task_queue=queue,
+        workflows=WORKFLOWS,
+        activities=[*doubles, counted_send_email],
+    ):
+        await start_journey(
+            ts_env.client,
+            journey,
+            CustomerEvent(account_id=acct, type="payment_received"),
+            task_queue=queue,
+        )
+        # The introduction and the questionnaire fail for good: one attempt each, one task.
+        waited = timedelta(0)
+        while not crm.named_tasks("could not be sent") or len(attempts) < 2:
+            assert waited < timedelta(hours=2), (attempts, crm.calls)
+            await ts_env.sleep(timedelta(minutes=5))
+            waited += timedelta(minutes=5)
+        intro = f"requirements-{acct}:introduction"
+        assert attempts[intro] == 1
+        assert attempts[f"requirements-{acct}:questionnaire"] == 1
+        [task] = {t.idempotency_key: t for t in crm.named_tasks("could not be sent")}.values()
+        assert task.owner == "csm@csflow.example"
+        assert "contact name" in task.description and "InvalidInput" in (task.idempotency_key or "")
+        assert not list(outbox.glob("*.eml"))
+
+        # The journey is alive and moves on when the customer answers anyway.
+        ack = await asyncio.wait_for(
+            event(
+                ts_env.client,
+                acct,
+                "questionnaire_answered",
+                reasons_for_purchase="grow",
+                intended_use="renewals",
+            ),
+            ACK_WITHIN,
+        )
+        assert ack.forwarded_to == f"requirements-{acct}"
+        status = await advance_until(
+            ts_env, acct, lambda s: s.stage == LifecycleStage.ONBOARDING, step=timedelta(hours=1)
+        )
+        assert status.requirements is not None and status.requirements.completed
+
+
+async def test_steps_that_fail_for_good_are_skipped_with_a_task_for_the_csm(
+    pg: Playground,
+) -> None:
+    # An unknown respondent contact, an invitation no mailer takes: both refused for good.
+    pg.crm.refuse = {"record_requirements": "InvalidInput", "send_kickoff_invite": "InvalidInput"}
+    acct = await start_account(pg)  # through requirements and onboarding to adoption
+    status = await journey_status(pg.client, acct)
+    assert status.requirements is not None and status.requirements.completed
+    assert status.onboarding is not None and status.onboarding.completed
+    assert len(pg.crm.named("record_requirements")) == 1  # not retried
+    assert len(pg.crm.named("send_kickoff_invite")) == 1
+    titles = {t.title for t in pg.crm.named("create_csm_task")}
+    assert "Requirements answers could not be recorded in the CRM" in titles
+    assert f"Kickoff invitation could not be sent to contact {acct}-champion" in titles
