@@ -306,3 +306,19 @@ class HealthScoreRow(SQLModel, table=True):
     # Band cut-offs in force when scored (they are configuration and may change later).
     healthy_from: int | None = None
     at_risk_from: int | None = None
+
+
+class ApiRequestKeyRow(SQLModel, table=True):
+    """Idempotency keys the customer actions API accepted (support deliveries, event ids), with
+    a fingerprint of what each stood for: a re-sent request is recognised as such, a different
+    request under a used key is refused."""
+
+    __tablename__ = "api_request_keys"
+
+    # "<kind>:<scope>:<id>", e.g. "support:<delivery id>", "event:<account id>:<event id>".
+    key: str = Field(primary_key=True, max_length=255)
+    # SHA-256 (hex) of the request's meaningful content.
+    fingerprint: str = Field(max_length=64)
+    # Deleted after this instant: by then the request is refused as stale, or deduplicated by
+    # Temporal and the journey alone.
+    expires_at: datetime = Field(sa_type=UtcDateTime, index=True)

@@ -2,22 +2,22 @@
 
 Delivered by signal-with-start, so an event for an account with no running journey starts one,
 or by update-with-start with `?wait=true` to get the journey's acknowledgement. The event id is
-the idempotency key: posting the same event twice reaches the journey once.
+the idempotency key: posting the same event twice reaches the journey once, and a different
+event under a used id is refused with 409 (request_keys) rather than dropped in silence.
 """
 
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime
-from typing import Any
 
+import structlog
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 from temporalio.client import Client
 
-from domain.models import AccountUpsert
 from starter.http.account_journeys import journey_input, known_account
 from starter.http.bearer_auth import require_api_token
+from starter.http.event_models import EventAccepted, EventIntake, EventProcessed
 from starter.http.journey_delivery import (
     EventNotProcessedInTime,
     EventRejected,
@@ -26,64 +26,24 @@ from starter.http.journey_delivery import (
     signal_running_journey,
     signal_with_start,
 )
+from starter.http.json_bounds import check_json_bounds
+from starter.http.request_keys import KeyConflict, claim_key, fingerprint, release_key
 from starter.http.request_log import note_request
 from starter.http.settings import ApiSettings
 from starter.http.validation_errors import field_error, nested_errors
-from workflows.customer_event import (
-    PAYLOAD_MODELS,
-    CustomerEvent,
-    CustomerEventType,
-    EventAck,
-)
+from workflows.customer_event import PAYLOAD_MODELS, CustomerEvent
 from workflows.journey import journey_id
 from workflows.journey_state import JourneyInput
 
 router = APIRouter(prefix="/v1", tags=["customer events"])
-
-# Ids travel into Temporal request ids, logs and dedupe lists: keep them plain.
-EVENT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@/+\-]{0,127}$"
+log = structlog.get_logger("csflow.api.events")
 
 
-class EventIntake(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    event_id: str = Field(
-        pattern=EVENT_ID_PATTERN,
-        description="the sender's unique id for this event; re-posting it is harmless",
-    )
-    account_id: str = Field(min_length=1, max_length=64)
-    type: CustomerEventType
-    payload: dict[str, Any] = Field(default_factory=dict)
-    occurred_at: datetime | None = None
-    account: AccountUpsert | None = Field(
-        default=None,
-        description="the account, needed only to start a journey for an account csflow does "
-        "not know yet",
-    )
-    team: dict[str, str] = Field(
-        default_factory=dict, description="escalation chain emails by role (e.g. cs_manager)"
-    )
-
-
-class EventAccepted(BaseModel):
-    status: str = "accepted"
-    event_id: str
-    account_id: str
-    workflow_id: str
-    started: bool = Field(description="true when this event started the journey")
-
-
-class EventProcessed(BaseModel):
-    status: str = "processed"
-    event_id: str
-    account_id: str
-    workflow_id: str
-    ack: EventAck
-
-
-def _check(intake: EventIntake) -> CustomerEvent:
+def _check(intake: EventIntake) -> tuple[CustomerEvent, str]:
+    """The event to deliver and the fingerprint of what it says."""
+    check_json_bounds(intake.model_dump(), ("body",))
     try:
-        PAYLOAD_MODELS[intake.type].model_validate(intake.payload)
+        typed = PAYLOAD_MODELS[intake.type].model_validate(intake.payload)
     except ValidationError as exc:
         raise nested_errors(("body", "payload"), exc) from None
     if intake.account is not None and intake.account.id != intake.account_id:
@@ -91,13 +51,22 @@ def _check(intake: EventIntake) -> CustomerEvent:
             ("body", "account", "id"),
             f"account.id {intake.account.id!r} does not match account_id {intake.account_id!r}",
         )
-    return CustomerEvent(
+    event = CustomerEvent(
         account_id=intake.account_id,
         type=intake.type.value,
         payload=intake.payload,
         event_id=intake.event_id,
         occurred_at=intake.occurred_at,
     )
+    # The typed payload, so defaults spelled out or left out make no difference.
+    digest = fingerprint(
+        {
+            "type": intake.type.value,
+            "payload": typed.model_dump(mode="json"),
+            "occurred_at": intake.occurred_at.isoformat() if intake.occurred_at else None,
+        }
+    )
+    return event, digest
 
 
 async def _start_input(intake: EventIntake) -> JourneyInput | None:
@@ -125,7 +94,10 @@ def _unknown_account(account_id: str) -> Exception:
         200: {"model": EventProcessed, "description": "processed (with ?wait=true)"},
         401: {"description": "missing or malformed bearer token"},
         403: {"description": "token not accepted"},
-        409: {"description": "the journey refused the event"},
+        409: {
+            "description": "event_id already used for a different event, or the journey "
+            "refused the event"
+        },
         503: {"description": "Temporal unreachable; retry after Retry-After seconds"},
         504: {"description": "not processed in time; re-post the same event_id to collect"},
     },
@@ -137,11 +109,53 @@ async def post_event(
     wait: bool = Query(False, description="wait until the journey has processed the event"),
 ) -> EventAccepted | EventProcessed:
     settings: ApiSettings = request.app.state.settings
-    client: Client = request.app.state.temporal
-    workflow_id = journey_id(intake.account_id)
-    note_request(request, account_id=intake.account_id, workflow_id=workflow_id)
-    event = _check(intake)
+    note_request(request, account_id=intake.account_id, workflow_id=journey_id(intake.account_id))
+    event, digest = _check(intake)
     start = await _start_input(intake)
+    key = f"event:{intake.account_id}:{intake.event_id}"
+    try:
+        claimed = await claim_key(key, digest, settings.event_key_retention)
+    except KeyConflict:
+        raise HTTPException(
+            409,
+            f"event_id {intake.event_id!r} was used before for a different event of account "
+            f"{intake.account_id!r}; give this event an id of its own",
+        ) from None
+    try:
+        result = await _deliver(request, intake, event, start, wait)
+    except EventNotProcessedInTime as exc:
+        # The journey has the event: the key stays, so re-posting it collects the ack.
+        raise HTTPException(
+            504,
+            "the journey accepted the event but has not processed it yet; re-post the same "
+            "event_id to collect the acknowledgement",
+        ) from exc
+    except Exception:
+        # Not delivered (503, 409 refused, 422 unknown account): the id is free to use again.
+        if claimed:
+            await _forget(key)
+        raise
+    if isinstance(result, EventProcessed):
+        response.status_code = 200
+    return result
+
+
+async def _forget(key: str) -> None:
+    try:
+        await release_key(key)
+    except Exception as exc:  # the request's own failure is what the caller needs to see
+        log.warning("event key not released", key=key, error=str(exc)[:200])
+
+
+async def _deliver(
+    request: Request,
+    intake: EventIntake,
+    event: CustomerEvent,
+    start: JourneyInput | None,
+    wait: bool,
+) -> EventAccepted | EventProcessed:
+    settings: ApiSettings = request.app.state.settings
+    client: Client = request.app.state.temporal
     try:
         if wait:
             if start is not None:
@@ -163,11 +177,10 @@ async def post_event(
                 if found is None:
                     raise _unknown_account(intake.account_id)
                 ack = found
-            response.status_code = 200
             return EventProcessed(
                 event_id=intake.event_id,
                 account_id=intake.account_id,
-                workflow_id=workflow_id,
+                workflow_id=journey_id(intake.account_id),
                 ack=ack,
             )
         if start is not None:
@@ -187,12 +200,6 @@ async def post_event(
             delivery = signalled
     except EventRejected as exc:
         raise HTTPException(409, f"the journey refused the event: {exc}") from exc
-    except EventNotProcessedInTime as exc:
-        raise HTTPException(
-            504,
-            "the journey accepted the event but has not processed it yet; re-post the same "
-            "event_id to collect the acknowledgement",
-        ) from exc
     return EventAccepted(
         event_id=intake.event_id,
         account_id=intake.account_id,

@@ -62,7 +62,7 @@ def _snippet(text: str, html: str) -> str:
 def _envelope_recipients(raw: str) -> str:
     try:
         envelope: Any = json.loads(raw) if raw else {}
-    except ValueError:
+    except (ValueError, RecursionError):
         return ""
     recipients = envelope.get("to", []) if isinstance(envelope, dict) else []
     return " ".join(r for r in recipients if isinstance(r, str))

@@ -28,6 +28,7 @@ from domain.models import TouchpointKind
 from starter.http.contact_suppression import find_contact, suppress
 from starter.http.crm_transaction import crm_transaction
 from starter.http.journey_delivery import signal_running_journey
+from starter.http.json_bounds import MAX_SAFE_INTEGER, check_json_bounds
 from starter.http.request_log import note_request
 from starter.http.sendgrid_signature import (
     SIGNATURE_HEADER,
@@ -56,7 +57,7 @@ class SendGridEvent(BaseModel):
 
     email: str = Field(min_length=3, max_length=254)
     event: str = Field(min_length=1, max_length=40)
-    timestamp: int
+    timestamp: int = Field(ge=0, le=MAX_SAFE_INTEGER)
     sg_event_id: str | None = Field(default=None, max_length=200)
     sg_message_id: str | None = None
     reason: str | None = None
@@ -90,10 +91,13 @@ def _parse(body: bytes) -> list[SendGridEvent]:
         raw: Any = json.loads(body)
     except ValueError as exc:
         raise field_error(("body",), f"invalid JSON: {exc}", kind="json_invalid") from None
+    except RecursionError:
+        raise field_error(("body",), "JSON nested too deeply", kind="json_invalid") from None
     if not isinstance(raw, list) or len(raw) > MAX_EVENTS_PER_BATCH:
         raise field_error(
             ("body",), f"expected a JSON array of at most {MAX_EVENTS_PER_BATCH} events"
         )
+    check_json_bounds(raw)
     try:
         return _BATCH.validate_python(raw)
     except ValidationError as exc:

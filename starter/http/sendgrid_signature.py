@@ -4,6 +4,7 @@ SendGrid's own `EventWebhook` helper."""
 from __future__ import annotations
 
 import binascii
+import re
 import time
 from datetime import timedelta
 
@@ -11,6 +12,9 @@ from sendgrid.helpers.eventwebhook import EventWebhook
 
 SIGNATURE_HEADER = "X-Twilio-Email-Event-Webhook-Signature"
 TIMESTAMP_HEADER = "X-Twilio-Email-Event-Webhook-Timestamp"
+# Unix seconds: 10 digits until 2286. Bounded before int(), so a 400-digit header cannot
+# overflow the window arithmetic.
+_TIMESTAMP = re.compile(r"[0-9]{1,11}")
 
 
 class SignatureMissing(Exception):
@@ -33,10 +37,9 @@ def verify_sendgrid_signature(
         raise SignatureRejected("SENDGRID_WEBHOOK_PUBLIC_KEY is not configured")
     if not signature or not timestamp:
         raise SignatureMissing(f"{SIGNATURE_HEADER} and {TIMESTAMP_HEADER} are required")
-    try:
-        sent_at = int(timestamp)
-    except ValueError:
-        raise SignatureRejected(f"{TIMESTAMP_HEADER} is not a unix timestamp") from None
+    if not _TIMESTAMP.fullmatch(timestamp):
+        raise SignatureRejected(f"{TIMESTAMP_HEADER} must be unix seconds (at most 11 digits)")
+    sent_at = int(timestamp)
     if abs((now if now is not None else time.time()) - sent_at) > tolerance.total_seconds():
         raise SignatureRejected("signature timestamp outside the accepted window")
     try:

@@ -28,6 +28,12 @@ class ApiSettings(BaseModel):
     reply_secret: SecretStr | None = None
     reply_domain: str = "reply.csflow.example"
     support_webhook_secret: SecretStr | None = None
+    # Support deliveries signed longer ago than this (or this far ahead) are refused, and their
+    # delivery ids are remembered twice as long, so a captured delivery cannot be replayed.
+    support_timestamp_tolerance: timedelta = Field(default=timedelta(minutes=5), gt=timedelta(0))
+    # How long POST /v1/events remembers an event id with its content, to answer a re-post
+    # with a different event under the same id with 409 instead of dropping it silently.
+    event_key_retention: timedelta = Field(default=timedelta(days=30), gt=timedelta(0))
     task_queue: str = "csflow"
     survey_ttl: timedelta = Field(default=timedelta(days=60), gt=timedelta(0))
     product_name: str = "our product"

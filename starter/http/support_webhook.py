@@ -1,26 +1,38 @@
 """POST /v1/webhooks/support: ticket opened / updated / resolved from the support desk.
 
-Signed with a shared secret: `X-Signature: sha256=<hex HMAC-SHA256 of the raw body>`
-(`CSFLOW_SUPPORT_WEBHOOK_SECRET`). Opened tickets become `ticket_opened` events (the journey
-opens an escalation), updates count as the escalation's owed status update, and resolutions
-become `ticket_resolved` events (the escalation closes and the customer gets a CSAT survey).
+Signed with a shared secret over a timestamp and the raw body (support_signature,
+`CSFLOW_SUPPORT_WEBHOOK_SECRET`); stale deliveries are refused by the timestamp, replays within
+the window by the delivery id, remembered in the CRM together with the signal it caused (one
+transaction: a delivery that fails with 503 is not remembered). Opened tickets become
+`ticket_opened` events (the journey opens an escalation), updates count as the escalation's owed
+status update, and resolutions become `ticket_resolved` events (the escalation closes and the
+customer gets a CSAT survey).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import re
-from datetime import datetime
 from enum import StrEnum
+from typing import Literal
 
 import structlog
 from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy.exc import IntegrityError
+from temporalio.client import Client
 
+from domain.input_checks import SaneDatetime, SingleLine, Text
+from starter.http.crm_transaction import crm_transaction
 from starter.http.journey_delivery import signal_once, signal_running_journey
+from starter.http.request_keys import KeyConflict, claim, fingerprint
 from starter.http.request_log import note_request
 from starter.http.settings import ApiSettings
+from starter.http.support_signature import (
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    SignatureMissing,
+    SignatureRejected,
+    verify_support_signature,
+)
 from starter.http.validation_errors import nested_errors
 from workflows.customer_event import CustomerEvent, CustomerEventType, TicketSeverity
 from workflows.escalation import EscalationAction, EscalationActionKind
@@ -28,9 +40,6 @@ from workflows.journey import journey_id
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 log = structlog.get_logger("csflow.api.support")
-
-SIGNATURE_HEADER = "X-Signature"
-_SIGNATURE = re.compile(r"^sha256=([0-9a-fA-F]{64})$")
 
 
 class TicketAction(StrEnum):
@@ -42,8 +51,8 @@ class TicketAction(StrEnum):
 class SupportTicket(BaseModel):
     model_config = ConfigDict(extra="ignore")  # desks send far more than we use
 
-    id: str = Field(min_length=1, max_length=64)
-    subject: str = Field(min_length=1, max_length=300)
+    id: SingleLine = Field(min_length=1, max_length=64)
+    subject: SingleLine = Field(min_length=1, max_length=300)
     severity: TicketSeverity = TicketSeverity.NORMAL
 
 
@@ -55,15 +64,17 @@ class SupportDelivery(BaseModel):
         description="unique per webhook delivery; a re-delivery is processed once",
     )
     action: TicketAction
-    account_id: str = Field(min_length=1, max_length=64)
+    account_id: SingleLine = Field(min_length=1, max_length=64)
     ticket: SupportTicket
-    resolution: str = Field(default="", max_length=2000)
-    note: str = Field(default="", max_length=2000)
-    occurred_at: datetime | None = None
+    resolution: Text = Field(default="", max_length=2000)
+    note: Text = Field(default="", max_length=2000)
+    occurred_at: SaneDatetime | None = None
 
 
 class SupportReceipt(BaseModel):
-    status: str  # "delivered" or "ignored"
+    status: Literal["delivered", "ignored", "duplicate"] = Field(
+        description="duplicate: this delivery id was processed already; nothing was done again"
+    )
     reason: str | None = None
     workflow_id: str | None = None
 
@@ -73,42 +84,78 @@ def escalation_id_for_ticket(account_id: str, ticket_id: str) -> str:
     return f"escalation-{account_id}-ticket-{ticket_id}"
 
 
-def verify_support_signature(body: bytes, header: str | None, secret: str | None) -> None:
+def _verify(request: Request, body: bytes, settings: ApiSettings) -> None:
+    secret = settings.support_webhook_secret
     if secret is None:
         raise HTTPException(403, "CSFLOW_SUPPORT_WEBHOOK_SECRET is not configured")
-    if not header:
-        raise HTTPException(401, f"missing {SIGNATURE_HEADER}: sha256=<hex>")
-    match = _SIGNATURE.match(header.strip())
-    if match is None:
-        raise HTTPException(403, f"malformed {SIGNATURE_HEADER}; expected sha256=<64 hex>")
-    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, match.group(1).lower()):
-        raise HTTPException(403, "signature does not match the body")
+    try:
+        verify_support_signature(
+            body,
+            request.headers.get(SIGNATURE_HEADER),
+            request.headers.get(TIMESTAMP_HEADER),
+            secret.get_secret_value(),
+            settings.support_timestamp_tolerance,
+        )
+    except SignatureMissing as exc:
+        raise HTTPException(401, str(exc)) from exc
+    except SignatureRejected as exc:
+        log.warning("support signature rejected", reason=str(exc))
+        raise HTTPException(403, f"signature rejected: {exc}") from exc
 
 
 @router.post(
     "/support",
     response_model=SupportReceipt,
     responses={
-        401: {"description": "signature header missing"},
-        403: {"description": "signature invalid; nothing was processed"},
-        503: {"description": "Temporal unreachable; re-deliver later"},
+        401: {"description": "signature or timestamp header missing"},
+        403: {"description": "signature invalid or stale; nothing was processed"},
+        409: {"description": "delivery_id was used before for a different delivery"},
+        503: {"description": "Temporal or the CRM unreachable; re-deliver later"},
     },
 )
 async def support_webhook(request: Request) -> SupportReceipt:
     settings: ApiSettings = request.app.state.settings
     body = await request.body()
-    secret = settings.support_webhook_secret
-    verify_support_signature(
-        body, request.headers.get(SIGNATURE_HEADER), secret.get_secret_value() if secret else None
-    )
+    _verify(request, body, settings)
     try:
         delivery = SupportDelivery.model_validate_json(body)
     except ValidationError as exc:
         raise nested_errors(("body",), exc) from None
     note_request(request, account_id=delivery.account_id)
-    client = request.app.state.temporal
+    try:
+        try:
+            return await _once(request, settings, delivery)
+        except IntegrityError:
+            # A concurrent copy recorded the delivery id first: look at what it recorded.
+            return await _once(request, settings, delivery)
+    except KeyConflict:
+        raise HTTPException(
+            409, f"delivery_id {delivery.delivery_id!r} was used for a different delivery"
+        ) from None
 
+
+async def _once(
+    request: Request, settings: ApiSettings, delivery: SupportDelivery
+) -> SupportReceipt:
+    """Deliver unless the delivery id was seen; remember it in the same transaction, so a
+    delivery failing with 503 stays retryable."""
+    key = f"support:{delivery.delivery_id}"
+    digest = fingerprint(delivery.model_dump(mode="json"))
+    # A delivery signed at t verifies from t - tolerance to t + tolerance.
+    ttl = 2 * settings.support_timestamp_tolerance
+    async with crm_transaction() as tx:
+        if not await tx.run(lambda session: claim(session, key, digest, ttl)):
+            return SupportReceipt(
+                status="duplicate",
+                reason=f"delivery {delivery.delivery_id} was processed already",
+            )
+        return await _deliver(request, settings, delivery)
+
+
+async def _deliver(
+    request: Request, settings: ApiSettings, delivery: SupportDelivery
+) -> SupportReceipt:
+    client: Client = request.app.state.temporal
     if delivery.action == TicketAction.UPDATED:
         escalation_id = escalation_id_for_ticket(delivery.account_id, delivery.ticket.id)
         note_request(request, workflow_id=escalation_id)

@@ -81,9 +81,17 @@ class SendGridSigner:
         }
 
 
-def support_headers(body: bytes, secret: str = SUPPORT_SECRET) -> dict[str, str]:
-    digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return {"Content-Type": "application/json", "X-Signature": f"sha256={digest}"}
+def support_headers(
+    body: bytes, secret: str = SUPPORT_SECRET, timestamp: int | str | None = None
+) -> dict[str, str]:
+    """Signed like the support desk: HMAC-SHA256 over "<timestamp>." + body."""
+    stamp = str(timestamp if timestamp is not None else int(time.time()))
+    digest = hmac.new(secret.encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return {
+        "Content-Type": "application/json",
+        "X-Signature": f"sha256={digest}",
+        "X-Signature-Timestamp": stamp,
+    }
 
 
 async def wait_for_status(

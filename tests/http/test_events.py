@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 from http_support import (
@@ -208,3 +210,105 @@ async def test_openapi_docs_are_served(http: httpx.AsyncClient) -> None:
     assert (await http.get("/docs")).status_code == 200
     paths = (await http.get("/openapi.json")).json()["paths"]
     assert "/v1/events" in paths
+
+
+async def test_an_event_id_reused_for_a_different_event_is_a_conflict(
+    http: httpx.AsyncClient, running_worker: Client
+) -> None:
+    acct = new_account_id()
+    first = {
+        "event_id": f"usage-{acct}",
+        "account_id": acct,
+        "type": "usage_reported",
+        "payload": {"active_users": 7, "licensed_seats": 10},
+        "account": account_body(acct),
+    }
+    assert (await http.post("/v1/events", json=first, headers=bearer())).status_code == 202
+    # The same event again, defaults spelled out and keys reordered: an ordinary re-post.
+    same = {
+        **first,
+        "payload": {"licensed_seats": 10, "active_users": 7, "feature_adoption": 0.0},
+    }
+    again = await http.post("/v1/events", json=same, headers=bearer())
+    assert again.status_code == 202, again.text
+    waited = await http.post("/v1/events?wait=true", json=same, headers=bearer())
+    assert waited.status_code == 200, waited.text
+    assert waited.json()["ack"]["duplicate"] is True, waited.text
+
+    for change in (
+        {"payload": {"active_users": 8, "licensed_seats": 10}},
+        {"type": "email_replied", "payload": {}},
+        {"occurred_at": "2026-01-02T03:04:05Z"},
+    ):
+        response = await http.post("/v1/events", json={**first, **change}, headers=bearer())
+        assert response.status_code == 409, response.text
+        assert f"usage-{acct}" in response.json()["detail"]
+        waited = await http.post("/v1/events?wait=true", json={**first, **change}, headers=bearer())
+        assert waited.status_code == 409, waited.text
+
+    status = await wait_for_status(running_worker, acct, lambda s: s.events_processed >= 1)
+    assert status.events_processed == 1
+    assert await signals_in_history(running_worker, f"journey-{acct}") == 1
+    # Event ids are per account: another account may use the same one.
+    other = new_account_id()
+    reused = {**first, "account_id": other, "account": account_body(other)}
+    assert (await http.post("/v1/events", json=reused, headers=bearer())).status_code == 202
+
+
+def _nested(depth: int) -> object:
+    value: object = 1
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize(
+    ("payload", "loc"),
+    [
+        ({"active_users": int("9" * 400)}, ["body", "payload", "active_users"]),
+        ({"active_users": -(2**60)}, ["body", "payload", "active_users"]),
+        ({"feature_adoption": float("nan")}, ["body", "payload", "feature_adoption"]),
+        ({"feature_adoption": float("inf")}, ["body", "payload", "feature_adoption"]),
+        ({"extra": _nested(40)}, ["body", "payload", "extra", *[0] * 30]),
+    ],
+    ids=["400-digits", "beyond-2**53", "nan", "infinity", "deep"],
+)
+async def test_numbers_and_nesting_are_bounded_before_use(
+    http: httpx.AsyncClient, payload: dict[str, object], loc: list[str] | None
+) -> None:
+    acct = new_account_id()
+    body = {
+        "event_id": "e-1",
+        "account_id": acct,
+        "type": "usage_reported",
+        "payload": payload,
+        "account": account_body(acct),
+    }
+    raw = json.dumps(body).encode()  # NaN and Infinity as Python's encoder writes them
+    response = await http.post(
+        "/v1/events", content=raw, headers={**bearer(), "Content-Type": "application/json"}
+    )
+    assert response.status_code == 422, response.text
+    assert loc in [e["loc"] for e in response.json()["detail"]], response.text
+
+
+async def test_deeply_nested_body_is_a_4xx(http: httpx.AsyncClient) -> None:
+    body = b'{"event_id": "e-1", "payload": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    response = await http.post(
+        "/v1/events", content=body, headers={**bearer(), "Content-Type": "application/json"}
+    )
+    assert 400 <= response.status_code < 500, response.text
+
+
+async def test_occurred_at_outside_the_supported_range_is_422(http: httpx.AsyncClient) -> None:
+    acct = new_account_id()
+    body = {
+        "event_id": "e-1",
+        "account_id": acct,
+        "type": "payment_received",
+        "occurred_at": "0001-01-01T00:00:00Z",
+        "account": account_body(acct),
+    }
+    response = await http.post("/v1/events", json=body, headers=bearer())
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["loc"] == ["body", "occurred_at"]

@@ -167,3 +167,37 @@ async def test_inbound_reply_becomes_an_email_replied_event(
     assert await signals_in_history(running_worker, f"journey-{acct}") == 2
     missing = await http.post("/v1/webhooks/sendgrid/inbound", data={"from": "a@b.example"})
     assert missing.status_code == 422 and missing.json()["detail"][0]["loc"] == ["body", "to"]
+
+
+async def test_oversized_timestamps_and_numbers_are_refused_not_a_500(
+    http: httpx.AsyncClient, signer: SendGridSigner
+) -> None:
+    body = json.dumps([_event("acct-none", "open", "sg-t1")]).encode()
+    for stamp in ("9" * 400, "-1", "1e9", " "):
+        headers = signer.headers(body)
+        headers["X-Twilio-Email-Event-Webhook-Timestamp"] = stamp
+        response = await http.post("/v1/webhooks/sendgrid/events", content=body, headers=headers)
+        assert response.status_code in (401, 403), (stamp, response.text)
+
+    for event, loc in [
+        ({**_event("acct-none", "open", "sg-t2"), "timestamp": int("9" * 400)}, "timestamp"),
+        ({**_event("acct-none", "open", "sg-t3"), "timestamp": -5}, "timestamp"),
+        ({**_event("acct-none", "open", "sg-t4"), "ip_score": float("inf")}, "ip_score"),
+    ]:
+        signed = json.dumps([event]).encode()
+        response = await http.post(
+            "/v1/webhooks/sendgrid/events", content=signed, headers=signer.headers(signed)
+        )
+        assert response.status_code == 422, response.text
+        assert response.json()["detail"][0]["loc"] == ["body", 0, loc]
+
+
+async def test_validly_signed_garbage_is_a_422(
+    http: httpx.AsyncClient, signer: SendGridSigner
+) -> None:
+    for body in (b"[" * 100_000 + b"]" * 100_000, b"[{]", b"\xff\xfe", b"{}"):
+        response = await http.post(
+            "/v1/webhooks/sendgrid/events", content=body, headers=signer.headers(body)
+        )
+        assert response.status_code in (403, 422), response.text
+        assert response.status_code == 422 or body == b"\xff\xfe"

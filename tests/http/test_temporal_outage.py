@@ -14,6 +14,7 @@ from http_support import (
     bearer,
     free_port,
     new_account_id,
+    support_headers,
     wait_for_status,
 )
 from sqlalchemy.exc import OperationalError
@@ -26,7 +27,7 @@ from temporalio.testing import WorkflowEnvironment
 from activities.crm import upsert_account
 from activities.surveys import create_survey
 from crm.database import get_store
-from crm.tables import ContactRow, SurveyResponseRow
+from crm.tables import ApiRequestKeyRow, ContactRow, SurveyResponseRow
 from domain.models import AccountUpsert, LifecycleStage, SurveyKind, SurveyRequest
 from starter.http.app import create_app
 from starter.http.dependency_failures import outage_detail
@@ -37,6 +38,11 @@ from worker import all_activities, build_worker, ensure_search_attributes
 def _answers() -> int:
     with get_store().session() as session:
         return len(session.exec(select(SurveyResponseRow)).all())
+
+
+def _remembered(key: str) -> ApiRequestKeyRow | None:
+    with get_store().session() as session:
+        return session.get(ApiRequestKeyRow, key)
 
 
 def _opted_out(contact_id: str) -> bool:
@@ -174,12 +180,29 @@ async def test_every_kind_of_temporal_outage_answers_503_with_retry_after(
         "type": "payment_received",
         "account": account_body(acct),
     }
+    ticket = json.dumps(
+        {
+            "delivery_id": f"outage-{acct}",
+            "action": "opened",
+            "account_id": acct,
+            "ticket": {"id": "T-1", "subject": "Exports fail"},
+        }
+    ).encode()
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://csflow.test") as http:
-        response = await http.post("/v1/events", json=event, headers=bearer())
-    assert response.status_code == 503, response.text
-    assert response.headers["retry-after"] == str(settings.retry_after_seconds)
-    assert "nothing was recorded" in response.json()["detail"]
+        responses = [
+            await http.post("/v1/events", json=event, headers=bearer()),
+            await http.post(
+                "/v1/webhooks/support", content=ticket, headers=support_headers(ticket)
+            ),
+        ]
+    for response in responses:
+        assert response.status_code == 503, response.text
+        assert response.headers["retry-after"] == str(settings.retry_after_seconds)
+        assert "nothing was recorded" in response.json()["detail"]
+    # Nothing remembered either: the retries are not mistaken for re-sends.
+    assert _remembered(f"event:{acct}:pay-{acct}") is None
+    assert _remembered(f"support:outage-{acct}") is None
 
 
 def test_an_unexpected_temporal_error_is_not_mistaken_for_an_outage() -> None:
