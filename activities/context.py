@@ -39,13 +39,27 @@ def attempt_key(purpose: str) -> str | None:
     return f"{purpose}:{info.workflow_id}:{info.workflow_run_id}:{info.activity_id}"
 
 
+# While blocking work runs, the activity heartbeats this often (the SDK throttles what it sends
+# to 80% of the heartbeat timeout the workflow set).
+HEARTBEAT_EVERY_SECONDS = 1.0
+
+
 async def in_thread(func: Callable[..., T], *args: Any) -> T:
     """Run blocking database / HTTP work off the event loop (activity context is preserved).
 
+    Heartbeats while the work runs, so a worker that dies mid-attempt is noticed within the
+    heartbeat timeout of activities that have one (workflows.activity_calls).
+
     A failure no retry can fix (bad data) comes out as the contract's non-retryable
     `InvalidInput` (`activities.errors.as_permanent`); others propagate unchanged."""
+    work = asyncio.ensure_future(asyncio.to_thread(func, *args))
     try:
-        return await asyncio.to_thread(func, *args)
+        while True:
+            done, _ = await asyncio.wait({work}, timeout=HEARTBEAT_EVERY_SECONDS)
+            if done:
+                return work.result()
+            if activity.in_activity():
+                activity.heartbeat()
     except Exception as err:
         failure = as_permanent(err)
         if failure is None:

@@ -1,15 +1,54 @@
-"""`send_email`: exactly one delivery per idempotency key, through SendGrid or the outbox.
+"""`send_email`: one delivery per idempotency key, through SendGrid or the outbox.
 
 Ledger protocol: the `email_sends` row is committed as `pending` before the provider is called
 and marked `sent`/`outboxed` afterwards. A retry finding a finished row returns its receipt; a
-retry finding `pending` knows the previous attempt crashed or failed transiently and delivers.
-The one window left is a crash after the provider accepted the message but before the row was
-marked: the outbox rewrites the same file, and SendGrid messages carry the idempotency key in
-`custom_args` so event consumers can drop the duplicate.
+retry finding `pending` knows the previous attempt did not finish and delivers.
+
+A message that can never be sent (a header value with a line break, e.g. a contact name from a
+CRM sync; an unknown template; an invalid address) fails with a non-retryable `InvalidInput` /
+`InvalidEmailAddress` before the provider is called; a provider's 4xx is a non-retryable
+`EmailProviderRejected` remembered in the ledger. Workflows skip such a step and give the CSM a
+task. 429/5xx/timeouts are retryable (`EmailProviderUnavailable`).
 
 Every new (or previously deferred) message passes the contact governor (`activities.governor`)
-in that same transaction: it may come back `deferred` with `not_before`, which the ledger and the
-timeline record; the caller sends again with the same key at or after that instant.
+in the `pending` transaction: it may come back `deferred` with `not_before`, which the ledger and
+the timeline record; the caller sends again with the same key at or after that instant.
+
+Duplicates: what the provider offers, and the residual risk
+-----------------------------------------------------------
+SendGrid's Mail Send API has no idempotency key: a request it accepted twice is delivered twice.
+What it does offer is used:
+
+* every message carries the idempotency key (and workflow id, step, account) in `custom_args`,
+  which SendGrid echoes in every event-webhook event, so a consumer can tell a duplicate;
+* every message carries a `Message-ID` derived from the idempotency key (`<sha256[:32]@sender
+  domain>`), the same on every attempt: mail systems that deduplicate by Message-ID (Gmail does)
+  show the copies as one message, and SendGrid reports it as `smtp-id`;
+* SendGrid's own `X-Message-Id` is stored on the ledger row once accepted.
+
+The outbox (no SendGrid key) writes `<sha256(key)>.eml` with write-then-rename: a repeated
+delivery overwrites the same file, so it never duplicates.
+
+The window between the provider's answer and the ledger update is as small as it can be: the
+`sent`/`outboxed` mark is a single UPDATE committed in its own transaction right after the call
+(the timeline entry follows in a second one, and a retry adds it if a crash came in between).
+Heartbeats keep a live attempt from being abandoned (workflows give it 2 minutes start-to-close
+and notice a dead worker within the 10 s heartbeat timeout), so two live attempts of one key do
+not overlap.
+
+Residual risk, exactly: the customer receives a second copy of a message (same content, same
+Message-ID, same `custom_args.idempotency_key`) when SendGrid accepted the first attempt and
+csflow did not learn it, which happens when
+  1. the worker dies, or the database refuses the commit (locked beyond its 10 s timeout, down),
+     between SendGrid's 202 and the commit of the `sent` mark (one UPDATE: milliseconds); or
+  2. the HTTP call fails on csflow's side after SendGrid accepted the request (a read timeout
+     past `HTTP_TIMEOUT_SECONDS`, a connection reset before the response arrived), which
+     `send_email` treats as retryable; or
+  3. Temporal gives up on an attempt that is still running (it outlived its 2-minute
+     start-to-close, or its worker stopped heartbeating for 10 s without dying) and that attempt,
+     whose thread cannot be stopped, delivers while the retry delivers too.
+The retry then sends again. No case loses a message, and a message is never sent twice without
+one of these failures.
 """
 
 from __future__ import annotations
@@ -22,7 +61,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select, update
 from temporalio import activity
 
 from activities import clock, governor
@@ -156,6 +195,8 @@ def _prepare(
                     f"idempotency_key: {request.idempotency_key!r} was used for another message",
                 )
             if existing.status in _FINISHED:
+                if existing.status != EmailStatus.SUPPRESSED.value:
+                    _record_sent(session, request, existing)
                 return _receipt(existing), None
             if existing.status == EmailStatus.REJECTED.value:
                 raise _rejected_again(existing.reason)
@@ -341,32 +382,45 @@ def _new_row(
 def _finish(
     request: EmailRequest, provider: EmailProvider, message_id: str | None, now: datetime
 ) -> EmailReceipt:
-    """Phase 3: mark the ledger row delivered and put the email on the timeline."""
+    """Phase 3: mark the ledger row delivered, then put the email on the timeline.
+
+    The mark is one UPDATE in a transaction of its own, issued the moment the provider answers:
+    that is the whole crash window in which a delivered message can still look `pending`."""
+    status = EmailStatus.SENT if provider.name == "sendgrid" else EmailStatus.OUTBOXED
+    with get_store().session() as session:
+        session.exec(
+            update(EmailSendRow)
+            .where(col(EmailSendRow.idempotency_key) == request.idempotency_key)
+            .values(
+                status=status.value,
+                provider=provider.name,
+                message_id=message_id,
+                reason=None,
+                not_before=None,
+                # The governor's clock, so the frequency cap counts in the same time it decides.
+                sent_at=now,
+            )
+        )
     with get_store().session() as session:
         row = _ledger_row(session, request.idempotency_key)
         assert row is not None, "ledger row vanished between prepare and finish"
-        row.status = (
-            EmailStatus.SENT.value if provider.name == "sendgrid" else EmailStatus.OUTBOXED.value
-        )
-        row.provider = provider.name
-        row.message_id = message_id
-        row.reason = None
-        row.not_before = None
-        # The governor's clock, so the frequency cap counts in the same time as it decides.
-        row.sent_at = now
-        record_touchpoint(
-            session,
-            account_id=request.account_id,
-            kind=TouchpointKind.EMAIL,
-            summary=f"Email sent: {row.subject}",
-            idempotency_key=f"email:{request.idempotency_key}",
-            occurred_at=now,
-            workflow_id=request.workflow_id,
-            step=request.step,
-            details={"template": request.template, "to": row.to_email, "message_id": message_id},
-        )
-        session.flush()
+        _record_sent(session, request, row)
         return _receipt(row)
+
+
+def _record_sent(session: Session, request: EmailRequest, row: EmailSendRow) -> None:
+    """The email's timeline entry (once per key; a retry after a crash adds a missing one)."""
+    record_touchpoint(
+        session,
+        account_id=request.account_id,
+        kind=TouchpointKind.EMAIL,
+        summary=f"Email sent: {row.subject}",
+        idempotency_key=f"email:{request.idempotency_key}",
+        occurred_at=row.sent_at,
+        workflow_id=request.workflow_id,
+        step=request.step,
+        details={"template": request.template, "to": row.to_email, "message_id": row.message_id},
+    )
 
 
 def _mark(request: EmailRequest, status: EmailStatus | None, reason: str) -> None:

@@ -292,3 +292,29 @@ async def test_steps_that_fail_for_good_are_skipped_with_a_task_for_the_csm(
     titles = {t.title for t in pg.crm.named("create_csm_task")}
     assert "Requirements answers could not be recorded in the CRM" in titles
     assert f"Kickoff invitation could not be sent to contact {acct}-champion" in titles
+
+
+async def test_activity_timeouts_are_sized_to_the_work(pg: Playground) -> None:
+    """What the server is told: seconds for CRM calls; email sends heartbeat, so a worker that
+    dies mid-send is noticed in seconds, while a slow provider still gets minutes."""
+    acct = await start_account(pg, answer=False)
+    await acked(pg, acct, "usage_reported", active_users=1)  # a health score: a CRM call
+    while not pg.crm.emails:  # requirements gathering has sent its first email
+        await pg.env.sleep(timedelta(minutes=1))
+    scheduled: dict[str, tuple[timedelta, timedelta | None]] = {}
+    for workflow_id in (journey_id(acct), f"requirements-{acct}"):
+        history = await pg.client.get_workflow_handle(workflow_id).fetch_history()
+        for item in history.events:
+            if item.HasField("activity_task_scheduled_event_attributes"):
+                attrs = item.activity_task_scheduled_event_attributes
+                heartbeat = attrs.heartbeat_timeout.ToTimedelta()
+                scheduled[attrs.activity_type.name] = (
+                    attrs.start_to_close_timeout.ToTimedelta(),
+                    heartbeat or None,
+                )
+    for crm_call in ("upsert_account", "set_lifecycle_stage", "compute_health_score"):
+        start_to_close, heartbeat = scheduled[crm_call]
+        assert start_to_close <= timedelta(seconds=15) and heartbeat is None, crm_call
+    start_to_close, heartbeat = scheduled["send_email"]
+    assert heartbeat == timedelta(seconds=10)
+    assert start_to_close >= timedelta(minutes=1)
