@@ -19,6 +19,7 @@ from starter.http import (
 )
 from starter.http.body_limit import BodyLimitMiddleware
 from starter.http.dependency_failures import DependencyFailureMiddleware
+from starter.http.reply_tokens import ReplyTokenIndex
 from starter.http.request_log import RequestLogMiddleware
 from starter.http.settings import ApiSettings
 from starter.http.temporal_client import connect_lazily
@@ -45,6 +46,11 @@ def create_app(settings: ApiSettings | None = None, client: Client | None = None
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.reply_index = (
+        ReplyTokenIndex(settings.reply_secret.get_secret_value())
+        if settings.reply_secret is not None
+        else None
+    )
     # Set now so an injected client works without the lifespan running (ASGI test transports).
     app.state.temporal = client
 
@@ -73,6 +79,11 @@ def _warn_unconfigured(settings: ApiSettings) -> None:
         missing.append("SENDGRID_WEBHOOK_PUBLIC_KEY (SendGrid events are refused)")
     if settings.reply_secret is None:
         missing.append("CSFLOW_REPLY_SECRET (inbound replies are ignored)")
+    if settings.inbound_path_secret is None and settings.inbound_user is None:
+        missing.append(
+            "CSFLOW_INBOUND_USER/CSFLOW_INBOUND_PASSWORD or CSFLOW_INBOUND_PATH_SECRET "
+            "(inbound replies are refused)"
+        )
     if settings.support_webhook_secret is None:
         missing.append("CSFLOW_SUPPORT_WEBHOOK_SECRET (support webhooks are refused)")
     for item in missing:

@@ -1,9 +1,11 @@
 """POST /v1/webhooks/sendgrid/inbound: customer replies via SendGrid Inbound Parse.
 
-The reply-to token in the recipient address (see reply_address) names the account; the reply
-becomes an `email_replied` customer event (the renewal stage, for one, waits for it). Inbound
-Parse retries on any non-2xx for days, so mail that matches no account is acknowledged and
-dropped rather than refused.
+Only SendGrid may post (inbound_auth). The reply-to token in the recipient address (see
+reply_address) names the account, found through the token index (reply_tokens) with one HMAC
+per token and at most MAX_TOKENS_PER_MESSAGE tokens per message; the reply becomes an
+`email_replied` customer event (the renewal stage, for one, waits for it). Inbound Parse retries
+on any non-2xx for days, so mail that matches no account is acknowledged and dropped rather than
+refused.
 """
 
 from __future__ import annotations
@@ -14,19 +16,21 @@ import json
 import re
 from email.parser import HeaderParser
 from email.utils import parseaddr
-from typing import Any
+from typing import Any, Literal
 
 import structlog
-from fastapi import APIRouter, Request
-from pydantic import BaseModel
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, Field
 from sqlmodel import col, select
 from starlette.datastructures import FormData, UploadFile
 
 from crm.database import get_store
-from crm.tables import AccountRow, ContactRow
+from crm.tables import ContactRow
 from domain.addresses import normalize_email
-from domain.reply_address import account_for, tokens_in
+from domain.input_checks import one_line
+from starter.http.inbound_auth import require_inbound_credentials
 from starter.http.journey_delivery import signal_running_journey
+from starter.http.reply_tokens import ReplyTokenIndex, first_tokens
 from starter.http.request_log import note_request
 from starter.http.settings import ApiSettings
 from starter.http.validation_errors import field_error
@@ -38,13 +42,28 @@ log = structlog.get_logger("csflow.api.inbound")
 
 SNIPPET_CHARS = 2000
 _TAG = re.compile(r"<[^>]+>")
+# What free text in an event may not hold (domain.input_checks: tabs and line breaks only).
+_TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 class InboundReceipt(BaseModel):
-    status: str  # "delivered" or "ignored"
+    status: Literal["delivered", "ignored"]
     reason: str | None = None
     account_id: str | None = None
     workflow_id: str | None = None
+
+
+class InboundParseForm(BaseModel):
+    """The multipart form Inbound Parse posts (the fields csflow reads; others are ignored)."""
+
+    to: str = Field(description="To header; required unless `envelope` names the recipients")
+    envelope: str | None = Field(default=None, description='SMTP envelope, JSON: {"to": [...]}')
+    cc: str | None = None
+    from_: str | None = Field(default=None, alias="from", description="From header")
+    subject: str | None = None
+    text: str | None = Field(default=None, description="plain-text body")
+    html: str | None = Field(default=None, description="HTML body, used without `text`")
+    headers: str | None = Field(default=None, description="raw headers (Message-ID)")
 
 
 def _text(form: FormData, name: str) -> str:
@@ -56,7 +75,7 @@ def _snippet(text: str, html: str) -> str:
     body = text or _TAG.sub(" ", html)
     # Quoted history ("> ...") repeats our own email; the customer's words come first.
     lines = [line for line in body.splitlines() if not line.lstrip().startswith(">")]
-    return "\n".join(lines).strip()[:SNIPPET_CHARS]
+    return _TEXT_CONTROL.sub(" ", "\n".join(lines)).strip()[:SNIPPET_CHARS]
 
 
 def _envelope_recipients(raw: str) -> str:
@@ -75,25 +94,63 @@ def _event_id(form: FormData) -> str:
     return "inbound:" + hashlib.sha256(basis.encode()).hexdigest()[:40]
 
 
-def _match(tokens: list[str], secret: str, sender: str) -> tuple[str, str | None] | None:
+def _match(index: ReplyTokenIndex, tokens: list[str], sender: str) -> tuple[str, str | None] | None:
     with get_store().session() as session:
-        account_ids = session.exec(select(AccountRow.id)).all()
-        for token in tokens:
-            account_id = account_for(token, secret, account_ids)
-            if account_id is None:
-                continue
-            contact = session.exec(
-                select(ContactRow).where(
-                    col(ContactRow.account_id) == account_id,
-                    col(ContactRow.email) == normalize_email(sender),
-                )
-            ).first()
-            return account_id, contact.id if contact else None
-    return None
+        account_id = index.match(session, tokens)
+        if account_id is None:
+            return None
+        contact = session.exec(
+            select(ContactRow).where(
+                col(ContactRow.account_id) == account_id,
+                col(ContactRow.email) == normalize_email(sender),
+            )
+        ).first()
+        return account_id, contact.id if contact else None
 
 
-@router.post("/inbound", response_model=InboundReceipt)
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"description": "credentials missing or not accepted (WWW-Authenticate: Basic)"},
+    413: {"description": "body larger than the limit"},
+    422: {"description": "a required form field is missing or not text"},
+    503: {"description": "Temporal or the CRM unreachable, or no inbound credential configured"},
+}
+_FORM_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "multipart/form-data": {
+                "schema": InboundParseForm.model_json_schema(by_alias=True),
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "/inbound",
+    response_model=InboundReceipt,
+    dependencies=[Depends(require_inbound_credentials)],
+    responses=_RESPONSES,
+    openapi_extra=_FORM_BODY,
+    summary="Inbound reply (basic auth)",
+)
 async def inbound_reply(request: Request) -> InboundReceipt:
+    return await _receive(request)
+
+
+@router.post(
+    "/inbound/{secret}",
+    response_model=InboundReceipt,
+    dependencies=[Depends(require_inbound_credentials)],
+    responses=_RESPONSES,
+    openapi_extra=_FORM_BODY,
+    summary="Inbound reply (secret path segment)",
+)
+async def inbound_reply_with_path_secret(request: Request, secret: str) -> InboundReceipt:
+    return await _receive(request)
+
+
+async def _receive(request: Request) -> InboundReceipt:
     settings: ApiSettings = request.app.state.settings
     async with request.form(max_files=20, max_fields=50) as form:
         if any(isinstance(v, UploadFile) for k, v in form.multi_items() if k == "to"):
@@ -102,21 +159,18 @@ async def inbound_reply(request: Request) -> InboundReceipt:
         if not to_field and not _text(form, "envelope"):
             raise field_error(("body", "to"), "Field required", kind="missing")
         sender = parseaddr(_text(form, "from"))[1]
-        subject = _text(form, "subject")[:300]
+        subject = one_line(_text(form, "subject"), 300)
         snippet = _snippet(_text(form, "text"), _text(form, "html"))
         event_id = _event_id(form)
         recipients = " ".join(
             [to_field, _text(form, "cc"), _envelope_recipients(_text(form, "envelope"))]
         )
-    if settings.reply_secret is None:
+    index: ReplyTokenIndex | None = request.app.state.reply_index
+    if index is None:
         log.warning("inbound reply dropped: CSFLOW_REPLY_SECRET is not configured")
         return InboundReceipt(status="ignored", reason="reply matching is not configured")
-    tokens = tokens_in(recipients)
-    matched = (
-        await asyncio.to_thread(_match, tokens, settings.reply_secret.get_secret_value(), sender)
-        if tokens
-        else None
-    )
+    tokens = first_tokens(recipients)
+    matched = await asyncio.to_thread(_match, index, tokens, sender) if tokens else None
     if matched is None:
         log.info("inbound mail without a known reply token", recipients=recipients[:200])
         return InboundReceipt(status="ignored", reason="no reply token for a known account")

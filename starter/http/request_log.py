@@ -21,6 +21,12 @@ REQUEST_ID_HEADER = "x-request-id"
 # Accept a caller's id only if it is short and printable, so it cannot forge log lines.
 _ACCEPTABLE_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 _FIELDS_KEY = "csflow_log_fields"
+# Path segments that are credentials (the Inbound Parse path secret) never reach the logs.
+_SECRET_PATHS = re.compile(r"^(/v1/webhooks/sendgrid/inbound/)[^/]+")
+
+
+def loggable_path(path: str) -> str:
+    return _SECRET_PATHS.sub(r"\1<secret>", path)
 
 
 def note_request(request: Request, **fields: str | None) -> None:
@@ -66,7 +72,7 @@ class RequestLogMiddleware:
             log.info(
                 "request",
                 method=scope["method"],
-                path=scope["path"],
+                path=loggable_path(scope["path"]),
                 status=status,
                 duration_ms=round((time.perf_counter() - started) * 1000, 1),
                 **fields,

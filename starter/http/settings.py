@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from datetime import timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 MAX_BODY_BYTES = 256 * 1024
+# A path secret is a password that ends up in SendGrid's settings and proxies' logs: long, plain.
+MIN_PATH_SECRET_CHARS = 24
+_URL_SAFE = re.compile(r"[A-Za-z0-9_\-]+")
 
 
 class SettingsError(ValueError):
@@ -26,6 +30,13 @@ class ApiSettings(BaseModel):
     # replayed later.
     sendgrid_timestamp_tolerance: timedelta = timedelta(minutes=10)
     reply_secret: SecretStr | None = None
+    # Inbound Parse authenticates with basic auth in the webhook URL
+    # (https://user:password@host/v1/webhooks/sendgrid/inbound) or a secret path segment
+    # (/v1/webhooks/sendgrid/inbound/<secret>); either suffices. With neither the endpoint
+    # refuses every request.
+    inbound_user: SecretStr | None = None
+    inbound_password: SecretStr | None = None
+    inbound_path_secret: SecretStr | None = None
     reply_domain: str = "reply.csflow.example"
     support_webhook_secret: SecretStr | None = None
     # Support deliveries signed longer ago than this (or this far ahead) are refused, and their
@@ -55,6 +66,9 @@ class ApiSettings(BaseModel):
             "SENDGRID_WEBHOOK_PUBLIC_KEY": "sendgrid_webhook_public_key",
             "CSFLOW_REPLY_SECRET": "reply_secret",
             "CSFLOW_REPLY_DOMAIN": "reply_domain",
+            "CSFLOW_INBOUND_USER": "inbound_user",
+            "CSFLOW_INBOUND_PASSWORD": "inbound_password",
+            "CSFLOW_INBOUND_PATH_SECRET": "inbound_path_secret",
             "CSFLOW_SUPPORT_WEBHOOK_SECRET": "support_webhook_secret",
             "CSFLOW_TASK_QUEUE": "task_queue",
             "CSFLOW_PRODUCT_NAME": "product_name",
@@ -64,6 +78,19 @@ class ApiSettings(BaseModel):
                 values[field] = env[variable].strip()
         if env.get("CSFLOW_SURVEY_TTL_DAYS", "").strip():
             values["survey_ttl"] = _days("CSFLOW_SURVEY_TTL_DAYS", env["CSFLOW_SURVEY_TTL_DAYS"])
+        if ("inbound_user" in values) != ("inbound_password" in values):
+            raise SettingsError(
+                "CSFLOW_INBOUND_USER and CSFLOW_INBOUND_PASSWORD must be set together"
+            )
+        secret = values.get("inbound_path_secret")
+        if isinstance(secret, str) and len(secret) < MIN_PATH_SECRET_CHARS:
+            raise SettingsError(
+                f"CSFLOW_INBOUND_PATH_SECRET must be at least {MIN_PATH_SECRET_CHARS} characters"
+            )
+        if isinstance(secret, str) and not _URL_SAFE.fullmatch(secret):
+            raise SettingsError(
+                "CSFLOW_INBOUND_PATH_SECRET must be URL-safe: letters, digits, '-' and '_'"
+            )
         try:
             return cls.model_validate(values)
         except ValidationError as exc:

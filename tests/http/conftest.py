@@ -10,7 +10,15 @@ import httpx
 import pytest
 import pytest_asyncio
 from fastapi import FastAPI
-from http_support import API_TOKEN, REPLY_SECRET, SUPPORT_SECRET, SendGridSigner
+from http_support import (
+    API_TOKEN,
+    INBOUND_PASSWORD,
+    INBOUND_PATH_SECRET,
+    INBOUND_USER,
+    REPLY_SECRET,
+    SUPPORT_SECRET,
+    SendGridSigner,
+)
 from pydantic import SecretStr
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
@@ -72,6 +80,9 @@ def settings(task_queue: str, signer: SendGridSigner) -> ApiSettings:
         sendgrid_webhook_public_key=signer.public_key,
         reply_secret=SecretStr(REPLY_SECRET),
         reply_domain="reply.csflow.test",
+        inbound_user=SecretStr(INBOUND_USER),
+        inbound_password=SecretStr(INBOUND_PASSWORD),
+        inbound_path_secret=SecretStr(INBOUND_PATH_SECRET),
         support_webhook_secret=SecretStr(SUPPORT_SECRET),
         task_queue=task_queue,
     )

@@ -22,6 +22,10 @@ from workflows.journey_state import JourneyStatus
 API_TOKEN = "test-api-token-7f3a"
 SUPPORT_SECRET = "test-support-secret"
 REPLY_SECRET = "test-reply-secret"
+INBOUND_USER = "sendgrid"
+INBOUND_PASSWORD = "test-inbound-password"
+INBOUND_PATH_SECRET = "test-inbound-path-secret-0123456789"
+INBOUND_AUTH = (INBOUND_USER, INBOUND_PASSWORD)
 
 
 def new_account_id() -> str:

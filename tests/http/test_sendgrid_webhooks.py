@@ -7,6 +7,7 @@ import time
 
 import httpx
 from http_support import (
+    INBOUND_AUTH,
     REPLY_SECRET,
     SendGridSigner,
     signals_in_history,
@@ -150,7 +151,7 @@ async def test_inbound_reply_becomes_an_email_replied_event(
         "envelope": json.dumps({"to": [address], "from": f"champion@{acct}.example"}),
     }
     for _ in range(2):
-        response = await http.post("/v1/webhooks/sendgrid/inbound", data=form)
+        response = await http.post("/v1/webhooks/sendgrid/inbound", data=form, auth=INBOUND_AUTH)
         assert response.status_code == 200, response.text
         assert response.json()["status"] == "delivered"
         assert response.json()["account_id"] == acct
@@ -162,10 +163,12 @@ async def test_inbound_reply_becomes_an_email_replied_event(
     assert "old text" not in replies[0]["summary"]
 
     forged = dict(form, to="reply+aaaaaaaaaaaaaaaaaaaaaaaa@reply.csflow.test", envelope="")
-    response = await http.post("/v1/webhooks/sendgrid/inbound", data=forged)
+    response = await http.post("/v1/webhooks/sendgrid/inbound", data=forged, auth=INBOUND_AUTH)
     assert response.json()["status"] == "ignored"
     assert await signals_in_history(running_worker, f"journey-{acct}") == 2
-    missing = await http.post("/v1/webhooks/sendgrid/inbound", data={"from": "a@b.example"})
+    missing = await http.post(
+        "/v1/webhooks/sendgrid/inbound", data={"from": "a@b.example"}, auth=INBOUND_AUTH
+    )
     assert missing.status_code == 422 and missing.json()["detail"][0]["loc"] == ["body", "to"]
 
 
