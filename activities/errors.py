@@ -16,6 +16,8 @@ from pydantic import ValidationError
 from sqlalchemy.exc import DataError
 from temporalio.exceptions import ApplicationError
 
+from domain.input_checks import describe_errors
+
 INVALID_INPUT = "InvalidInput"
 UNKNOWN_ACCOUNT = "UnknownAccount"
 INVALID_EMAIL_ADDRESS = "InvalidEmailAddress"
@@ -36,14 +38,6 @@ def unavailable(message: str, retry_after: timedelta | None = None) -> Applicati
     return ApplicationError(message, type=EMAIL_PROVIDER_UNAVAILABLE, next_retry_delay=retry_after)
 
 
-def _describe(error: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(p) for p in item['loc']) or 'input'}: "
-        f"{str(item['msg']).removeprefix('Value error, ')}"
-        for item in error.errors()
-    )
-
-
 def as_permanent(error: BaseException) -> ApplicationError | None:
     """The non-retryable `InvalidInput` for a failure that no retry can fix; None otherwise.
 
@@ -52,7 +46,7 @@ def as_permanent(error: BaseException) -> ApplicationError | None:
     if isinstance(error, ApplicationError):
         return None
     if isinstance(error, ValidationError):
-        return permanent(INVALID_INPUT, _describe(error)[:1000])
+        return permanent(INVALID_INPUT, describe_errors(error)[:1000])
     if isinstance(error, DataError):
         return permanent(INVALID_INPUT, f"the database refused the data: {error.orig}"[:1000])
     if isinstance(error, (ValueError, TypeError, ArithmeticError)):

@@ -27,7 +27,7 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ValidationInfo, field_validator
+from pydantic import AfterValidator, BaseModel, ValidationError, ValidationInfo, field_validator
 
 EARLIEST_DATE = date(1990, 1, 1)
 LATEST_DATE = date(2100, 12, 31)
@@ -122,6 +122,20 @@ SingleLine = Annotated[str, AfterValidator(check_single_line)]
 Text = Annotated[str, AfterValidator(check_text)]
 SaneDate = Annotated[date, AfterValidator(check_date)]
 SaneDatetime = Annotated[datetime, AfterValidator(check_date)]
+
+
+def clean_text(text: str) -> str:
+    """Free text without the control characters `Text` refuses (tabs and line breaks stay)."""
+    return _TEXT_CONTROL.sub("", text)
+
+
+def describe_errors(error: ValidationError) -> str:
+    """A pydantic error as one line naming each field: `contract.start_date: ...; name: ...`."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in item['loc']) or 'input'}: "
+        f"{str(item['msg']).removeprefix('Value error, ')}"
+        for item in error.errors()
+    )
 
 
 def one_line(text: str, limit: int = 200) -> str:

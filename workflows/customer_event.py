@@ -20,6 +20,7 @@ from domain.input_checks import (
     SingleLine,
     Text,
     date_problem,
+    describe_errors,
     single_line_problem,
 )
 from domain.models import ContactInput, ContractInput, RequirementsAnswers, SurveyKind
@@ -185,15 +186,6 @@ PAYLOAD_MODELS: dict[CustomerEventType, type[_Payload]] = {
 }
 
 
-def _describe(error: ValidationError) -> str:
-    parts = []
-    for item in error.errors():
-        where = ".".join(str(p) for p in item["loc"]) or "payload"
-        message = str(item["msg"]).removeprefix("Value error, ")
-        parts.append(f"{where}: {message}")
-    return "; ".join(parts)
-
-
 class CustomerEvent(BaseModel):
     """Something a customer did (or that happened to their account)."""
 
@@ -241,7 +233,9 @@ class CustomerEvent(BaseModel):
                 self.payload, context=ACCEPTED_EARLIER if accepted else None
             )
         except ValidationError as exc:
-            raise InvalidCustomerEvent(f"invalid {self.type} payload: {_describe(exc)}") from None
+            raise InvalidCustomerEvent(
+                f"invalid {self.type} payload: {describe_errors(exc)}"
+            ) from None
 
     def _check_envelope(self) -> None:
         problems = [

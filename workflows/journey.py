@@ -13,6 +13,7 @@ import asyncio
 from datetime import timedelta
 from typing import Any, TypedDict
 
+from pydantic import ValidationError
 from temporalio import workflow
 from temporalio.common import (
     SearchAttributeUpdate,
@@ -21,13 +22,14 @@ from temporalio.common import (
 )
 from temporalio.exceptions import (
     ActivityError,
+    ApplicationError,
     ChildWorkflowError,
     TemporalError,
     WorkflowAlreadyStartedError,
 )
 
 with workflow.unsafe.imports_passed_through():
-    from domain.input_checks import ACCEPTED_EARLIER, one_line
+    from domain.input_checks import ACCEPTED_EARLIER, clean_text, describe_errors, one_line
     from domain.models import (
         AccountSnapshot,
         AccountUpsert,
@@ -120,10 +122,11 @@ with workflow.unsafe.imports_passed_through():
 # events) is rejected: noted on the timeline, the CSM alerted, the next event processed.
 # Histories recorded before kept the old path, where such an exception stopped the event loop.
 REJECT_EVENTS_PATCH = "journey-rejects-unappliable-events-v1"
-# Signalled events are checked as new input (domain.input_checks: finite numbers, sane dates, no
-# control characters) and one that fails goes through the event loop to be rejected. Histories
-# recorded before checked them by the rules of that time and dropped what failed.
-STRICT_EVENTS_PATCH = "journey-strict-event-checks-v1"
+# New input is checked as such (domain.input_checks: finite numbers, sane dates, no control
+# characters): a signalled event that fails goes through the event loop to be rejected, and a
+# first run whose account fails ends with a non-retryable InvalidInput. Histories recorded before
+# judged their input by the rules of that time.
+STRICT_INPUT_PATCH = "journey-strict-input-checks-v1"
 # An event for a stage that has not started (a milestone during requirements, answers before the
 # payment) is kept and delivered to the stage's child when it starts. Histories recorded before
 # acknowledged such events without passing them on.
@@ -197,7 +200,7 @@ class CustomerJourneyWorkflow:
             event.parse()
         except InvalidCustomerEvent as exc:
             # A signal cannot be refused: the event loop rejects it (timeline, CSM alert).
-            if workflow.patched(STRICT_EVENTS_PATCH):
+            if workflow.patched(STRICT_INPUT_PATCH):
                 event.reject(str(exc))
             else:
                 try:
@@ -316,7 +319,8 @@ class CustomerJourneyWorkflow:
         if not first_run:
             self._st.runs += 1
         if first_run:
-            await call("upsert_account", input.account, AccountSnapshot)
+            self._check_new_account(input.account)
+            await call("upsert_account", _for_crm(input.account), AccountSnapshot)
             self._set_contract_from_upsert(input.account)
             self._st.stages.append(StageVisit(stage=self._st.stage, entered_at=workflow.now()))
         self._upsert_search_attributes()
@@ -331,6 +335,20 @@ class CustomerJourneyWorkflow:
         pump.cancel()
         background.cancel()
         return self.status()
+
+    @staticmethod
+    def _check_new_account(account: AccountUpsert) -> None:
+        """Refuse a first run whose account the edge would refuse (e.g. a JSON input the CLI
+        read): a contract dated 0001-01-01 would otherwise stop the journey at its first step."""
+        try:
+            AccountUpsert.model_validate(account.model_dump())
+        except ValidationError as exc:
+            if workflow.patched(STRICT_INPUT_PATCH):
+                raise ApplicationError(
+                    f"invalid journey input: account: {describe_errors(exc)}",
+                    type="InvalidInput",
+                    non_retryable=True,
+                ) from None
 
     @property
     def _st(self) -> JourneyState:
@@ -838,7 +856,12 @@ class CustomerJourneyWorkflow:
     async def _record_survey(self, event: CustomerEvent, payload: SurveyAnsweredPayload) -> None:
         st = self._st
         answer = SurveyAnswer.model_validate(
-            {"token": payload.token, "score": payload.score, "comment": payload.comment},
+            # Cleaned: an answer accepted before the checks existed still reaches the activity.
+            {
+                "token": payload.token,
+                "score": payload.score,
+                "comment": clean_text(payload.comment),
+            },
             context=ACCEPTED_EARLIER,
         )
         response = await call("record_survey_response", answer, SurveyResponse)
@@ -990,7 +1013,7 @@ class CustomerJourneyWorkflow:
         contacts = [c for c in account.contacts if c.id != payload.contact.id]
         contacts.append(payload.contact)
         updated = account.model_copy(update={"contacts": contacts})
-        await call("upsert_account", updated, AccountSnapshot)
+        await call("upsert_account", _for_crm(updated), AccountSnapshot)
         self._in.account = updated
 
     # ---- playbooks ---------------------------------------------------------------------------
@@ -1199,7 +1222,7 @@ class CustomerJourneyWorkflow:
         account = self._in.account
         previous = payload.previous_plan or account.plan
         updated = account.model_copy(update={"plan": payload.plan})
-        await call("upsert_account", updated, AccountSnapshot)
+        await call("upsert_account", _for_crm(updated), AccountSnapshot)
         self._in.account = updated
         if payload.change == PlanChange.DOWNGRADE:
             await actions.alert(
@@ -1374,3 +1397,18 @@ def _same_kind(kept: CustomerEvent, new: CustomerEvent) -> bool:
     if kept.event_type != CustomerEventType.USAGE_REPORTED:
         return True
     return kept.payload.get("milestone") == new.payload.get("milestone")
+
+
+def _for_crm(account: AccountUpsert) -> AccountUpsert:
+    """The account as the CRM activity accepts it: names and plan one clean line each (an account
+    recorded before the input checks existed may hold control characters in them)."""
+    contacts = [
+        c.model_copy(update={"name": one_line(c.name, 200) or c.id}) for c in account.contacts
+    ]
+    return account.model_copy(
+        update={
+            "name": one_line(account.name, 200) or account.id,
+            "plan": one_line(account.plan, 64) or "standard",
+            "contacts": contacts,
+        }
+    )

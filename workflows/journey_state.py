@@ -8,9 +8,11 @@ timers instead of restarting relative ones.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
+from domain.input_checks import ACCEPTED_EARLIER
 from domain.models import AccountUpsert, ContactRole, ContractOutcomeKind, LifecycleStage
 from domain.segments import SegmentPlaybookConfig
 from workflows.campaign import CampaignMessage
@@ -155,6 +157,17 @@ class JourneyInput(BaseModel):
     sales_owner: str | None = None
     # Absent on the first run; carried by continue-as-new.
     state: JourneyState | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _recorded_account(cls, data: Any) -> Any:
+        """The account is re-read by the rules it was accepted under (domain.input_checks), so a
+        journey recorded before a check existed still decodes its own input. New accounts are
+        checked where they enter (AccountUpsert at the API) and by the journey's first run."""
+        if isinstance(data, dict) and isinstance(data.get("account"), dict):
+            account = AccountUpsert.model_validate(data["account"], context=ACCEPTED_EARLIER)
+            data = {**data, "account": account}
+        return data
 
     def playbook_policy(self) -> PlaybookPolicy:
         return self.playbooks or default_playbook_policy(self.config.segment)

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from domain.input_checks import ACCEPTED_EARLIER, one_line
-from domain.models import AccountUpsert, ContactInput, ContractInput, SurveyAnswer
+from domain.models import AccountUpsert, ContactInput, ContractInput, Segment, SurveyAnswer
 from domain.segments import default_config
 from workflows.customer_event import CustomerEvent, InvalidCustomerEvent
 from workflows.journey_state import JourneyInput
@@ -181,3 +181,20 @@ def test_multi_line_free_text_in_events_is_fine() -> None:
 def test_one_line_makes_customer_text_safe_for_a_subject() -> None:
     assert one_line("Broken\r\nBcc: x\x00y  z", 200) == "Broken Bcc: x y z"
     assert one_line("x" * 10, 8) == "xxxxx..."
+
+
+def test_journeys_recorded_before_the_checks_still_decode_their_input() -> None:
+    """A journey started with a tab in a contact name (accepted then) must not stop decoding its
+    own recorded input once the checks exist: the account is re-read by the old rules."""
+    account = upsert(
+        name="Acme\tCorp",
+        contacts=[{"id": "c1", "name": "Chris\r\nChampion", "email": "chris@acme.example"}],
+    )
+    recorded = JourneyInput.model_validate(
+        {"account": account, "config": default_config(Segment.MID_MARKET)},
+        context=ACCEPTED_EARLIER,
+    )
+    converter = pydantic_data_converter.payload_converter
+    [payload] = converter.to_payloads([recorded])
+    [decoded] = converter.from_payloads([payload], [JourneyInput])
+    assert decoded.account.contacts[0].name == "Chris\r\nChampion"

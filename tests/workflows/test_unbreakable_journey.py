@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -15,7 +16,8 @@ from cs_doubles import FakeCrm, Playground, playground, start_account
 from cs_driver import advance_until, event
 from cs_fixtures import journey_input
 from temporalio import activity
-from temporalio.client import WorkflowUpdateFailedError
+from temporalio.client import WorkflowFailureError, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -29,6 +31,7 @@ from worker import WORKFLOWS
 from workflows.campaign import CampaignKind, CampaignMessage
 from workflows.customer_event import CustomerEvent, EventAck
 from workflows.journey import CustomerJourneyWorkflow, journey_id
+from workflows.journey_state import JourneyInput
 from workflows.nightly_health import HealthRecompute
 
 # An update the journey never answers fails the test here instead of hanging it.
@@ -318,3 +321,27 @@ async def test_activity_timeouts_are_sized_to_the_work(pg: Playground) -> None:
     start_to_close, heartbeat = scheduled["send_email"]
     assert heartbeat == timedelta(seconds=10)
     assert start_to_close >= timedelta(minutes=1)
+
+
+async def test_a_first_run_with_an_account_the_edge_refuses_ends_at_once(
+    pg: Playground,
+) -> None:
+    """JSON read without the API's checks (the CLI's journey file): the journey refuses it before
+    doing anything, naming the field, instead of stopping at its first step forever."""
+    acct = f"bad-{uuid.uuid4().hex[:6]}"
+    raw = journey_input(acct).model_dump(mode="json")
+    raw["account"]["contract"]["start_date"] = "0001-01-01"
+    raw["account"]["contract"]["end_date"] = "0001-01-02"
+    recorded = JourneyInput.model_validate_json(json.dumps(raw))
+    handle = await start_journey(
+        pg.client,
+        recorded,
+        CustomerEvent(account_id=acct, type="payment_received"),
+        task_queue=pg.queue,
+    )
+    with pytest.raises(WorkflowFailureError) as failure:
+        await asyncio.wait_for(handle.result(), ACK_WITHIN)
+    cause = failure.value.cause
+    assert isinstance(cause, ApplicationError) and cause.type == "InvalidInput"
+    assert "account: contract.start_date: 0001-01-01 is outside the supported range" in str(cause)
+    assert not pg.crm.named("upsert_account")
