@@ -129,10 +129,11 @@ def clean_text(text: str) -> str:
     return _TEXT_CONTROL.sub("", text)
 
 
-def describe_errors(error: ValidationError) -> str:
-    """A pydantic error as one line naming each field: `contract.start_date: ...; name: ...`."""
+def describe_errors(error: ValidationError, whole: str = "input") -> str:
+    """A pydantic error as one line naming each field: `contract.start_date: ...; name: ...`
+    (`whole` names an error about the input as a whole)."""
     return "; ".join(
-        f"{'.'.join(str(p) for p in item['loc']) or 'input'}: "
+        f"{'.'.join(str(p) for p in item['loc']) or whole}: "
         f"{str(item['msg']).removeprefix('Value error, ')}"
         for item in error.errors()
     )

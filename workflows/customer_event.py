@@ -234,7 +234,7 @@ class CustomerEvent(BaseModel):
             )
         except ValidationError as exc:
             raise InvalidCustomerEvent(
-                f"invalid {self.type} payload: {describe_errors(exc)}"
+                f"invalid {self.type} payload: {describe_errors(exc, 'payload')}"
             ) from None
 
     def _check_envelope(self) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from domain.input_checks import ACCEPTED_EARLIER
 from domain.models import AccountUpsert, ContactRole, ContractOutcomeKind, LifecycleStage
@@ -165,7 +165,10 @@ class JourneyInput(BaseModel):
         journey recorded before a check existed still decodes its own input. New accounts are
         checked where they enter (AccountUpsert at the API) and by the journey's first run."""
         if isinstance(data, dict) and isinstance(data.get("account"), dict):
-            account = AccountUpsert.model_validate(data["account"], context=ACCEPTED_EARLIER)
+            try:
+                account = AccountUpsert.model_validate(data["account"], context=ACCEPTED_EARLIER)
+            except ValidationError:
+                return data  # invalid by any rules: the field's own validation reports it
             data = {**data, "account": account}
         return data
 
