@@ -7,12 +7,15 @@ from contextlib import asynccontextmanager
 
 import structlog
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
 from temporalio.client import Client
 
 from starter.http import (
     events_api,
     health,
     inbound_replies,
+    openapi_docs,
     sendgrid_events,
     support_webhook,
     survey_pages,
@@ -23,6 +26,7 @@ from starter.http.reply_tokens import ReplyTokenIndex
 from starter.http.request_log import RequestLogMiddleware
 from starter.http.settings import ApiSettings
 from starter.http.temporal_client import connect_lazily
+from starter.http.validation_errors import http_error, validation_failed
 
 log = structlog.get_logger("csflow.api")
 
@@ -60,6 +64,9 @@ def create_app(settings: ApiSettings | None = None, client: Client | None = None
     app.include_router(inbound_replies.router)
     app.include_router(support_webhook.router)
     app.include_router(survey_pages.router)
+    openapi_docs.install(app)
+    app.add_exception_handler(RequestValidationError, validation_failed)
+    app.add_exception_handler(HTTPException, http_error)
 
     # Innermost of the middlewares, so the access log records its 503s.
     app.add_middleware(

@@ -16,8 +16,14 @@ from pydantic import ValidationError
 from temporalio.client import Client
 
 from starter.http.account_journeys import journey_input, known_account
+from starter.http.api_responses import BODY_ERRORS, error
 from starter.http.bearer_auth import require_api_token
-from starter.http.event_models import EventAccepted, EventIntake, EventProcessed
+from starter.http.event_models import (
+    DOCUMENTED_EVENT,
+    EventAccepted,
+    EventIntake,
+    EventProcessed,
+)
 from starter.http.journey_delivery import (
     EventNotProcessedInTime,
     EventRejected,
@@ -27,6 +33,7 @@ from starter.http.journey_delivery import (
     signal_with_start,
 )
 from starter.http.json_bounds import check_json_bounds
+from starter.http.openapi_docs import request_body
 from starter.http.request_keys import KeyConflict, claim_key, fingerprint, release_key
 from starter.http.request_log import note_request
 from starter.http.settings import ApiSettings
@@ -91,16 +98,20 @@ def _unknown_account(account_id: str) -> Exception:
     response_model=EventAccepted | EventProcessed,
     dependencies=[Depends(require_api_token)],
     responses={
+        **BODY_ERRORS,
+        400: error("the body is not JSON FastAPI can read (not UTF-8, or nested too deeply)"),
         200: {"model": EventProcessed, "description": "processed (with ?wait=true)"},
-        401: {"description": "missing or malformed bearer token"},
-        403: {"description": "token not accepted"},
-        409: {
-            "description": "event_id already used for a different event, or the journey "
-            "refused the event"
-        },
-        503: {"description": "Temporal unreachable; retry after Retry-After seconds"},
-        504: {"description": "not processed in time; re-post the same event_id to collect"},
+        202: {"model": EventAccepted, "description": "accepted: the journey has the event"},
+        401: error("missing or malformed bearer token", WWW_Authenticate='Bearer realm="csflow"'),
+        403: error("token not accepted"),
+        409: error("event_id already used for a different event, or the journey refused the event"),
+        504: error("accepted but not processed in time; re-post the same event_id to collect"),
     },
+    openapi_extra=request_body(
+        "application/json",
+        DOCUMENTED_EVENT,
+        "the event; `payload` follows the schema of its `type`",
+    ),
 )
 async def post_event(
     intake: EventIntake,

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from sqlalchemy import text
 from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.client import Client
 
 from crm.database import get_store
+from starter.http.api_responses import RETRY_AFTER
 from starter.http.settings import ApiSettings
 
 router = APIRouter(tags=["health"])
@@ -46,7 +49,23 @@ async def _check_database(settings: ApiSettings) -> str:
     return "ok"
 
 
-@router.get("/readyz", responses={503: {"description": "a dependency is unavailable"}})
+class Readiness(BaseModel):
+    status: Literal["ready", "unavailable"]
+    temporal: str = Field(description='"ok", or "unavailable: <why>"')
+    database: str = Field(description='"ok", or "unavailable: <why>"')
+
+
+@router.get(
+    "/readyz",
+    response_model=Readiness,
+    responses={
+        503: {
+            "model": Readiness,
+            "description": "a dependency is unavailable",
+            "headers": RETRY_AFTER,
+        }
+    },
+)
 async def readyz(request: Request) -> JSONResponse:
     settings: ApiSettings = request.app.state.settings
     temporal, database = await asyncio.gather(

@@ -48,7 +48,10 @@ def require_inbound_credentials(request: Request) -> None:
     settings: ApiSettings = request.app.state.settings
     basic_configured = settings.inbound_user is not None and settings.inbound_password is not None
     if not basic_configured and settings.inbound_path_secret is None:
-        raise HTTPException(503, NOT_CONFIGURED)
+        # Inbound Parse keeps retrying a 503 for days: replies wait for the configuration.
+        raise HTTPException(
+            503, NOT_CONFIGURED, headers={"Retry-After": str(settings.retry_after_seconds)}
+        )
     path_secret = request.path_params.get("secret")
     if path_secret is not None and _equal(path_secret, settings.inbound_path_secret):
         return

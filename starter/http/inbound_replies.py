@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 import structlog
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import col, select
 from starlette.datastructures import FormData, UploadFile
 
@@ -28,8 +28,10 @@ from crm.database import get_store
 from crm.tables import ContactRow
 from domain.addresses import normalize_email
 from domain.input_checks import one_line
+from starter.http.api_responses import BODY_ERRORS, error, unavailable
 from starter.http.inbound_auth import require_inbound_credentials
 from starter.http.journey_delivery import signal_running_journey
+from starter.http.openapi_docs import request_body
 from starter.http.reply_tokens import ReplyTokenIndex, first_tokens
 from starter.http.request_log import note_request
 from starter.http.settings import ApiSettings
@@ -56,7 +58,12 @@ class InboundReceipt(BaseModel):
 class InboundParseForm(BaseModel):
     """The multipart form Inbound Parse posts (the fields csflow reads; others are ignored)."""
 
-    to: str = Field(description="To header; required unless `envelope` names the recipients")
+    # Inbound Parse sends both; either names the recipients.
+    model_config = ConfigDict(
+        json_schema_extra={"anyOf": [{"required": ["to"]}, {"required": ["envelope"]}]}
+    )
+
+    to: str | None = Field(default=None, description="To header")
     envelope: str | None = Field(default=None, description='SMTP envelope, JSON: {"to": [...]}')
     cc: str | None = None
     from_: str | None = Field(default=None, alias="from", description="From header")
@@ -108,22 +115,20 @@ def _match(index: ReplyTokenIndex, tokens: list[str], sender: str) -> tuple[str,
         return account_id, contact.id if contact else None
 
 
-_RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: {"description": "credentials missing or not accepted (WWW-Authenticate: Basic)"},
-    413: {"description": "body larger than the limit"},
-    422: {"description": "a required form field is missing or not text"},
-    503: {"description": "Temporal or the CRM unreachable, or no inbound credential configured"},
+_RESPONSES = {
+    **BODY_ERRORS,
+    400: error("the body is not a multipart form that can be parsed"),
+    401: error(
+        "credentials missing or not accepted", WWW_Authenticate='Basic realm="csflow inbound"'
+    ),
+    503: unavailable(
+        "Temporal or the CRM unreachable, or no inbound credential configured; Inbound Parse "
+        "retries"
+    ),
 }
-_FORM_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": InboundParseForm.model_json_schema(by_alias=True),
-            }
-        },
-    }
-}
+_FORM_BODY = request_body(
+    "multipart/form-data", InboundParseForm, "the message, as Inbound Parse posts it"
+)
 
 
 @router.post(

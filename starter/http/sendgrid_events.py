@@ -25,10 +25,12 @@ from crm.database import get_store
 from crm.tables import AccountRow
 from crm.timeline import record_touchpoint
 from domain.models import TouchpointKind
+from starter.http.api_responses import BODY_ERRORS, error, unavailable
 from starter.http.contact_suppression import find_contact, suppress
 from starter.http.crm_transaction import crm_transaction
 from starter.http.journey_delivery import signal_running_journey
 from starter.http.json_bounds import MAX_SAFE_INTEGER, check_json_bounds
+from starter.http.openapi_docs import request_body
 from starter.http.request_log import note_request
 from starter.http.sendgrid_signature import (
     SIGNATURE_HEADER,
@@ -52,6 +54,8 @@ _ENGAGEMENT = {"open", "click"}
 
 
 class SendGridEvent(BaseModel):
+    """One event of SendGrid's Event Webhook (fields csflow reads; others are kept as sent)."""
+
     # Extra keys allowed: SendGrid adds fields over time, and custom_args arrive top-level.
     model_config = ConfigDict(extra="allow")
 
@@ -108,10 +112,17 @@ def _parse(body: bytes) -> list[SendGridEvent]:
     "/events",
     response_model=EventsReceipt,
     responses={
-        401: {"description": "signature headers missing"},
-        403: {"description": "signature invalid or expired; nothing was processed"},
-        503: {"description": "Temporal unreachable; SendGrid retries the batch"},
+        **BODY_ERRORS,
+        401: error("signature headers missing"),
+        403: error("signature invalid or expired; nothing was processed"),
+        503: unavailable("Temporal or the CRM unreachable; SendGrid retries the batch"),
     },
+    openapi_extra=request_body(
+        "application/json",
+        list[SendGridEvent],
+        "a batch of SendGrid events, signed: ECDSA P-256 over the timestamp header and the "
+        "raw body",
+    ),
 )
 async def sendgrid_events(request: Request) -> EventsReceipt:
     settings: ApiSettings = request.app.state.settings

@@ -21,8 +21,10 @@ from sqlalchemy.exc import IntegrityError
 from temporalio.client import Client
 
 from domain.input_checks import SaneDatetime, SingleLine, Text
+from starter.http.api_responses import BODY_ERRORS, error, unavailable
 from starter.http.crm_transaction import crm_transaction
 from starter.http.journey_delivery import signal_once, signal_running_journey
+from starter.http.openapi_docs import ONE_LINE, SANE_DATE, TEXT, request_body
 from starter.http.request_keys import KeyConflict, claim, fingerprint
 from starter.http.request_log import note_request
 from starter.http.settings import ApiSettings
@@ -51,8 +53,8 @@ class TicketAction(StrEnum):
 class SupportTicket(BaseModel):
     model_config = ConfigDict(extra="ignore")  # desks send far more than we use
 
-    id: SingleLine = Field(min_length=1, max_length=64)
-    subject: SingleLine = Field(min_length=1, max_length=300)
+    id: SingleLine = Field(min_length=1, max_length=64, json_schema_extra=ONE_LINE)
+    subject: SingleLine = Field(min_length=1, max_length=300, json_schema_extra=ONE_LINE)
     severity: TicketSeverity = TicketSeverity.NORMAL
 
 
@@ -64,11 +66,11 @@ class SupportDelivery(BaseModel):
         description="unique per webhook delivery; a re-delivery is processed once",
     )
     action: TicketAction
-    account_id: SingleLine = Field(min_length=1, max_length=64)
+    account_id: SingleLine = Field(min_length=1, max_length=64, json_schema_extra=ONE_LINE)
     ticket: SupportTicket
-    resolution: Text = Field(default="", max_length=2000)
-    note: Text = Field(default="", max_length=2000)
-    occurred_at: SaneDatetime | None = None
+    resolution: Text = Field(default="", max_length=2000, json_schema_extra=TEXT)
+    note: Text = Field(default="", max_length=2000, json_schema_extra=TEXT)
+    occurred_at: SaneDatetime | None = Field(default=None, json_schema_extra=SANE_DATE)
 
 
 class SupportReceipt(BaseModel):
@@ -107,11 +109,17 @@ def _verify(request: Request, body: bytes, settings: ApiSettings) -> None:
     "/support",
     response_model=SupportReceipt,
     responses={
-        401: {"description": "signature or timestamp header missing"},
-        403: {"description": "signature invalid or stale; nothing was processed"},
-        409: {"description": "delivery_id was used before for a different delivery"},
-        503: {"description": "Temporal or the CRM unreachable; re-deliver later"},
+        **BODY_ERRORS,
+        401: error("X-Signature or X-Signature-Timestamp missing"),
+        403: error("signature invalid or stale, or no secret configured; nothing was processed"),
+        409: error("delivery_id was used before for a different delivery"),
+        503: unavailable("Temporal or the CRM unreachable; re-deliver later"),
     },
+    openapi_extra=request_body(
+        "application/json",
+        SupportDelivery,
+        "a ticket event from the support desk, signed with X-Signature and X-Signature-Timestamp",
+    ),
 )
 async def support_webhook(request: Request) -> SupportReceipt:
     settings: ApiSettings = request.app.state.settings

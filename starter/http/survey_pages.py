@@ -13,16 +13,19 @@ from pathlib import Path
 from typing import Any
 
 import structlog
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from domain.models import SurveyKind
 from domain.survey_scoring import SCORE_RANGES
+from starter.http.api_responses import DEPENDENCY_DOWN, INVALID, TOO_LARGE, error
 from starter.http.crm_transaction import crm_transaction
 from starter.http.journey_delivery import signal_running_journey
+from starter.http.openapi_docs import request_body
 from starter.http.request_log import note_request
 from starter.http.settings import ApiSettings
 from starter.http.survey_responses import RecordedAnswer, SurveyLink, find_survey, write_answer
@@ -138,8 +141,39 @@ async def _load(request: Request, token: str) -> SurveyLink | HTMLResponse:
     return survey
 
 
-@router.get("/s/{token}", response_class=HTMLResponse, include_in_schema=True)
-async def survey_page(request: Request, token: str, score: str | None = None) -> Response:
+_HTML = {"text/html": {"schema": {"type": "string"}}}
+
+
+def _page_response(description: str) -> dict[str, Any]:
+    return {"description": description, "content": _HTML}
+
+
+_PAGE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    404: _page_response("no survey behind this link (an HTML page saying so)"),
+    410: _page_response("the survey has closed (an HTML page saying so)"),
+    422: INVALID,
+}
+
+
+class SurveyForm(BaseModel):
+    score: str = Field(description="the chosen score: 0-10 for NPS, 1-5 for CSAT")
+    comment: str = Field(default="", description=f"at most {MAX_COMMENT_CHARS} characters")
+
+
+@router.get(
+    "/s/{token}",
+    response_class=HTMLResponse,
+    responses={
+        **_PAGE_RESPONSES,
+        200: _page_response("the survey form, or thanks when it was answered"),
+        503: {**DEPENDENCY_DOWN, "description": "the CRM database is unavailable"},
+    },
+)
+async def survey_page(
+    request: Request,
+    token: str,
+    score: str | None = Query(None, description="pre-selects a score (records nothing)"),
+) -> Response:
     loaded = await _load(request, token)
     if isinstance(loaded, HTMLResponse):
         return loaded
@@ -149,7 +183,34 @@ async def survey_page(request: Request, token: str, score: str | None = None) ->
     return _form(loaded, settings, selected=_parse_score(score, loaded.kind))
 
 
-@router.post("/s/{token}", response_class=HTMLResponse)
+@router.post(
+    "/s/{token}",
+    response_class=HTMLResponse,
+    responses={
+        **_PAGE_RESPONSES,
+        200: _page_response("thanks again: the survey was answered already, nothing recorded"),
+        303: {
+            "description": "answer recorded: see the thank-you page (GET the same URL)",
+            "headers": {"Location": {"required": True, "schema": {"type": "string"}}},
+        },
+        400: error("the body is not a form that can be parsed"),
+        413: TOO_LARGE,
+        422: {
+            "description": "no valid score, or the comment is too long: the form again, saying "
+            "what to fix (HTML)",
+            "content": _HTML,
+        },
+        503: {
+            **DEPENDENCY_DOWN,
+            "description": "Temporal or the CRM unavailable: the form again with the "
+            "customer's choice kept (HTML; JSON when the CRM cannot even be read)",
+            "content": _HTML,
+        },
+    },
+    openapi_extra=request_body(
+        "application/x-www-form-urlencoded", SurveyForm, "the customer's answer"
+    ),
+)
 async def submit_survey(request: Request, token: str) -> Response:
     settings: ApiSettings = request.app.state.settings
     loaded = await _load(request, token)
