@@ -15,7 +15,7 @@ Phases, each printing milliseconds:
 - forged_p50_ms / forged_max_ms: the same message again, R times (the index is warm).
 - matched_p50_ms / matched_max_ms: the real token of one account third among 5,000, R times.
 - before_estimate_seconds: what the matching cost before the index (one HMAC per account for
-  every token in the message): the time of one token against N accounts, times 5,000.
+  every token in the message): 20 tokens timed against N accounts, scaled to 5,000.
 
 Also prints accounts, tokens, body_bytes, budget_ms (200) and within_budget (forged and matched
 maxima under budget). Exits 1 when a message gets an unexpected answer.
@@ -50,6 +50,7 @@ from starter.logging_setup import configure_logging
 from starter.temporal_binaries import temporal_cli
 
 TOKENS = 5000
+SAMPLE_TOKENS = 20  # timed the old way, then scaled to TOKENS
 BUDGET_MS = 200.0
 SECRET = "bench-reply-secret"
 AUTH = ("sendgrid", "bench-inbound-password")
@@ -170,9 +171,11 @@ async def run(accounts: int, repeats: int) -> int:
                 elapsed, response = await timed_post(http, matched_body, content_type, AUTH)
                 ok &= expect(response, 200) and response.json().get("account_id") == target
                 matched_ms.append(elapsed)
+        sample = [address[6:30] for address in forged[:SAMPLE_TOKENS]]
         began = time.perf_counter()
-        account_for(forged[0][6:30], SECRET, ids)
-        one_token = time.perf_counter() - began
+        for token in sample:
+            account_for(token, SECRET, ids)
+        per_token = (time.perf_counter() - began) / len(sample)
     finally:
         await env.shutdown()
         database.reset()
@@ -186,7 +189,7 @@ async def run(accounts: int, repeats: int) -> int:
     print(f"forged_max_ms {max(forged_ms):.1f}")
     print(f"matched_p50_ms {percentile(matched_ms, 0.5):.1f}")
     print(f"matched_max_ms {max(matched_ms):.1f}")
-    print(f"before_estimate_seconds {one_token * TOKENS:.1f}")
+    print(f"before_estimate_seconds {per_token * TOKENS:.1f}")
     print(f"budget_ms {BUDGET_MS:.0f}")
     within = max(forged_ms + matched_ms) < BUDGET_MS
     print(f"within_budget {'true' if within else 'false'}")
