@@ -5,30 +5,15 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-from pathlib import Path
 
 import httpx
-import pytest
 import uvicorn
+from browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, needs_chromium
 from fastapi import FastAPI
 from http_support import start_journey_with_prompt_csat, support_headers, wait_for_status
 from temporalio.client import Client
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(),
-    reason="/usr/bin/chromium is absent (Debian package `chromium`, scripts/ensure_chromium.sh)",
-)
+pytestmark = needs_chromium
 
 
 def _free_port() -> int:
