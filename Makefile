@@ -30,6 +30,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/hello_throughput.py
 	$(BIN)/python bench/intake.py
+	$(BIN)/python bench/inbound_replies.py
 	$(BIN)/python bench/simulated_year.py
 	$(BIN)/python bench/billable_actions.py
 

@@ -30,11 +30,11 @@ from starter.temporal_binaries import temporal_cli
 from worker import SEARCH_ATTRIBUTES
 
 STARTUP_TIMEOUT = timedelta(seconds=30)
+STOP_GRACE = timedelta(seconds=10)
 
 
 class LiveStackError(RuntimeError):
     """A process of the stack did not start; the message says which and where its log is."""
-STOP_GRACE = timedelta(seconds=10)
 
 
 def free_port(preferred: int) -> int:

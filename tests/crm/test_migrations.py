@@ -25,6 +25,7 @@ EXPECTED_TABLES = {
     "email_sends",
     "requirements_answers",
     "health_scores",
+    "api_request_keys",
 }
 
 
