@@ -17,6 +17,7 @@ from domain.models import (
     ContactInput,
     ContactRole,
     ContractInput,
+    EmailRequest,
 )
 
 _counter = 0
@@ -84,3 +85,16 @@ def acme(**overrides: Any) -> AccountUpsert:
 async def seed_account(**overrides: Any) -> AccountSnapshot:
     snapshot: AccountSnapshot = await run(upsert_account, acme(**overrides))
     return snapshot
+
+
+def introduction_email(key: str = "acme:intro") -> EmailRequest:
+    """The CSM's introduction to acme's champion (`seed_account`), under idempotency `key`."""
+    return EmailRequest(
+        idempotency_key=key,
+        account_id="acme",
+        to_contact_id="c-champ",
+        template="csm_introduction",
+        context={"csm_owner": "dana.csm@vendor.example.com"},
+        workflow_id="requirements-acme",
+        step="introduction",
+    )

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pytest
-from cs_support import expect_failure, run, seed_account
+from cs_support import expect_failure, introduction_email, run, seed_account
 from sqlmodel import select
 
 from activities.context import in_thread
@@ -18,7 +18,6 @@ from activities.outbox import OutboxProvider
 from activities.sendgrid_provider import SendGridProvider
 from crm.database import Store
 from crm.tables import ContactRow, EmailSendRow
-from domain.models import EmailRequest
 
 pytestmark = pytest.mark.usefixtures("outbox")
 
@@ -34,25 +33,13 @@ def rename_contact(store: Store, contact_id: str, name: str) -> None:
         contact.name = name
 
 
-def introduction(key: str = "acme:intro") -> EmailRequest:
-    return EmailRequest(
-        idempotency_key=key,
-        account_id="acme",
-        to_contact_id="c-champ",
-        template="csm_introduction",
-        context={"csm_owner": "dana.csm@vendor.example.com"},
-        workflow_id="requirements-acme",
-        step="introduction",
-    )
-
-
 async def test_a_contact_name_with_a_line_break_is_refused_for_good(
     store: Store, outbox: Path
 ) -> None:
     await seed_account()
     rename_contact(store, "c-champ", INJECTED)
     for _ in range(2):  # every attempt fails the same way: nothing to retry
-        failure = await expect_failure(send_email, introduction(), INVALID_INPUT)
+        failure = await expect_failure(send_email, introduction_email(), INVALID_INPUT)
         assert failure.non_retryable
         assert "contact name" in str(failure) and "U+000D" in str(failure)
     assert not list(outbox.glob("*.eml"))
@@ -64,7 +51,7 @@ async def test_a_contact_name_with_a_line_break_is_refused_for_good(
 
     # Once the CRM record is fixed, the same step goes out.
     rename_contact(store, "c-champ", "Chloe Champion")
-    receipt = await run(send_email, introduction())
+    receipt = await run(send_email, introduction_email())
     assert receipt.status == "outboxed"
 
 
@@ -76,7 +63,7 @@ async def test_sendgrid_is_never_called_with_a_refused_header(store: Store) -> N
     await seed_account()
     rename_contact(store, "c-champ", INJECTED)
     use_provider(SendGridProvider("key", client=NeverCalled()))
-    await expect_failure(send_email, introduction(), INVALID_INPUT)
+    await expect_failure(send_email, introduction_email(), INVALID_INPUT)
 
 
 def test_the_outbox_turns_a_header_error_into_a_refusal(tmp_path: Path) -> None:
@@ -113,8 +100,8 @@ async def test_a_refused_message_is_remembered_and_refused_again_the_same_way(
     await seed_account()
     provider = RefusingProvider()
     use_provider(provider)
-    first = await expect_failure(send_email, introduction(), INVALID_INPUT)
-    again = await expect_failure(send_email, introduction(), INVALID_INPUT)
+    first = await expect_failure(send_email, introduction_email(), INVALID_INPUT)
+    again = await expect_failure(send_email, introduction_email(), INVALID_INPUT)
     assert first.non_retryable and again.non_retryable
     assert provider.calls == 1  # the ledger remembers: no second attempt at the provider
     with store.session() as session:

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 from typing import Any, Literal
 
 import pytest
-from cs_support import run, seed_account
+from cs_support import introduction_email, run, seed_account
 from sendgrid.helpers.mail import Mail
 from sqlmodel import select
 from temporalio.testing import ActivityEnvironment
@@ -22,21 +22,9 @@ from activities.outbox import OutboxProvider
 from activities.sendgrid_provider import SendGridProvider
 from crm.database import Store
 from crm.tables import TouchpointRow
-from domain.models import EmailRequest, EmailStatus
+from domain.models import EmailStatus
 
 pytestmark = pytest.mark.usefixtures("outbox")
-
-
-def request(key: str = "acme:intro") -> EmailRequest:
-    return EmailRequest(
-        idempotency_key=key,
-        account_id="acme",
-        to_contact_id="c-champ",
-        template="csm_introduction",
-        context={"csm_owner": "dana.csm@vendor.example.com"},
-        workflow_id="requirements-acme",
-        step="introduction",
-    )
 
 
 class SlowProvider:
@@ -62,7 +50,7 @@ async def test_a_slow_send_heartbeats_while_it_waits(store: Store, outbox: Path)
     env = ActivityEnvironment()
     env.info = dataclasses.replace(env.info, activity_id="slow-1")
     env.on_heartbeat = lambda *details: beats.append(details)
-    receipt = await env.run(send_email, request())
+    receipt = await env.run(send_email, introduction_email())
     assert receipt.status == EmailStatus.OUTBOXED
     assert len(beats) >= 2
 
@@ -82,14 +70,14 @@ async def test_sendgrid_messages_carry_a_message_id_stable_per_idempotency_key(
     await seed_account()
     client = FakeSendGridClient()
     use_provider(SendGridProvider("key", client=client))
-    await run(send_email, request("acme:one"))
+    await run(send_email, introduction_email("acme:one"))
     # A retry whose first attempt's outcome was lost sends again: the same Message-ID.
     with store.session() as session:
         row = email_activity._ledger_row(session, "acme:one")
         assert row is not None
         row.status = EmailStatus.PENDING.value
-    await run(send_email, request("acme:one"))
-    await run(send_email, request("acme:two"))
+    await run(send_email, introduction_email("acme:one"))
+    await run(send_email, introduction_email("acme:two"))
     ids = [p["headers"]["Message-ID"] for p in client.payloads]
     assert ids[0] == ids[1] != ids[2]
     assert ids[0].startswith("<") and ids[0].endswith("@csflow.example.com>")
@@ -118,8 +106,8 @@ async def test_a_crash_between_ledger_mark_and_timeline_entry_sends_nothing_agai
 
     monkeypatch.setattr(email_activity, "_record_sent", crash_once)
     with pytest.raises(ConnectionResetError):
-        await run(send_email, request(), activity_id="a1", attempt=1)
-    receipt = await run(send_email, request(), activity_id="a1", attempt=2)
+        await run(send_email, introduction_email(), activity_id="a1", attempt=1)
+    receipt = await run(send_email, introduction_email(), activity_id="a1", attempt=2)
     assert receipt.status == EmailStatus.OUTBOXED
     assert deliveries == ["acme:intro"]  # the mark was committed: not delivered again
     with store.session() as session:
