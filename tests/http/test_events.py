@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import httpx
 import pytest
@@ -312,3 +313,44 @@ async def test_occurred_at_outside_the_supported_range_is_422(http: httpx.AsyncC
     response = await http.post("/v1/events", json=body, headers=bearer())
     assert response.status_code == 422, response.text
     assert response.json()["detail"][0]["loc"] == ["body", "occurred_at"]
+
+
+def _with_contract(body: dict[str, object], start: str, end: str) -> dict[str, object]:
+    return {**body, "contract": {"start_date": start, "end_date": end, "value": 1000}}
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda a: _with_contract(a, "0001-01-01", "0001-01-02"), "start_date"),
+        (lambda a: {**a, "arr": float("inf")}, "arr"),
+        (
+            lambda a: {
+                **a,
+                "contacts": [
+                    {**a["contacts"][0], "name": "Chris\r\nBcc: all@elsewhere.example"},
+                    *a["contacts"][1:],
+                ],
+            },
+            "name",
+        ),
+    ],
+    ids=["year-1-contract", "infinite-arr", "crlf-contact-name"],
+)
+async def test_an_account_no_journey_could_live_with_is_refused_naming_the_field(
+    http: httpx.AsyncClient, change: Any, field: str
+) -> None:
+    acct = new_account_id()
+    body = {
+        "event_id": f"pay-{acct}",
+        "account_id": acct,
+        "type": "payment_received",
+        "account": change(account_body(acct)),
+    }
+    raw = json.dumps(body).encode()  # Infinity as Python's encoder writes it
+    response = await http.post(
+        "/v1/events", content=raw, headers={**bearer(), "Content-Type": "application/json"}
+    )
+    assert response.status_code == 422, response.text
+    locations = [e["loc"] for e in response.json()["detail"]]
+    assert any(loc[:2] == ["body", "account"] and field in loc for loc in locations), locations
