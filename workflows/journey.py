@@ -131,6 +131,10 @@ STRICT_INPUT_PATCH = "journey-strict-input-checks-v1"
 # payment) is kept and delivered to the stage's child when it starts. Histories recorded before
 # acknowledged such events without passing them on.
 EARLY_EVENTS_PATCH = "journey-keeps-early-stage-events-v1"
+# A stage that needs a contact waits, with one CSM task, while the account has no reachable
+# contact (all opted out or removed) instead of failing its workflow task again and again.
+# Histories recorded before never reached a stage without one.
+CONTACT_WAIT_PATCH = "journey-waits-for-a-reachable-contact-v1"
 # How many early events a journey keeps for a stage (the first of each kind counts).
 KEPT_EVENTS_LIMIT = 20
 
@@ -445,6 +449,7 @@ class CustomerJourneyWorkflow:
         )
 
     async def _run_requirements(self) -> None:
+        await self._await_reachable_contact("requirements gathering")
         account = self._in.account
         handle = await workflow.start_child_workflow(
             RequirementsGatheringWorkflow.run,
@@ -472,6 +477,7 @@ class CustomerJourneyWorkflow:
         )
 
     async def _run_onboarding(self) -> None:
+        await self._await_reachable_contact("onboarding")
         account = self._in.account
         handle = await workflow.start_child_workflow(
             OnboardingWorkflow.run,
@@ -495,10 +501,32 @@ class CustomerJourneyWorkflow:
             finished_at=workflow.now(), completed=result.completed, stalled=result.stalled
         )
 
+    async def _await_reachable_contact(self, what: str) -> None:
+        """Hold `what` until the account has a contact csflow may write to, with one task for
+        the CSM to add one (a `contact_changed` event brings it)."""
+        if self._in.has_reachable_contact() or not workflow.patched(CONTACT_WAIT_PATCH):
+            return
+        account = self._in.account
+        self._note("contact", f"{what} waits: no reachable contact")
+        await actions.create_task(
+            self._st.log,
+            account_id=account.id,
+            owner=account.csm_owner,
+            title=f"Add a reachable contact for {account.name}",
+            description=(
+                f"Every contact of {account.name} has opted out or left, so {what} cannot start."
+                " Add a contact who may be written to; the journey carries on by itself."
+            ),
+            step=f"no-contact:{what}:{len(self._st.log.tasks)}",
+            priority=TaskPriority.HIGH,
+        )
+        await self._idle(self._in.has_reachable_contact)
+
     async def _run_renewal(self) -> None:
         st = self._st
         assert st.contract_end is not None
         await self._enter(LifecycleStage.RENEWAL, f"contract ends {st.contract_end.isoformat()}")
+        await self._await_reachable_contact("the renewal")
         account = self._in.account
         summary = RenewalSummary(contract_end=st.contract_end, started_at=workflow.now())
         st.renewals.append(summary)
@@ -557,6 +585,7 @@ class CustomerJourneyWorkflow:
             self._stage_child, self._stage_child_kind = None, None
 
     async def _send_nps(self) -> None:
+        await self._await_reachable_contact("the NPS survey")
         st = self._st
         st.nps_sent += 1
         assert st.next_nps_at is not None

@@ -175,6 +175,9 @@ class JourneyInput(BaseModel):
     def playbook_policy(self) -> PlaybookPolicy:
         return self.playbooks or default_playbook_policy(self.config.segment)
 
+    def has_reachable_contact(self) -> bool:
+        return any(not c.opted_out for c in self.account.contacts)
+
     def contact_for(self, *roles: ContactRole) -> str:
         """The first reachable contact with one of `roles` (in order), else any reachable one."""
         reachable = [c for c in self.account.contacts if not c.opted_out]

@@ -345,3 +345,34 @@ async def test_a_first_run_with_an_account_the_edge_refuses_ends_at_once(
     assert isinstance(cause, ApplicationError) and cause.type == "InvalidInput"
     assert "account: contract.start_date: 0001-01-01 is outside the supported range" in str(cause)
     assert not pg.crm.named("upsert_account")
+
+
+async def test_a_stage_waits_for_a_reachable_contact_with_one_task_then_carries_on(
+    pg: Playground,
+) -> None:
+    acct = await start_account(pg, answer=False)  # paid: requirements gathering runs
+    await nobody_left(pg, acct)
+    await acked(pg, acct, "questionnaire_answered", reasons_for_purchase="x", intended_use="y")
+    # Onboarding cannot reach anybody: it waits, and the CSM is asked (once) for a contact.
+    await pg.env.sleep(timedelta(days=3))
+    status = await journey_status(pg.client, acct)
+    assert status.stage == LifecycleStage.ONBOARDING and status.onboarding is None
+    assert len(pg.crm.named_tasks("Add a reachable contact")) == 1
+    assert not pg.crm.emails_with("kickoff_invite") and not pg.crm.kickoffs
+
+    newcomer = {
+        "id": f"{acct}-new",
+        "name": "Nia Newcomer",
+        "email": f"nia@{acct}.example",
+        "role": "champion",
+    }
+    await acked(pg, acct, "contact_changed", contact=newcomer)
+    await advance_until(
+        pg.env,
+        acct,
+        lambda s: bool(pg.crm.kickoffs),
+        step=timedelta(hours=1),
+        limit=timedelta(days=3),
+    )
+    assert [k.contact_id for k in pg.crm.kickoffs] == [f"{acct}-new"]
+    assert len(pg.crm.named_tasks("Add a reachable contact")) == 1
