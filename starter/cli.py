@@ -55,6 +55,14 @@ def _emit(value: Any, as_json: bool) -> None:
     typer.echo(json.dumps(data, indent=None if as_json else 2, sort_keys=not as_json))
 
 
+def _fields_at_fault(exc: ValidationError) -> str:
+    """Pydantic's errors on one line: `field.path: problem; ...`."""
+    return "; ".join(
+        f"{'.'.join(str(part) for part in error['loc']) or 'input'}: {error['msg']}"
+        for error in exc.errors()
+    )
+
+
 def _fail(message: str) -> NoReturn:
     typer.echo(f"csflow: {message}", err=True)
     raise typer.Exit(1)
@@ -78,6 +86,7 @@ def journey_start(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Start (or signal) the journey of an account: signal-with-start."""
+    from domain.models import AccountUpsert
     from starter.api import start_journey
     from worker import connect
     from workflows.customer_event import CustomerEvent
@@ -85,8 +94,11 @@ def journey_start(
 
     try:
         input = JourneyInput.model_validate_json(account_file.read_text())
+        # A journey reads its recorded account leniently (accepted earlier); new input is
+        # checked by today's rules here, so the field at fault is named at the command line.
+        AccountUpsert.model_validate(input.account.model_dump(mode="json"))
     except ValidationError as exc:
-        _fail(f"invalid journey input: {exc}")
+        _fail(f"invalid journey input: {_fields_at_fault(exc)}")
         return
     first = CustomerEvent(
         account_id=input.account.id, type="trial_started" if trial else "payment_received"
@@ -124,8 +136,8 @@ def event_send(
         event = CustomerEvent(
             account_id=account_id, type=event_type, payload=parsed, event_id=event_id
         )
-    except ValueError as exc:  # pydantic's ValidationError names the field
-        _fail(f"invalid event: {exc}")
+    except ValidationError as exc:
+        _fail(f"invalid event: {_fields_at_fault(exc)}")
 
     async def go() -> Any:
         return await send_event(await connect(), event)

@@ -296,6 +296,17 @@ async def test_an_invalid_journey_file_is_refused(cli: Cli) -> None:
     assert "config" in done.stderr and "Field required" in done.stderr
 
 
+async def test_a_journey_file_with_a_control_character_names_the_field(cli: Cli) -> None:
+    path = cli.journey_file("cli-crlf", "csm@csflow.example")
+    data = json.loads(path.read_text())
+    data["account"]["contacts"][0]["name"] = "Chris\r\nBcc: all@elsewhere.example"
+    path.write_text(json.dumps(data))
+    done = await cli("journey", "start", str(path), "--task-queue", cli.queue)
+    assert done.returncode == 1
+    assert done.stderr.count("\n") == 1, done.stderr  # one line
+    assert done.stderr.startswith("csflow: invalid journey input: contacts.0.name:"), done.stderr
+
+
 async def test_malformed_payload_json_is_refused_with_a_message(cli: Cli) -> None:
     done = await cli("event", "send", "cli-nobody", "email_replied", "--payload", "{bad")
     assert done.returncode != 0
