@@ -35,6 +35,7 @@ from workflows.nps_outreach import NpsFollowUpWorkflow
 from workflows.onboarding import OnboardingWorkflow
 from workflows.renewal import RenewalWorkflow
 from workflows.requirements import RequirementsGatheringWorkflow
+from workflows.search_attributes import ALL_KEYS
 from workflows.support_follow_up import SupportFollowUpWorkflow
 from workflows.unresponsive_customer import UnresponsiveCustomerWorkflow
 from workflows.upgrade_follow_up import UpgradeFollowUpWorkflow
@@ -60,13 +61,9 @@ WORKFLOWS: list[type] = [
     NightlyHealthWorkflow,
 ]
 
+# Registered names and types, from the typed keys the workflows use.
 SEARCH_ATTRIBUTES: dict[str, IndexedValueType.ValueType] = {
-    "CustomerId": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-    "LifecycleStage": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-    "CsmOwner": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-    "Segment": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-    "HealthScore": IndexedValueType.INDEXED_VALUE_TYPE_INT,
-    "RenewalDate": IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+    key.name: IndexedValueType.ValueType(key.indexed_value_type) for key in ALL_KEYS
 }
 
 
