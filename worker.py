@@ -26,40 +26,13 @@ from temporalio.worker import Interceptor, Worker
 from starter import connection as starter_connection
 from starter.logging_setup import configure_logging
 from starter.telemetry import metrics_address, runtime_with_metrics
-from workflows.campaign import CampaignWorkflow
-from workflows.contact_change import ContactChangeWorkflow
-from workflows.escalation import EscalationWorkflow
-from workflows.journey import CustomerJourneyWorkflow
-from workflows.nightly_health import NightlyHealthWorkflow
-from workflows.nps_outreach import NpsFollowUpWorkflow
-from workflows.onboarding import OnboardingWorkflow
-from workflows.renewal import RenewalWorkflow
-from workflows.requirements import RequirementsGatheringWorkflow
+from workflows.catalog import WORKFLOWS
 from workflows.search_attributes import ALL_KEYS
-from workflows.support_follow_up import SupportFollowUpWorkflow
-from workflows.unresponsive_customer import UnresponsiveCustomerWorkflow
-from workflows.upgrade_follow_up import UpgradeFollowUpWorkflow
-from workflows.usage_fluctuation import UsageFluctuationWorkflow
 
 log = structlog.get_logger("csflow.worker")
 
 TASK_QUEUE = os.environ.get("CSFLOW_TASK_QUEUE", "csflow")
 
-WORKFLOWS: list[type] = [
-    CustomerJourneyWorkflow,
-    RequirementsGatheringWorkflow,
-    OnboardingWorkflow,
-    RenewalWorkflow,
-    EscalationWorkflow,
-    SupportFollowUpWorkflow,
-    UsageFluctuationWorkflow,
-    UnresponsiveCustomerWorkflow,
-    ContactChangeWorkflow,
-    UpgradeFollowUpWorkflow,
-    NpsFollowUpWorkflow,
-    CampaignWorkflow,
-    NightlyHealthWorkflow,
-]
 
 # Registered names and types, from the typed keys the workflows use.
 SEARCH_ATTRIBUTES: dict[str, IndexedValueType.ValueType] = {

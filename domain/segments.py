@@ -7,11 +7,12 @@ Durations are `timedelta`s so workflows can pass them straight to `workflow.slee
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from domain.contact_policy import ContactPolicy
-from domain.models import PlaybookKind, Segment, TaskPriority, segment_for_arr
+from domain.models import Segment, TaskPriority, segment_for_arr
 
 __all__ = [
     "ContactPolicy",
@@ -130,15 +131,10 @@ class SegmentPlaybookConfig(_Config):
     at_risk_health_below: int = Field(default=40, ge=0, le=100)
     # Priority of the CSM tasks the playbooks open for accounts in this segment.
     csm_task_priority: TaskPriority = TaskPriority.NORMAL
-    # Which playbooks run for the segment (domain.segmentation narrows them per health/phase).
-    playbooks: list[PlaybookKind] = Field(
-        default_factory=lambda: [
-            PlaybookKind.ONBOARDING,
-            PlaybookKind.NPS_SURVEY,
-            PlaybookKind.RENEWAL,
-            PlaybookKind.RISK_MITIGATION,
-        ]
-    )
+    # Per playbook (by its registry name, workflows/playbooks/registry.py), the settings that
+    # differ from its shipped policy, e.g. {"usage": {"drop_threshold": 0.2}} or
+    # {"upgrade": {"enabled": False}}. The journey checks them when it starts.
+    playbooks: dict[str, dict[str, Any]] = Field(default_factory=dict)
     # Quiet hours and frequency cap for automated email to this segment's contacts.
     contact_policy: ContactPolicy = Field(default_factory=ContactPolicy)
 

@@ -313,7 +313,7 @@ def _summarise(customer: Customer, status: JourneyStatus) -> AccountSummary:
         segment_key=status.segment_key,
         playbooks=[
             {
-                "kind": p.kind.value,
+                "kind": p.kind,
                 "situation": p.situation,
                 "summary": p.summary,
                 "opened_at": p.opened_at.isoformat(),

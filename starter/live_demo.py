@@ -17,7 +17,6 @@ from starter.demo_customers import TEAM, Customer, demo_customers
 from starter.live_stack import LiveStack
 from workflows.customer_event import CustomerEvent
 from workflows.journey_state import JourneyInput
-from workflows.playbook_policy import default_playbook_policy
 
 SURVEY_WAIT = timedelta(seconds=45)
 
@@ -27,22 +26,14 @@ async def start_sample_journeys(client: Client) -> list[Customer]:
     second `make demo` finds its journeys again instead of starting new ones)."""
     customers = demo_customers(client, date.today(), suffix="live")
     for customer in customers:
-        segment = customer.account.effective_segment
-        playbooks = None
+        config = default_config(customer.account.effective_segment)
         if customer.behaviour.startswith("raises a ticket"):
             # Its support playbook asks for CSAT seconds after a ticket closes (a day in
             # production), so the demo has a survey page to open at once.
-            playbooks = default_playbook_policy(segment).model_copy(
-                update={"csat_delay": timedelta(seconds=2)}
-            )
+            config = config.model_copy(update={"playbooks": {"support": {"csat_delay": "PT2S"}}})
         await start_journey(
             client,
-            JourneyInput(
-                account=customer.account,
-                config=default_config(segment),
-                team=TEAM,
-                playbooks=playbooks,
-            ),
+            JourneyInput(account=customer.account, config=config, team=TEAM),
             CustomerEvent(account_id=customer.account.id, type="payment_received"),
         )
     return customers

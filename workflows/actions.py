@@ -35,9 +35,6 @@ with workflow.unsafe.imports_passed_through():
     from workflows.idempotency import step_key
     from workflows.work_log import AlertRecord, EmailRecord, SurveyRecord, TaskRecord, WorkLog
 
-# A step that failed for good gives the CSM a task; histories recorded before only noted it.
-PERMANENT_FAILURE_PATCH = "permanent-failure-skips-step-v1"
-
 
 def failure_type(error: ActivityError) -> str:
     """The contract's error type of a failed activity (e.g. `InvalidInput`), else `Failed`."""
@@ -74,7 +71,7 @@ async def send_email(
     log.emails.append(
         EmailRecord(key=key, template=template, status=receipt.status, at=workflow.now())
     )
-    if failure is not None and owner is not None and workflow.patched(PERMANENT_FAILURE_PATCH):
+    if failure is not None and owner is not None:
         # One task per contact and kind of failure: later emails to the same broken contact
         # fail the same way and need the same fix.
         await failed_step_task(

@@ -43,6 +43,16 @@ class CustomerEventType(StrEnum):
     PLAN_CHANGED = "plan_changed"
 
 
+# What counts as the customer answering a touch (it ends a silence).
+RESPONSES = frozenset(
+    {
+        CustomerEventType.EMAIL_REPLIED,
+        CustomerEventType.QUESTIONNAIRE_ANSWERED,
+        CustomerEventType.SURVEY_ANSWERED,
+    }
+)
+
+
 class InvalidCustomerEvent(ValueError):
     """A customer event the journey cannot accept; the message says why."""
 

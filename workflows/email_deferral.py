@@ -15,9 +15,6 @@ with workflow.unsafe.imports_passed_through():
     from domain.models import EmailReceipt, EmailRequest, EmailStatus, KickoffInvite
     from workflows.activity_calls import call
 
-# Marks histories whose emails may sleep on a deferral; older ones never saw `deferred`.
-DEFERRAL_PATCH = "email-governor-deferral"
-
 Governed = TypeVar("Governed", EmailRequest, KickoffInvite)
 
 
@@ -25,8 +22,6 @@ async def send_governed(activity: str, request: Governed) -> EmailReceipt:
     """Run `activity` until the governor lets the email out (or suppresses it)."""
     receipt = await call(activity, _at_now(request), EmailReceipt)
     while receipt.status == EmailStatus.DEFERRED:
-        if not workflow.patched(DEFERRAL_PATCH):
-            return receipt  # unreachable for histories recorded before deferrals existed
         if receipt.not_before is None:
             workflow.logger.warning("deferred email without not_before: %s", receipt)
             return receipt

@@ -17,9 +17,8 @@ from domain.models import AccountUpsert, ContactRole, ContractOutcomeKind, Lifec
 from domain.segments import SegmentPlaybookConfig
 from workflows.campaign import CampaignMessage
 from workflows.customer_event import CustomerEvent
-from workflows.playbook import PlaybookSummary
-from workflows.playbook_policy import PlaybookPolicy, default_playbook_policy
-from workflows.usage_trend import UsageTrend
+from workflows.playbooks.base import PlaybookSummary
+from workflows.playbooks.usage_trend import UsageTrend
 from workflows.work_log import SurveyRecord, TaskRecord, WorkLog
 
 TIMELINE_LIMIT = 200
@@ -89,7 +88,7 @@ class UsageFacts(BaseModel):
 class KeptEvent(BaseModel):
     """A customer event for a stage that has not started yet, delivered when it starts."""
 
-    stage: str  # the stage child it waits for: "requirements" or "onboarding"
+    stage: str  # the stage it waits for: "requirements" or "onboarding"
     event: CustomerEvent
     kept_at: datetime
 
@@ -151,8 +150,6 @@ class JourneyInput(BaseModel):
     # Continue-as-new after this many processed events in one run (also when the server
     # suggests it); small values let tests force it.
     continue_as_new_after_events: int = Field(default=1000, ge=1)
-    # Playbook thresholds and delays; None: the segment's defaults.
-    playbooks: PlaybookPolicy | None = None
     # Owner of expansion-opportunity tasks (sales); None: the CSM.
     sales_owner: str | None = None
     # Absent on the first run; carried by continue-as-new.
@@ -171,9 +168,6 @@ class JourneyInput(BaseModel):
                 return data  # invalid by any rules: the field's own validation reports it
             data = {**data, "account": account}
         return data
-
-    def playbook_policy(self) -> PlaybookPolicy:
-        return self.playbooks or default_playbook_policy(self.config.segment)
 
     def has_reachable_contact(self) -> bool:
         return any(not c.opted_out for c in self.account.contacts)
@@ -231,3 +225,37 @@ class JourneyStatus(BaseModel):
     health_history: list[HealthPoint] = Field(default_factory=list)
     playbooks: list[PlaybookSummary] = Field(default_factory=list)
     campaigns: list[str] = Field(default_factory=list)
+
+
+def status_of(input: JourneyInput, state: JourneyState, finished: bool) -> JourneyStatus:
+    account = input.account
+    return JourneyStatus(
+        account_id=account.id,
+        account_name=account.name,
+        segment=input.config.segment.value,
+        csm_owner=account.csm_owner,
+        stage=state.stage,
+        stages=list(state.stages),
+        contract_end=state.contract_end,
+        renewal_starts_at=state.renewal_starts_at,
+        next_nps_at=state.next_nps_at,
+        health_score=state.health_score,
+        emails_sent=len(state.log.emails),
+        surveys=list(state.log.surveys),
+        open_tasks=state.log.open_tasks(),
+        tasks_created=len(state.log.tasks),
+        alerts=len(state.log.alerts),
+        escalations=list(state.escalations),
+        renewals=list(state.renewals),
+        requirements=state.requirements,
+        onboarding=state.onboarding,
+        events_processed=state.sequence,
+        events_rejected=state.events_rejected,
+        runs=state.runs,
+        finished=finished,
+        segment_key=state.segment_key,
+        health_band=state.health_band,
+        health_history=list(state.health_history),
+        playbooks=list(state.playbooks),
+        campaigns=list(state.campaigns_seen),
+    )

@@ -216,8 +216,6 @@ class OnboardingWorkflow:
                 ),
             )
         except ActivityError as exc:
-            if not workflow.patched(actions.PERMANENT_FAILURE_PATCH):
-                raise  # recorded before: a failed invitation failed the onboarding
             workflow.logger.warning("kickoff invite not sent: %s", exc.cause or exc)
             receipt = EmailReceipt(
                 idempotency_key=key, status=EmailStatus.REJECTED, reason=str(exc.cause or exc)

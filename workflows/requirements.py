@@ -128,8 +128,6 @@ class RequirementsGatheringWorkflow:
             try:
                 await call("record_requirements", self._answers)
             except ActivityError as exc:
-                if not workflow.patched(actions.PERMANENT_FAILURE_PATCH):
-                    raise  # recorded before: answers the CRM refused failed the stage
                 # E.g. an unknown respondent contact: the answers stand, a human files them.
                 workflow.logger.warning("requirements not recorded: %s", exc.cause or exc)
                 await actions.failed_step_task(

@@ -1,6 +1,6 @@
 """Typed search attributes csflow keeps on every workflow of an account.
 
-Registered by `worker.py` (OperatorService), or by `temporal server start-dev --search-attribute
+Registered by the worker (OperatorService), or by `temporal server start-dev --search-attribute
 NAME=TYPE`. The journey keeps its own current; every workflow it starts for the account (stage
 children, escalations, playbooks) carries the account's attributes too, so `CustomerId = "acme"`
 in the Web UI or `temporal workflow list --query` shows the account's whole family.
@@ -8,8 +8,16 @@ in the Web UI or `temporal workflow list --query` shows the account's whole fami
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any, TypedDict
+
 from temporalio import workflow
-from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
+from temporalio.common import (
+    SearchAttributeKey,
+    SearchAttributePair,
+    SearchAttributeUpdate,
+    TypedSearchAttributes,
+)
 
 CUSTOMER_ID = SearchAttributeKey.for_keyword("CustomerId")
 LIFECYCLE_STAGE = SearchAttributeKey.for_keyword("LifecycleStage")
@@ -52,3 +60,41 @@ def inherited_family() -> TypedSearchAttributes:
     return TypedSearchAttributes(
         [pair for pair in current.search_attributes if pair.key in _FAMILY_KEYS]
     )
+
+
+class ChildLabels(TypedDict):
+    """What a workflow started for an account carries: its search attributes and Web UI line."""
+
+    search_attributes: TypedSearchAttributes
+    static_summary: str
+
+
+def child_labels(
+    account_id: str, account_name: str, csm_owner: str, segment: str, stage: str, what: str
+) -> ChildLabels:
+    return {
+        "search_attributes": account_family(account_id, csm_owner, segment, stage),
+        "static_summary": f"{account_name}: {what}"[:200],
+    }
+
+
+def journey_attributes(
+    account_id: str,
+    csm_owner: str,
+    segment: str,
+    stage: str,
+    health_score: int | None,
+    renewal_date: datetime | None,
+) -> list[SearchAttributeUpdate[Any]]:
+    """Everything the journey itself carries, set again at the start of every run."""
+    updates: list[SearchAttributeUpdate[Any]] = [
+        CUSTOMER_ID.value_set(account_id),
+        LIFECYCLE_STAGE.value_set(stage),
+        CSM_OWNER.value_set(csm_owner),
+        SEGMENT.value_set(segment),
+    ]
+    if health_score is not None:
+        updates.append(HEALTH_SCORE.value_set(health_score))
+    if renewal_date is not None:
+        updates.append(RENEWAL_DATE.value_set(renewal_date))
+    return updates

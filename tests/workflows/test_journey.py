@@ -15,8 +15,8 @@ from temporalio.worker import Worker
 
 from domain.models import LifecycleStage, Segment
 from starter.api import journey_status, start_journey
-from worker import WORKFLOWS
 from workflows import search_attributes as sa
+from workflows.catalog import WORKFLOWS
 from workflows.customer_event import CustomerEvent
 from workflows.journey import CustomerJourneyWorkflow
 

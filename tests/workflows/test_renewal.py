@@ -25,7 +25,7 @@ from temporalio.worker import Worker
 from domain.models import AlertSeverity, ContractOutcomeKind, Segment, TaskPriority
 from domain.segments import default_config
 from starter.api import journey_status, start_journey
-from worker import WORKFLOWS
+from workflows.catalog import WORKFLOWS
 from workflows.contract_dates import contract_end_at
 from workflows.customer_event import CustomerEvent
 from workflows.renewal import RenewalInput, RenewalResult, RenewalWorkflow

@@ -23,9 +23,9 @@ from starter.api import (
     schedule_campaign,
     send_event,
 )
-from worker import WORKFLOWS
 from workflows import search_attributes as sa
 from workflows.campaign import CampaignInput, CampaignKind
+from workflows.catalog import WORKFLOWS
 from workflows.customer_event import CustomerEvent
 
 T = TypeVar("T")

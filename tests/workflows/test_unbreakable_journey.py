@@ -27,8 +27,8 @@ from crm.database import Store
 from crm.tables import ContactRow
 from domain.models import EmailReceipt, EmailRequest, LifecycleStage
 from starter.api import journey_status, start_journey
-from worker import WORKFLOWS
 from workflows.campaign import CampaignKind, CampaignMessage
+from workflows.catalog import WORKFLOWS
 from workflows.customer_event import CustomerEvent, EventAck
 from workflows.journey import CustomerJourneyWorkflow, journey_id
 from workflows.journey_state import JourneyInput

@@ -11,7 +11,7 @@ from temporalio.worker import Worker
 
 from domain.models import LifecycleStage
 from starter.api import start_journey
-from worker import WORKFLOWS
+from workflows.catalog import WORKFLOWS
 from workflows.customer_event import CustomerEvent
 
 

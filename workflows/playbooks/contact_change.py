@@ -12,15 +12,22 @@ from pydantic import BaseModel, Field
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from domain.models import AlertSeverity, TaskPriority
+    from domain.models import AlertSeverity, ContactRole, TaskPriority
     from workflows import actions
-    from workflows.playbook import PlaybookContext, final_report, report
+    from workflows.customer_event import ContactChangedPayload, CustomerEventType
+    from workflows.playbooks.base import PlaybookContext, PlaybookPolicy, finish
+    from workflows.playbooks.spec import Opening, PlaybookSpec, Trigger
     from workflows.work_log import WorkLog
+
+
+class ContactChangePolicy(PlaybookPolicy):
+    reintroduction_template: str = "csm_introduction"
 
 
 class ContactChangeInput(BaseModel):
     # `context.contact_id` is the new contact (None-like "" when nobody is left to talk to).
     context: PlaybookContext
+    policy: ContactChangePolicy = Field(default_factory=ContactChangePolicy)
     previous_champion: str
     new_contact_name: str | None = None
     champion_left: bool
@@ -71,12 +78,60 @@ class ContactChangeWorkflow:
                 log,
                 account_id=ctx.account_id,
                 contact_id=ctx.contact_id,
-                template=ctx.policy.templates.champion_reintroduction,
+                template=input.policy.reintroduction_template,
                 step="reintroduction",
                 context={"previous_champion": input.previous_champion},
                 owner=ctx.csm_owner,
             )
             reintroduced = True
         outcome = f"champion {what}; alert, task" + (", re-introduction" if reintroduced else "")
-        await report(ctx, final_report(workflow.info().workflow_id, outcome, log))
+        await finish(ctx, outcome, log)
         return ContactChangeResult(reintroduced=reintroduced, log=log)
+
+
+def _opens(trigger: Trigger, policy: ContactChangePolicy) -> Opening | None:
+    """The champion left, stopped being the champion, or someone else became it."""
+    change = trigger.payload
+    before = trigger.account_before
+    if not isinstance(change, ContactChangedPayload) or before is None:
+        return None
+    champion = next(
+        (c for c in before.contacts if c.role == ContactRole.CHAMPION and not c.opted_out), None
+    )
+    if champion is None:
+        return None
+    contact = change.contact
+    left = champion.id == contact.id and (
+        change.left or contact.opted_out or contact.role != ContactRole.CHAMPION
+    )
+    replaced = champion.id != contact.id and contact.role == ContactRole.CHAMPION
+    if not (left or replaced):
+        return None
+    reachable = [c for c in trigger.journey.account.contacts if not c.opted_out]
+    new = (
+        contact
+        if replaced
+        else next((c for c in reachable if c.role == ContactRole.DECISION_MAKER), None)
+    )
+    return Opening(
+        situation=f"{champion.id}-{new.id if new else 'none'}",
+        summary=f"champion {champion.name} {'replaced' if replaced else 'left'}"
+        + (f"; new contact {new.name}" if new else ""),
+        input=ContactChangeInput(
+            context=trigger.context(contact_id=new.id if new else ""),
+            policy=policy,
+            previous_champion=champion.name,
+            new_contact_name=new.name if new else None,
+            champion_left=not replaced,
+        ),
+    )
+
+
+SPEC = PlaybookSpec(
+    name="contact",
+    title="Champion change",
+    workflow=ContactChangeWorkflow,
+    policy=ContactChangePolicy,
+    triggers=frozenset({CustomerEventType.CONTACT_CHANGED}),
+    opens=_opens,
+)

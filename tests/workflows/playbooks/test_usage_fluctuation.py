@@ -11,9 +11,9 @@ from cs_driver import advance_until, event
 from temporalio.testing import WorkflowEnvironment
 
 from starter.api import journey_status
-from worker import WORKFLOWS
+from workflows.catalog import WORKFLOWS
 from workflows.journey_state import JourneyStatus
-from workflows.playbook import PlaybookSummary
+from workflows.playbooks.base import PlaybookSummary
 
 
 @pytest_asyncio.fixture
@@ -75,10 +75,9 @@ async def test_a_drop_opens_one_playbook_and_a_sustained_rise_an_expansion_task(
 def test_same_day_reports_are_not_a_trend() -> None:
     from datetime import UTC, datetime
 
-    from workflows.playbook_policy import PlaybookPolicy
-    from workflows.usage_trend import UsageTrend, observe
+    from workflows.playbooks.usage_trend import UsagePolicy, UsageTrend, observe
 
-    trend, policy, now = UsageTrend(), PlaybookPolicy(), datetime(2026, 1, 5, tzinfo=UTC)
+    trend, policy, now = UsageTrend(), UsagePolicy(), datetime(2026, 1, 5, tzinfo=UTC)
     assert observe(trend, now, 10, policy) is None
     assert observe(trend, now + timedelta(hours=1), 1, policy) is None  # nothing settled yet
     signal = observe(trend, now + timedelta(days=8), 2, policy)

@@ -10,7 +10,7 @@ from cs_doubles import Playground, playground, save_history, start_account
 from cs_driver import advance_until, event
 from temporalio.testing import WorkflowEnvironment
 
-from worker import WORKFLOWS
+from workflows.catalog import WORKFLOWS
 
 
 @pytest_asyncio.fixture

@@ -10,9 +10,9 @@ from cs_doubles import Playground, playground, save_history, start_account
 from cs_driver import advance_until, event
 from temporalio.testing import WorkflowEnvironment
 
-from worker import WORKFLOWS
+from workflows.catalog import WORKFLOWS
 from workflows.journey_state import JourneyStatus
-from workflows.playbook import PlaybookSummary
+from workflows.playbooks.base import PlaybookSummary
 
 
 @pytest_asyncio.fixture

@@ -13,7 +13,7 @@ from cs_driver import advance_until
 from temporalio.testing import WorkflowEnvironment
 
 from starter.api import journey_status
-from worker import WORKFLOWS
+from workflows.catalog import WORKFLOWS
 
 
 @pytest_asyncio.fixture

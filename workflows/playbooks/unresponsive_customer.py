@@ -13,15 +13,26 @@ from pydantic import BaseModel, Field
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from domain.models import TaskPriority
+    from domain.models import EmailStatus, LifecycleStage, TaskPriority
     from workflows import actions
-    from workflows.customer_event import CustomerEvent
-    from workflows.playbook import PlaybookContext, final_report, report
+    from workflows.customer_event import RESPONSES, CustomerEvent
+    from workflows.playbooks.base import PlaybookContext, PlaybookPolicy, answered_within, finish
+    from workflows.playbooks.spec import JourneyMoment, Opening, PlaybookSpec, Trigger
     from workflows.work_log import WorkLog
+
+
+class UnresponsivePolicy(PlaybookPolicy):
+    # Touches without any reply before re-engagement starts, and its cadence.
+    after_touches: int = Field(default=3, ge=1)
+    every: timedelta = timedelta(days=7)
+    product_updates_template: str = "re_engagement_product_updates"
+    milestones_template: str = "re_engagement_milestones"
+    help_template: str = "re_engagement_help"
 
 
 class UnresponsiveInput(BaseModel):
     context: PlaybookContext
+    policy: UnresponsivePolicy = Field(default_factory=UnresponsivePolicy)
     unanswered_touches: int
     milestones: list[str] = Field(default_factory=list)
 
@@ -46,23 +57,23 @@ class UnresponsiveCustomerWorkflow:
     @workflow.run
     async def run(self, input: UnresponsiveInput) -> UnresponsiveResult:
         ctx = input.context
-        templates = ctx.policy.templates
+        policy = input.policy
         log = WorkLog()
         steps: list[tuple[str, str, dict[str, object]]] = [
-            ("product_updates", templates.re_engagement_product_updates, {}),
+            ("product_updates", policy.product_updates_template, {}),
         ]
         if input.milestones:
             steps.append(
                 (
                     "milestones",
-                    templates.re_engagement_milestones,
+                    policy.milestones_template,
                     {"milestones": [m.replace("_", " ") for m in input.milestones]},
                 )
             )
-        steps.append(("offer_help", templates.re_engagement_help, {"csm_email": ctx.csm_owner}))
+        steps.append(("offer_help", policy.help_template, {"csm_email": ctx.csm_owner}))
         sent = 0
         for index, (step, template, context) in enumerate(steps):
-            if index and await self._answered_within(ctx.policy.re_engagement_every):
+            if index and await answered_within(lambda: self._responded, policy.every):
                 break
             if self._responded:
                 break
@@ -78,7 +89,7 @@ class UnresponsiveCustomerWorkflow:
             )
             sent += 1
         executive = False
-        if not self._responded and not await self._answered_within(ctx.policy.re_engagement_every):
+        if not self._responded and not await answered_within(lambda: self._responded, policy.every):
             executive = True
             await actions.create_task(
                 log,
@@ -98,14 +109,45 @@ class UnresponsiveCustomerWorkflow:
             if self._responded
             else f"{sent} re-engagement emails, executive-sponsor task"
         )
-        await report(ctx, final_report(workflow.info().workflow_id, outcome, log))
+        await finish(ctx, outcome, log)
         return UnresponsiveResult(
             responded=self._responded, emails_sent=sent, executive_task=executive, log=log
         )
 
-    async def _answered_within(self, wait: timedelta) -> bool:
-        try:
-            await workflow.wait_condition(lambda: self._responded, timeout=wait)
-        except TimeoutError:
-            return False
-        return True
+
+def _opens(trigger: Trigger, policy: UnresponsivePolicy) -> Opening | None:
+    """After `after_touches` touches in a row went unanswered; one playbook per silence."""
+    state = trigger.state
+    if state.silence_playbook_open or state.stage == LifecycleStage.CHURNED:
+        return None
+    since = state.last_response_at or state.started_at
+    touches = [
+        e
+        for e in state.log.emails
+        if e.at > since and e.status in (EmailStatus.SENT, EmailStatus.OUTBOXED)
+    ]
+    if len(touches) < policy.after_touches:
+        return None
+    state.silence += 1
+    state.silence_playbook_open = True  # until the customer responds (the journey resets it)
+    return Opening(
+        situation=f"silence-{state.silence}",
+        summary=f"no response to {len(touches)} touches since {since:%Y-%m-%d}",
+        input=UnresponsiveInput(
+            context=trigger.context(),
+            policy=policy,
+            unanswered_touches=len(touches),
+            milestones=list(state.milestones),
+        ),
+    )
+
+
+SPEC = PlaybookSpec(
+    name="unresponsive",
+    title="Unresponsive customer",
+    workflow=UnresponsiveCustomerWorkflow,
+    policy=UnresponsivePolicy,
+    triggers=frozenset({JourneyMoment.WORK_LOGGED}),
+    opens=_opens,
+    forwards=RESPONSES,
+)

@@ -8,6 +8,7 @@ its SLAs on its own).
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from pydantic import BaseModel, Field
 from temporalio import workflow
@@ -21,17 +22,21 @@ with workflow.unsafe.imports_passed_through():
         CustomerEvent,
         CustomerEventType,
         InvalidCustomerEvent,
+        TicketOpenedPayload,
         TicketResolvedPayload,
         TicketSeverity,
     )
     from workflows.escalation import EscalationInput, EscalationSource, EscalationWorkflow
-    from workflows.playbook import (
+    from workflows.playbooks.base import (
         PlaybookContext,
+        PlaybookPolicy,
         PlaybookReport,
         SurveyOutcome,
-        final_report,
+        answered_within,
+        finish,
         report,
     )
+    from workflows.playbooks.spec import Opening, PlaybookSpec, Trigger
     from workflows.work_log import WorkLog
 
 # A ticket nobody resolves in this time is the escalation's business, not the follow-up's.
@@ -45,8 +50,18 @@ _ALERT = {
 }
 
 
+class SupportPolicy(PlaybookPolicy):
+    # CSAT this long after the ticket is resolved; answers at or below `low_csat_at_most`
+    # escalate.
+    csat_delay: timedelta = timedelta(days=1)
+    low_csat_at_most: int = Field(default=2, ge=1, le=5)
+    survey_window: timedelta = timedelta(days=7)
+    survey_template: str = "survey_invitation"
+
+
 class SupportFollowUpInput(BaseModel):
     context: PlaybookContext
+    policy: SupportPolicy = Field(default_factory=SupportPolicy)
     ticket_id: str
     subject: str
     severity: TicketSeverity = TicketSeverity.NORMAL
@@ -108,34 +123,30 @@ class SupportFollowUpWorkflow:
         try:
             await workflow.wait_condition(lambda: self._resolved, timeout=RESOLUTION_WAIT)
         except TimeoutError:
-            await report(ctx, final_report(me, "ticket not resolved", self._log))
+            await finish(ctx, "ticket not resolved", self._log)
             return SupportFollowUpResult(resolved=False, log=self._log)
 
-        await workflow.sleep(ctx.policy.csat_delay)
+        await workflow.sleep(input.policy.csat_delay)
         survey = await actions.send_survey(
             self._log,
             account_id=ctx.account_id,
             contact_id=ctx.contact_id,
             kind=SurveyKind.CSAT,
             topic=f"ticket {input.ticket_id}",
-            template=ctx.policy.templates.survey,
+            template=input.policy.survey_template,
             step="csat",
             owner=ctx.csm_owner,
         )
         self._csat_token = survey.token
         await report(ctx, PlaybookReport(playbook_id=me, surveys=list(self._log.surveys)))
-        try:
-            await workflow.wait_condition(
-                lambda: self._csat is not None, timeout=ctx.policy.survey_window
-            )
-        except TimeoutError:
-            await report(ctx, final_report(me, "CSAT not answered", self._log))
+        if not await answered_within(lambda: self._csat is not None, input.policy.survey_window):
+            await finish(ctx, "CSAT not answered", self._log)
             return SupportFollowUpResult(resolved=True, log=self._log)
 
         assert self._csat is not None
         escalation_id: str | None = None
         outcome = f"CSAT {self._csat.score}"
-        if self._csat.score <= ctx.policy.low_csat_at_most:
+        if self._csat.score <= input.policy.low_csat_at_most:
             escalation_id = f"escalation-{ctx.account_id}-csat-{input.ticket_id}"
             await workflow.start_child_workflow(
                 EscalationWorkflow.run,
@@ -158,7 +169,45 @@ class SupportFollowUpWorkflow:
                 parent_close_policy=workflow.ParentClosePolicy.ABANDON,
             )
             outcome += f", escalated ({escalation_id})"
-        await report(ctx, final_report(me, outcome, self._log))
+        await finish(ctx, outcome, self._log)
         return SupportFollowUpResult(
             resolved=True, csat=self._csat.score, escalation_id=escalation_id, log=self._log
         )
+
+
+def _opens(trigger: Trigger, policy: SupportPolicy) -> Opening | None:
+    ticket = trigger.payload
+    if not isinstance(ticket, TicketOpenedPayload):
+        return None
+    journey = trigger.journey
+    return Opening(
+        situation=ticket.ticket_id,
+        summary=f"ticket {ticket.ticket_id} ({ticket.severity.value}): {ticket.subject}",
+        input=SupportFollowUpInput(
+            context=trigger.context(),
+            policy=policy,
+            ticket_id=ticket.ticket_id,
+            subject=ticket.subject,
+            severity=ticket.severity,
+            config=journey.config,
+            chain=journey.escalation_chain() or [journey.account.csm_owner],
+        ),
+    )
+
+
+def _wants(situation: str, payload: Any) -> bool:
+    # A resolution goes to the follow-up of its own ticket only.
+    return isinstance(payload, TicketResolvedPayload) and payload.ticket_id == situation
+
+
+SPEC = PlaybookSpec(
+    name="support",
+    title="Support follow-up",
+    workflow=SupportFollowUpWorkflow,
+    policy=SupportPolicy,
+    triggers=frozenset({CustomerEventType.TICKET_OPENED}),
+    opens=_opens,
+    forwards=frozenset({CustomerEventType.TICKET_RESOLVED}),
+    wants=_wants,
+    survey_outcomes=True,
+)

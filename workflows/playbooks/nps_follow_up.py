@@ -13,14 +13,29 @@ from pydantic import BaseModel, Field
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from domain.models import SurveyCategory
+    from domain.models import Survey, SurveyCategory
     from workflows import actions
-    from workflows.playbook import PlaybookContext, SurveyOutcome, final_report, report
+    from workflows.playbooks.base import (
+        PlaybookContext,
+        PlaybookPolicy,
+        SurveyOutcome,
+        answered_within,
+        finish,
+    )
+    from workflows.playbooks.spec import JourneyMoment, Opening, PlaybookSpec, Trigger
     from workflows.work_log import WorkLog
+
+
+class NpsPolicy(PlaybookPolicy):
+    # One reminder, then the answer window closes.
+    reminder_after: timedelta = timedelta(days=5)
+    window: timedelta = timedelta(days=14)
+    reminder_template: str = "survey_invitation"
 
 
 class NpsFollowUpInput(BaseModel):
     context: PlaybookContext
+    policy: NpsPolicy = Field(default_factory=NpsPolicy)
     survey_token: str
     survey_link: str
     round: int
@@ -50,13 +65,13 @@ class NpsFollowUpWorkflow:
         self._token = input.survey_token
         log = WorkLog()
         reminded = False
-        if not await self._answered_within(ctx.policy.nps_reminder_after):
+        if not await answered_within(self._answered, input.policy.reminder_after):
             reminded = True
             await actions.send_email(
                 log,
                 account_id=ctx.account_id,
                 contact_id=ctx.contact_id,
-                template=ctx.policy.templates.survey,
+                template=input.policy.reminder_template,
                 step="reminder",
                 context={
                     "survey_link": input.survey_link,
@@ -67,7 +82,7 @@ class NpsFollowUpWorkflow:
                 category="survey",
                 owner=ctx.csm_owner,
             )
-            await self._answered_within(ctx.policy.nps_window - ctx.policy.nps_reminder_after)
+            await answered_within(self._answered, input.policy.window - input.policy.reminder_after)
         answer = self._answer
         if answer is None:
             outcome = "no answer" + (" after a reminder" if reminded else "")
@@ -87,7 +102,7 @@ class NpsFollowUpWorkflow:
             outcome = f"detractor ({answer.score}): escalated by the journey"
         else:
             outcome = f"{answer.category.value} ({answer.score})"
-        await report(ctx, final_report(workflow.info().workflow_id, outcome, log))
+        await finish(ctx, outcome, log)
         return NpsFollowUpResult(
             reminded=reminded,
             score=answer.score if answer else None,
@@ -95,11 +110,40 @@ class NpsFollowUpWorkflow:
             log=log,
         )
 
-    async def _answered_within(self, wait: timedelta) -> bool:
-        try:
-            await workflow.wait_condition(
-                lambda: self._answer is not None, timeout=max(wait, timedelta(seconds=1))
-            )
-        except TimeoutError:
-            return False
-        return True
+    def _answered(self) -> bool:
+        return self._answer is not None
+
+
+class NpsSent(BaseModel):
+    """The journey's periodic NPS survey that just went out."""
+
+    survey: Survey
+    round: int
+
+
+def _opens(trigger: Trigger, policy: NpsPolicy) -> Opening | None:
+    sent = trigger.payload
+    if not isinstance(sent, NpsSent):
+        return None
+    return Opening(
+        situation=f"round-{sent.round}",
+        summary=f"NPS round {sent.round}: reminder, promoter ask, detractor escalation",
+        input=NpsFollowUpInput(
+            context=trigger.context(),
+            policy=policy,
+            survey_token=sent.survey.token,
+            survey_link=sent.survey.link,
+            round=sent.round,
+        ),
+    )
+
+
+SPEC = PlaybookSpec(
+    name="nps",
+    title="NPS follow-up",
+    workflow=NpsFollowUpWorkflow,
+    policy=NpsPolicy,
+    triggers=frozenset({JourneyMoment.NPS_SENT}),
+    opens=_opens,
+    survey_outcomes=True,
+)

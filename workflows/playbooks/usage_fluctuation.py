@@ -12,15 +12,21 @@ from pydantic import BaseModel, Field
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from domain.models import TaskPriority
+    from domain.models import Segment, TaskPriority
     from workflows import actions
-    from workflows.playbook import PlaybookContext, final_report, report
-    from workflows.usage_trend import UsageShift
+    from workflows.customer_event import CustomerEventType, UsageReportedPayload
+    from workflows.playbooks.base import PlaybookContext, finish
+    from workflows.playbooks.spec import Opening, PlaybookSpec, Trigger
+    from workflows.playbooks.usage_trend import UsagePolicy, UsageShift, observe
     from workflows.work_log import WorkLog
+
+# Bigger accounts are watched more closely: a smaller dip already warrants a call.
+_DROP_THRESHOLD = {Segment.ENTERPRISE: 0.2, Segment.MID_MARKET: 0.25, Segment.SMB: 0.3}
 
 
 class UsageFluctuationInput(BaseModel):
     context: PlaybookContext
+    policy: UsagePolicy = Field(default_factory=UsagePolicy)
     shift: UsageShift
     baseline: float
     current: int
@@ -57,7 +63,7 @@ class UsageFluctuationWorkflow:
                 log,
                 account_id=ctx.account_id,
                 contact_id=ctx.contact_id,
-                template=ctx.policy.templates.usage_check_in,
+                template=input.policy.check_in_template,
                 step="check_in",
                 context={"active_users": input.current, "usual_active_users": input.baseline},
                 owner=ctx.csm_owner,
@@ -75,7 +81,7 @@ class UsageFluctuationWorkflow:
                 priority=ctx.task_priority,
             )
             outcome = f"rise: {facts}; expansion task for sales"
-        await report(ctx, final_report(workflow.info().workflow_id, outcome, log))
+        await finish(ctx, outcome, log)
         return UsageFluctuationResult(shift=input.shift, log=log)
 
 
@@ -84,3 +90,40 @@ _ORDER = [TaskPriority.LOW, TaskPriority.NORMAL, TaskPriority.HIGH, TaskPriority
 
 def _rank(priority: TaskPriority) -> int:
     return _ORDER.index(priority)
+
+
+def _opens(trigger: Trigger, policy: UsagePolicy) -> Opening | None:
+    """A new drop or a sustained rise in this report (the trend lives in the journey's state)."""
+    payload = trigger.payload
+    if not isinstance(payload, UsageReportedPayload):
+        return None
+    signal = observe(trigger.state.usage_trend, trigger.now, payload.active_users, policy)
+    if signal is None:
+        return None
+    change = (signal.current - signal.baseline) / signal.baseline if signal.baseline else 0
+    return Opening(
+        situation=signal.situation,
+        summary=(
+            f"usage {signal.shift.value} {change:+.0%} "
+            f"({signal.current} vs {signal.baseline:.0f} active users)"
+        ),
+        input=UsageFluctuationInput(
+            context=trigger.context(),
+            policy=policy,
+            shift=signal.shift,
+            baseline=signal.baseline,
+            current=signal.current,
+            sales_owner=trigger.journey.sales_owner,
+        ),
+    )
+
+
+SPEC = PlaybookSpec(
+    name="usage",
+    title="Usage fluctuation",
+    workflow=UsageFluctuationWorkflow,
+    policy=UsagePolicy,
+    triggers=frozenset({CustomerEventType.USAGE_REPORTED}),
+    opens=_opens,
+    defaults=lambda segment: {"drop_threshold": _DROP_THRESHOLD[segment]},
+)

@@ -13,8 +13,8 @@ from cs_driver import advance_until, event
 from temporalio.testing import WorkflowEnvironment
 
 from starter.api import journey_status
-from worker import WORKFLOWS
 from workflows import search_attributes as sa
+from workflows.catalog import WORKFLOWS
 
 
 @pytest_asyncio.fixture

@@ -13,12 +13,23 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from workflows import actions
-    from workflows.playbook import PlaybookContext, final_report, report
+    from workflows.customer_event import CustomerEventType, PlanChange, PlanChangedPayload
+    from workflows.playbooks.base import PlaybookContext, PlaybookPolicy, finish
+    from workflows.playbooks.spec import Opening, PlaybookSpec, Trigger
     from workflows.work_log import WorkLog
+
+
+class UpgradePolicy(PlaybookPolicy):
+    enablement_after: timedelta = timedelta(days=2)
+    check_in_after: timedelta = timedelta(days=30)
+    congratulations_template: str = "upgrade_congratulations"
+    enablement_template: str = "training_material"
+    check_in_template: str = "upgrade_check_in"
 
 
 class UpgradeFollowUpInput(BaseModel):
     context: PlaybookContext
+    policy: UpgradePolicy = Field(default_factory=UpgradePolicy)
     plan: str
     previous_plan: str | None = None
     new_features: list[str] = Field(default_factory=list)
@@ -33,24 +44,24 @@ class UpgradeFollowUpWorkflow:
     @workflow.run
     async def run(self, input: UpgradeFollowUpInput) -> UpgradeFollowUpResult:
         ctx = input.context
-        templates = ctx.policy.templates
+        policy = input.policy
         log = WorkLog()
         plan = {"plan": input.plan, "previous_plan": input.previous_plan}
         await actions.send_email(
             log,
             account_id=ctx.account_id,
             contact_id=ctx.contact_id,
-            template=templates.upgrade_congratulations,
+            template=policy.congratulations_template,
             step="congratulations",
             context=plan,
             owner=ctx.csm_owner,
         )
-        await workflow.sleep(ctx.policy.enablement_after)
+        await workflow.sleep(policy.enablement_after)
         await actions.send_email(
             log,
             account_id=ctx.account_id,
             contact_id=ctx.contact_id,
-            template=templates.enablement,
+            template=policy.enablement_template,
             step="enablement",
             context={
                 **plan,
@@ -61,22 +72,52 @@ class UpgradeFollowUpWorkflow:
             },
             owner=ctx.csm_owner,
         )
-        remaining = ctx.policy.upgrade_check_in_after - ctx.policy.enablement_after
+        remaining = policy.check_in_after - policy.enablement_after
         await workflow.sleep(max(remaining, timedelta(0)))
         await actions.send_email(
             log,
             account_id=ctx.account_id,
             contact_id=ctx.contact_id,
-            template=templates.upgrade_check_in,
+            template=policy.check_in_template,
             step="check_in",
             context=plan,
             owner=ctx.csm_owner,
         )
         outcome = f"upgrade to {input.plan}: congratulations, enablement, 30-day check-in"
-        await report(ctx, final_report(workflow.info().workflow_id, outcome, log))
+        await finish(ctx, outcome, log)
         return UpgradeFollowUpResult(log=log)
 
 
 def _guide(feature: str) -> str:
     slug = "-".join(feature.lower().split())
     return f"https://csflow.example/guides/{slug}"
+
+
+def _opens(trigger: Trigger, policy: UpgradePolicy) -> Opening | None:
+    """An upgrade or expansion (a downgrade alerts the CSM instead: the journey does that)."""
+    change = trigger.payload
+    if not isinstance(change, PlanChangedPayload) or change.change == PlanChange.DOWNGRADE:
+        return None
+    before = trigger.account_before or trigger.journey.account
+    previous = change.previous_plan or before.plan
+    return Opening(
+        situation=change.plan,
+        summary=f"{change.change.value}: {previous} -> {change.plan}",
+        input=UpgradeFollowUpInput(
+            context=trigger.context(),
+            policy=policy,
+            plan=change.plan,
+            previous_plan=previous,
+            new_features=list(change.new_features),
+        ),
+    )
+
+
+SPEC = PlaybookSpec(
+    name="upgrade",
+    title="Upgrade follow-up",
+    workflow=UpgradeFollowUpWorkflow,
+    policy=UpgradePolicy,
+    triggers=frozenset({CustomerEventType.PLAN_CHANGED}),
+    opens=_opens,
+)

@@ -1,8 +1,8 @@
-"""What every playbook shares: its kind, deterministic id, context, and the report it sends
-back to the customer journey.
+"""What every playbook workflow shares: its context, its policy's common fields, and the report
+it sends back to the customer journey.
 
 Playbooks are child workflows of the journey, started with `ParentClosePolicy.ABANDON` and
-`WorkflowIdReusePolicy.REJECT_DUPLICATE` under `playbook-<kind>-<account>-<situation>`: one
+`WorkflowIdReusePolicy.REJECT_DUPLICATE` under `playbook-<name>-<account>-<situation>`: one
 situation (a ticket, a usage dip, a silence, a champion change...) can open one playbook, ever.
 They report progress and their outcome to the journey by signal (`playbook_report`) instead of
 being awaited, so a weeks-long playbook never holds up the journey's continue-as-new.
@@ -11,35 +11,31 @@ being awaited, so a weeks-long playbook never holds up the journey's continue-as
 from __future__ import annotations
 
 import re
-from datetime import datetime
-from enum import StrEnum
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from temporalio import workflow
 from temporalio.exceptions import TemporalError
 
 with workflow.unsafe.imports_passed_through():
     from domain.models import SurveyCategory, SurveyKind, TaskPriority
-    from workflows.playbook_policy import PlaybookPolicy
     from workflows.work_log import SurveyRecord, WorkLog
 
-# Journeys recorded before playbooks existed keep their old command sequence.
-PLAYBOOKS_PATCH = "journey-playbooks-v1"
+
+class PlaybookPolicy(BaseModel):
+    """One playbook's slice of the per-segment configuration; each playbook extends it with its
+    own thresholds, delays and templates (`SegmentPlaybookConfig.playbooks` overrides them)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = True
 
 
-class PlaybookType(StrEnum):
-    SUPPORT = "support"
-    USAGE = "usage"
-    UNRESPONSIVE = "unresponsive"
-    CONTACT = "contact"
-    UPGRADE = "upgrade"
-    NPS = "nps"
-
-
-def playbook_id(kind: PlaybookType, account_id: str, situation: str) -> str:
+def playbook_id(name: str, account_id: str, situation: str) -> str:
     # Situation keys come from customer data (ticket ids...): keep the id readable and safe.
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", situation)[:80]
-    return f"playbook-{kind.value}-{account_id}-{safe}"
+    return f"playbook-{name}-{account_id}-{safe}"
 
 
 class PlaybookContext(BaseModel):
@@ -50,7 +46,6 @@ class PlaybookContext(BaseModel):
     csm_owner: str
     contact_id: str
     task_priority: TaskPriority = TaskPriority.NORMAL
-    policy: PlaybookPolicy = Field(default_factory=PlaybookPolicy)
 
 
 class SurveyOutcome(BaseModel):
@@ -75,7 +70,7 @@ class PlaybookSummary(BaseModel):
     """The journey's record of a playbook it opened."""
 
     playbook_id: str
-    kind: PlaybookType
+    kind: str  # the playbook's registry name
     situation: str
     summary: str
     opened_at: datetime
@@ -94,11 +89,23 @@ async def report(context: PlaybookContext, message: PlaybookReport) -> None:
         workflow.logger.warning("journey %s not told: %s", context.journey_id, exc)
 
 
-def final_report(playbook: str, outcome: str, log: WorkLog) -> PlaybookReport:
-    # Surveys went out with their own reports already.
-    return PlaybookReport(
-        playbook_id=playbook,
-        finished=True,
-        outcome=outcome,
-        log=log.model_copy(update={"surveys": []}),
+async def finish(context: PlaybookContext, outcome: str, log: WorkLog) -> None:
+    """The final report: the outcome and what the playbook did (its surveys went out already)."""
+    await report(
+        context,
+        PlaybookReport(
+            playbook_id=workflow.info().workflow_id,
+            finished=True,
+            outcome=outcome,
+            log=log.model_copy(update={"surveys": []}),
+        ),
     )
+
+
+async def answered_within(done: Callable[[], bool], wait: timedelta) -> bool:
+    """Wait up to `wait` for `done()`; whether it came true (the answer or response arrived)."""
+    try:
+        await workflow.wait_condition(done, timeout=max(wait, timedelta(seconds=1)))
+    except TimeoutError:
+        return False
+    return True

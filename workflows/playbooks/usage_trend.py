@@ -1,22 +1,34 @@
 """Usage fluctuation detection: active users against the account's own recent normal.
 
-Pure (the journey calls it on every usage report). The baseline is the mean of the latest
-normal reports at least `usage_compare_after` old, so a burst of reports on one day is not a
+Pure (the usage playbook's trigger calls it on every usage report). The baseline is the mean
+of the latest normal reports at least `compare_after` old, so a burst of reports on one day is not a
 trend. A drop is one report below it by more than the segment's threshold; a rise is
-`usage_rise_reports` reports in a row above it. Reports inside a drop or rise do not move the
+`rise_reports` reports in a row above it. Reports inside a drop or rise do not move the
 baseline, so one dip is one situation.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-from workflows.playbook_policy import PlaybookPolicy
+from workflows.playbooks.base import PlaybookPolicy
 
 HISTORY_LIMIT = 24
+
+
+class UsagePolicy(PlaybookPolicy):
+    """The usage-fluctuation playbook's slice: active users against the account's own normal."""
+
+    drop_threshold: float = Field(default=0.25, gt=0, lt=1)
+    rise_threshold: float = Field(default=0.25, gt=0)
+    rise_reports: int = Field(default=3, ge=1)
+    baseline_reports: int = Field(default=4, ge=1)
+    # Reports are compared with normal ones at least this old (a trend, not a same-day burst).
+    compare_after: timedelta = timedelta(days=7)
+    check_in_template: str = "usage_check_in"
 
 
 class UsageShift(StrEnum):
@@ -46,22 +58,22 @@ class UsageSignal(BaseModel):
 
 
 def observe(
-    trend: UsageTrend, at: datetime, active_users: int, policy: PlaybookPolicy
+    trend: UsageTrend, at: datetime, active_users: int, policy: UsagePolicy
 ) -> UsageSignal | None:
     """Fold one report into `trend` (in place); a signal when a new drop or rise begins."""
     point = UsagePoint(at=at, active_users=active_users)
-    settled = [p for p in trend.normal if p.at <= at - policy.usage_compare_after]
+    settled = [p for p in trend.normal if p.at <= at - policy.compare_after]
     if not settled:
         _normal(trend, point)
         return None
-    window = settled[-policy.usage_baseline_reports :]
+    window = settled[-policy.baseline_reports :]
     base = sum(p.active_users for p in window) / len(window)
-    if active_users < base * (1 - policy.usage_drop_threshold):
+    if active_users < base * (1 - policy.drop_threshold):
         trend.high_streak.clear()
         return _begin(trend, UsageShift.DROP, base, active_users)
-    if active_users >= base * (1 + policy.usage_rise_threshold):
+    if active_users >= base * (1 + policy.rise_threshold):
         trend.high_streak.append(point)
-        if len(trend.high_streak) < policy.usage_rise_reports:
+        if len(trend.high_streak) < policy.rise_reports:
             return None
         signal = _begin(trend, UsageShift.RISE, base, active_users)
         # The higher level is the new normal from here on.
