@@ -41,6 +41,7 @@ class CustomerEventType(StrEnum):
     CONTRACT_RENEWED = "contract_renewed"
     CONTRACT_CANCELLED = "contract_cancelled"
     PLAN_CHANGED = "plan_changed"
+    EXTERNAL_ACTIVITY = "external_activity"
 
 
 # What counts as the customer answering a touch (it ends a silence).
@@ -178,6 +179,48 @@ class ContractCancelledPayload(_Payload):
     reason: Text = ""
 
 
+class ExternalChannel(StrEnum):
+    REVIEW_SITE = "review_site"  # G2, Capterra, TrustRadius...
+    COMMUNITY = "community"  # our community forum, Slack groups, Reddit
+    SOCIAL = "social"  # LinkedIn, X, Mastodon...
+    NEWS = "news"  # press, blogs, podcasts
+    OTHER = "other"
+
+
+class Sentiment(StrEnum):
+    POSITIVE = "positive"
+    NEUTRAL = "neutral"
+    NEGATIVE = "negative"
+
+
+class ExternalActivityPayload(_Payload):
+    """Something the customer said in public about us: a review, a post, a mention."""
+
+    channel: ExternalChannel
+    url: SingleLine = Field(min_length=1, max_length=2000)
+    sentiment: Sentiment
+    author: SingleLine = Field(default="", max_length=200)
+    text: Text = Field(default="", max_length=5000)
+    # The conversation the mention belongs to (a review, a thread); by default its address
+    # without query and fragment, so repeated mentions of one thread are one situation.
+    thread: SingleLine | None = Field(default=None, min_length=1, max_length=200)
+    # The author, when they are one of the account's contacts.
+    contact_id: SingleLine | None = None
+
+    @model_validator(mode="after")
+    def _web_address(self) -> ExternalActivityPayload:
+        scheme, _, rest = self.url.partition("://")
+        if scheme.lower() not in ("http", "https") or not rest.strip("/"):
+            raise ValueError(f"url must be an http(s) address, not {self.url[:80]!r}")
+        return self
+
+    def thread_key(self) -> str:
+        if self.thread is not None:
+            return self.thread
+        address = self.url.split("#", 1)[0].split("?", 1)[0].rstrip("/")
+        return address.partition("://")[2].lower()
+
+
 PAYLOAD_MODELS: dict[CustomerEventType, type[_Payload]] = {
     CustomerEventType.TRIAL_STARTED: StartPayload,
     CustomerEventType.PAYMENT_RECEIVED: StartPayload,
@@ -193,6 +236,7 @@ PAYLOAD_MODELS: dict[CustomerEventType, type[_Payload]] = {
     CustomerEventType.CONTRACT_RENEWED: ContractRenewedPayload,
     CustomerEventType.CONTRACT_CANCELLED: ContractCancelledPayload,
     CustomerEventType.PLAN_CHANGED: PlanChangedPayload,
+    CustomerEventType.EXTERNAL_ACTIVITY: ExternalActivityPayload,
 }
 
 
