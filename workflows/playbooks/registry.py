@@ -13,6 +13,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.input_checks import describe_errors
     from workflows.playbooks import (
         contact_change,
+        external_activity,
         nps_follow_up,
         support_follow_up,
         unresponsive_customer,
@@ -28,6 +29,7 @@ PLAYBOOKS: tuple[PlaybookSpec[Any], ...] = (
     contact_change.SPEC,
     upgrade_follow_up.SPEC,
     nps_follow_up.SPEC,
+    external_activity.SPEC,
 )
 
 PLAYBOOK_WORKFLOWS: list[type] = [spec.workflow for spec in PLAYBOOKS]

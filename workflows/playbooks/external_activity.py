@@ -1,0 +1,148 @@
+"""ExternalActivityWorkflow: the customer said something in public (`playbook-external-...`).
+
+A negative review, post or mention: the CSM is alerted at once and gets a task, with the link, due
+within the segment's response SLA. A positive one: the customer gets a thank-you and the CSM a
+task to ask for a reference or a case study. Neutral mentions open nothing. One playbook per
+thread: the second mention of the same review or discussion does not open another.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pydantic import BaseModel, Field
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from domain.models import AlertSeverity, TaskPriority
+    from workflows import actions
+    from workflows.customer_event import (
+        CustomerEventType,
+        ExternalActivityPayload,
+        ExternalChannel,
+        Sentiment,
+    )
+    from workflows.playbooks.base import PlaybookContext, PlaybookPolicy, finish
+    from workflows.playbooks.spec import Opening, PlaybookSpec, Trigger
+    from workflows.work_log import WorkLog
+
+# How the channel reads in a sentence for the CSM ("a negative review").
+_CHANNEL_WORDS = {
+    ExternalChannel.REVIEW_SITE: "review",
+    ExternalChannel.COMMUNITY: "community post",
+    ExternalChannel.SOCIAL: "social media post",
+    ExternalChannel.NEWS: "article",
+    ExternalChannel.OTHER: "mention",
+}
+
+
+class ExternalActivityPolicy(PlaybookPolicy):
+    # A negative mention is answered within this; None: the segment's escalation SLA for a
+    # first response.
+    respond_within: timedelta | None = None
+    advocacy_ask_within: timedelta = timedelta(days=7)
+    thanks_template: str = "public_mention_thanks"
+
+
+class ExternalActivityInput(BaseModel):
+    context: PlaybookContext
+    policy: ExternalActivityPolicy = Field(default_factory=ExternalActivityPolicy)
+    activity: ExternalActivityPayload
+    respond_within: timedelta
+
+
+class ExternalActivityResult(BaseModel):
+    sentiment: Sentiment
+    log: WorkLog = Field(default_factory=WorkLog)
+
+
+@workflow.defn
+class ExternalActivityWorkflow:
+    @workflow.run
+    async def run(self, input: ExternalActivityInput) -> ExternalActivityResult:
+        ctx, mention = input.context, input.activity
+        log = WorkLog()
+        what = _CHANNEL_WORDS[mention.channel]
+        by = f" by {mention.author}" if mention.author else ""
+        quote = f'\n\n"{mention.text}"' if mention.text else ""
+        if mention.sentiment == Sentiment.NEGATIVE:
+            await actions.alert(
+                log,
+                account_id=ctx.account_id,
+                owner=ctx.csm_owner,
+                subject=f"Negative {what}{by}",
+                message=f"{mention.url}{quote}",
+                step="alert",
+                severity=AlertSeverity.CRITICAL
+                if mention.channel == ExternalChannel.REVIEW_SITE
+                else AlertSeverity.WARNING,
+            )
+            await actions.create_task(
+                log,
+                account_id=ctx.account_id,
+                owner=ctx.csm_owner,
+                title=f"Respond to a negative {what}{by}",
+                description=(
+                    f"{mention.url}{quote}\n\nReply in public where it helps, and reach out to "
+                    "the customer directly."
+                ),
+                step="respond",
+                due_at=workflow.now() + input.respond_within,
+                priority=TaskPriority.URGENT,
+            )
+            outcome = f"negative {what}: CSM alerted, response task"
+        else:
+            await actions.send_email(
+                log,
+                account_id=ctx.account_id,
+                contact_id=ctx.contact_id,
+                template=input.policy.thanks_template,
+                step="thanks",
+                context={"channel": what, "url": mention.url},
+                owner=ctx.csm_owner,
+            )
+            await actions.create_task(
+                log,
+                account_id=ctx.account_id,
+                owner=ctx.csm_owner,
+                title=f"Ask for a reference or case study: positive {what}{by}",
+                description=f"{mention.url}{quote}",
+                step="advocacy_ask",
+                due_at=workflow.now() + input.policy.advocacy_ask_within,
+                priority=ctx.task_priority,
+            )
+            outcome = f"positive {what}: thank-you, advocacy ask task"
+        await finish(ctx, outcome, log)
+        return ExternalActivityResult(sentiment=mention.sentiment, log=log)
+
+
+def _opens(trigger: Trigger, policy: ExternalActivityPolicy) -> Opening | None:
+    mention = trigger.payload
+    if not isinstance(mention, ExternalActivityPayload) or mention.sentiment == Sentiment.NEUTRAL:
+        return None
+    journey = trigger.journey
+    author = mention.contact_id
+    known = author is not None and any(
+        c.id == author and not c.opted_out for c in journey.account.contacts
+    )
+    return Opening(
+        situation=mention.thread_key(),
+        summary=f"{mention.sentiment.value} {_CHANNEL_WORDS[mention.channel]}: {mention.url}",
+        input=ExternalActivityInput(
+            # Thanks go to the author when they are a contact we may write to.
+            context=trigger.context(contact_id=author if known else None),
+            policy=policy,
+            activity=mention,
+            respond_within=policy.respond_within or journey.config.escalation.ack_within,
+        ),
+    )
+
+
+SPEC = PlaybookSpec(
+    name="external",
+    title="Public mention",
+    workflow=ExternalActivityWorkflow,
+    policy=ExternalActivityPolicy,
+    triggers=frozenset({CustomerEventType.EXTERNAL_ACTIVITY}),
+    opens=_opens,
+)
