@@ -21,7 +21,6 @@ from domain.input_checks import describe_errors
 INVALID_INPUT = "InvalidInput"
 UNKNOWN_ACCOUNT = "UnknownAccount"
 INVALID_EMAIL_ADDRESS = "InvalidEmailAddress"
-CONTACT_OPTED_OUT = "ContactOptedOut"
 SCORE_OUT_OF_RANGE = "ScoreOutOfRange"
 UNKNOWN_SURVEY_TOKEN = "UnknownSurveyToken"
 EMAIL_PROVIDER_REJECTED = "EmailProviderRejected"

@@ -145,19 +145,6 @@ class SegmentationMode(StrEnum):
     DYNAMIC = "dynamic"  # segment = ARR tier x health band x lifecycle phase
 
 
-class PlaybookKind(StrEnum):
-    """Customer-success motions a segment's configuration can switch on (see contracts.md)."""
-
-    ONBOARDING = "onboarding"
-    ADOPTION_NUDGE = "adoption_nudge"
-    NPS_SURVEY = "nps_survey"
-    RENEWAL = "renewal"
-    RISK_MITIGATION = "risk_mitigation"
-    EXECUTIVE_OUTREACH = "executive_outreach"
-    EXPANSION = "expansion"
-    WIN_BACK = "win_back"
-
-
 class DomainModel(FiniteNumbers):
     """Base for every boundary model: unknown fields are errors, so typos surface early, and
     numbers are finite (`Infinity`/`NaN` turn into `null` on the way through Temporal)."""

@@ -36,10 +36,6 @@ def note_request(request: Request, **fields: str | None) -> None:
     structlog.contextvars.bind_contextvars(**known)
 
 
-def request_id_of(request: Request) -> str:
-    return str(request.scope.get("state", {}).get("request_id", ""))
-
-
 class RequestLogMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app

@@ -48,7 +48,6 @@ router = APIRouter(prefix="/v1/webhooks/sendgrid", tags=["webhooks"])
 log = structlog.get_logger("csflow.api.sendgrid")
 
 MAX_EVENTS_PER_BATCH = 1000
-_HARD_FAILURES = {"bounce", "dropped"}
 _OPT_OUTS = {"unsubscribe", "group_unsubscribe", "spamreport"}
 _ENGAGEMENT = {"open", "click"}
 

@@ -23,7 +23,6 @@ from domain.models import (  # noqa: E402
     HealthBand,
     HealthInputs,
     LifecycleStage,
-    PlaybookKind,
     Segment,
     SegmentationMode,
     TaskCompletion,
@@ -32,7 +31,7 @@ from domain.models import (  # noqa: E402
     TouchpointInput,
     TouchpointKind,
 )
-from domain.segmentation import playbook_config_for, segment_for  # noqa: E402
+from domain.segmentation import segment_for  # noqa: E402
 from starter.cs_commands import register  # noqa: E402
 
 T0 = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)
@@ -102,27 +101,6 @@ def test_segment_for_table(
     arr: float, band: HealthBand | None, stage: LifecycleStage, mode: str, key: str
 ) -> None:
     assert segment_for(account(arr), band, stage, SegmentationMode(mode)).key == key
-
-
-def test_cadences_follow_the_segment() -> None:
-    def cfg(arr: float, band: HealthBand, stage: LifecycleStage = LifecycleStage.ADOPTION) -> Any:
-        return playbook_config_for(segment_for(account(arr), band, stage, SegmentationMode.DYNAMIC))
-
-    assert cfg(5_000, HealthBand.HEALTHY).surveys.nps_every == timedelta(days=90)
-    assert cfg(250_000, HealthBand.HEALTHY).surveys.nps_every == timedelta(days=60)
-    healthy = cfg(5_000, HealthBand.HEALTHY)
-    assert PlaybookKind.EXPANSION in healthy.playbooks
-    assert healthy.csm_task_priority == TaskPriority.NORMAL
-    critical = cfg(250_000, HealthBand.CRITICAL)
-    assert critical.csm_task_priority == TaskPriority.URGENT
-    assert PlaybookKind.EXECUTIVE_OUTREACH in critical.playbooks
-    assert PlaybookKind.NPS_SURVEY not in critical.playbooks
-    assert cfg(5_000, HealthBand.AT_RISK).csm_task_priority == TaskPriority.HIGH
-    # static mode: the shipped tier config, unchanged
-    static = segment_for(
-        account(250_000), HealthBand.CRITICAL, LifecycleStage.RENEWAL, SegmentationMode.STATIC
-    )
-    assert playbook_config_for(static).surveys.nps_every == timedelta(days=90)
 
 
 @pytest.mark.parametrize(
