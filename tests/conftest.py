@@ -32,7 +32,7 @@ QUIET_RUNTIME = Runtime(
 )
 
 # CRM store and outbox fixtures, shared by the activity, governor, health and HTTP tests.
-pytest_plugins = ["tests.crm_fixtures"]
+pytest_plugins = ["tests.support.crm_fixtures"]
 
 
 @pytest.fixture(scope="session")

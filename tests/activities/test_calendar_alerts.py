@@ -9,7 +9,6 @@ from email import policy
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from cs_support import expect_failure, run, seed_account
 from sqlmodel import select
 
 from activities.alerts import alert_csm
@@ -25,6 +24,7 @@ from domain.models import (
     KickoffInvite,
     TaskPriority,
 )
+from tests.support.cs_support import expect_failure, run, seed_account
 
 
 def unfold(ics: str) -> list[str]:

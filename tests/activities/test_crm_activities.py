@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from cs_support import acme, expect_failure, run, seed_account
 from sqlmodel import col, select
 
 from activities.crm import (
@@ -38,6 +37,7 @@ from domain.models import (
     TouchpointInput,
     TouchpointKind,
 )
+from tests.support.cs_support import acme, expect_failure, run, seed_account
 
 
 def kinds(store: Store) -> list[str]:

@@ -11,7 +11,6 @@ from types import SimpleNamespace
 from typing import Any, Literal
 
 import pytest
-from cs_support import expect_failure, run, seed_account
 from python_http_client.exceptions import HTTPError, err_dict
 from sendgrid.helpers.mail import Mail
 from sqlmodel import col, select
@@ -24,6 +23,7 @@ from activities.sendgrid_provider import SendGridProvider
 from crm.database import Store
 from crm.tables import EmailSendRow, TouchpointRow
 from domain.models import EmailRequest, EmailStatus
+from tests.support.cs_support import expect_failure, run, seed_account
 
 pytestmark = pytest.mark.usefixtures("outbox")
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from cs_support import expect_failure, run, seed_account
 from sqlmodel import select
 
 from activities.crm import get_account
@@ -12,6 +11,7 @@ from crm.database import Store
 from crm.tables import HealthScoreRow
 from domain.health import WEIGHTS
 from domain.models import AccountRef, HealthBand, HealthInputs
+from tests.support.cs_support import expect_failure, run, seed_account
 
 THRIVING = {
     "licensed_seats": 50,

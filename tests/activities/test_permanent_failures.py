@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pytest
-from cs_support import expect_failure, introduction_email, run, seed_account
 from sqlmodel import select
 
 from activities.context import in_thread
@@ -18,6 +17,7 @@ from activities.outbox import OutboxProvider
 from activities.sendgrid_provider import SendGridProvider
 from crm.database import Store
 from crm.tables import ContactRow, EmailSendRow
+from tests.support.cs_support import expect_failure, introduction_email, run, seed_account
 
 pytestmark = pytest.mark.usefixtures("outbox")
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 
 import pytest
-from cs_support import expect_failure, run, seed_account
 from sqlmodel import select
 
 from activities.surveys import create_survey, record_survey_response
 from crm.database import Store
 from crm.tables import SurveyResponseRow, TouchpointRow
 from domain.models import SurveyAnswer, SurveyCategory, SurveyKind, SurveyRequest
+from tests.support.cs_support import expect_failure, run, seed_account
 
 
 def nps_request(key: str = "nps-q1", **overrides: object) -> SurveyRequest:

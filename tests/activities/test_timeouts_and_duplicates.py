@@ -10,7 +10,6 @@ from types import SimpleNamespace
 from typing import Any, Literal
 
 import pytest
-from cs_support import introduction_email, run, seed_account
 from sendgrid.helpers.mail import Mail
 from sqlmodel import select
 from temporalio.testing import ActivityEnvironment
@@ -23,6 +22,7 @@ from activities.sendgrid_provider import SendGridProvider
 from crm.database import Store
 from crm.tables import TouchpointRow
 from domain.models import EmailStatus
+from tests.support.cs_support import introduction_email, run, seed_account
 
 pytestmark = pytest.mark.usefixtures("outbox")
 

@@ -10,7 +10,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from deploy_support import (
+
+from tests.support.deploy_support import (
     COMPOSE_FILE,
     DEPLOY_README,
     REPO_ROOT,

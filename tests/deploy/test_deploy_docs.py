@@ -6,14 +6,15 @@ import re
 from pathlib import Path
 
 import pytest
-from deploy_support import (
+from temporalio.envconfig import ClientConfigProfile
+
+from tests.support.deploy_support import (
     DEPLOY_README,
     K8S_README,
     compose_variables,
     contract_search_attributes,
     services,
 )
-from temporalio.envconfig import ClientConfigProfile
 
 PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
 

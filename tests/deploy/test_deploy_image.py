@@ -13,7 +13,8 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from deploy_support import (
+
+from tests.support.deploy_support import (
     DEPLOY,
     DEPLOY_README,
     DOCKERIGNORE,

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from deploy_support import (
+
+from tests.support.deploy_support import (
     DEPLOY_README,
     DOCUMENTED_SECRETS,
     K8S,

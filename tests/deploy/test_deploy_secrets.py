@@ -6,7 +6,8 @@ import re
 from pathlib import Path
 
 import pytest
-from deploy_support import COMPOSE_FILE, DEPLOY, K8S, REPO_ROOT, manifests
+
+from tests.support.deploy_support import COMPOSE_FILE, DEPLOY, K8S, REPO_ROOT, manifests
 
 # Literal credentials allowed, per file: compose's documented local development default.
 ALLOWED_LITERALS = {COMPOSE_FILE.name: {"csflow"}}

@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlmodel import col, select
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "activities"))
-from cs_support import run, seed_account  # noqa: E402
-
-from activities.alerts import alert_csm  # noqa: E402
-from activities.email import send_email  # noqa: E402
-from crm.database import Store  # noqa: E402
-from crm.tables import EmailSendRow, TouchpointRow  # noqa: E402
-from domain.models import CsmAlert, EmailReceipt, EmailRequest, EmailStatus  # noqa: E402
+from activities.alerts import alert_csm
+from activities.email import send_email
+from crm.database import Store
+from crm.tables import EmailSendRow, TouchpointRow
+from domain.models import CsmAlert, EmailReceipt, EmailRequest, EmailStatus
+from tests.support.cs_support import run, seed_account
 
 # Chloe (c-champ) lives in New York; Derek (c-exec) has no zone and gets the account's Berlin.
 WED_10_NY = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)

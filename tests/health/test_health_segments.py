@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import json
-import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "activities"))
-import typer  # noqa: E402
-from cs_support import run, seed_account  # noqa: E402
-
-from activities.crm import append_touchpoint, complete_csm_task, create_csm_task  # noqa: E402
-from activities.health import compute_health_score, explain_latest  # noqa: E402
-from crm.database import Store  # noqa: E402
-from domain.models import (  # noqa: E402
+from activities.crm import append_touchpoint, complete_csm_task, create_csm_task
+from activities.health import compute_health_score, explain_latest
+from crm.database import Store
+from domain.models import (
     Account,
     HealthBand,
     HealthInputs,
@@ -31,8 +26,9 @@ from domain.models import (  # noqa: E402
     TouchpointInput,
     TouchpointKind,
 )
-from domain.segmentation import segment_for  # noqa: E402
-from starter.cs_commands import register  # noqa: E402
+from domain.segmentation import segment_for
+from starter.cs_commands import register
+from tests.support.cs_support import run, seed_account
 
 T0 = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)
 THRIVING: dict[str, Any] = {

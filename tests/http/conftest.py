@@ -10,15 +10,6 @@ import httpx
 import pytest
 import pytest_asyncio
 from fastapi import FastAPI
-from http_support import (
-    API_TOKEN,
-    INBOUND_PASSWORD,
-    INBOUND_PATH_SECRET,
-    INBOUND_USER,
-    REPLY_SECRET,
-    SUPPORT_SECRET,
-    SendGridSigner,
-)
 from pydantic import SecretStr
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
@@ -28,6 +19,15 @@ from crm import database
 from crm.migrate import migrate
 from starter.http.app import create_app
 from starter.http.settings import ApiSettings
+from tests.support.http_support import (
+    API_TOKEN,
+    INBOUND_PASSWORD,
+    INBOUND_PATH_SECRET,
+    INBOUND_USER,
+    REPLY_SECRET,
+    SUPPORT_SECRET,
+    SendGridSigner,
+)
 from worker import all_activities, build_worker, ensure_search_attributes
 
 

@@ -5,7 +5,12 @@ from __future__ import annotations
 import httpx
 import pytest
 from fastapi import FastAPI
-from http_support import (
+from temporalio.client import Client
+
+from activities.crm import upsert_account
+from activities.surveys import create_survey
+from domain.models import AccountUpsert, SurveyKind, SurveyRequest
+from tests.support.http_support import (
     INBOUND_PATH_SECRET,
     SendGridSigner,
     account_body,
@@ -13,15 +18,10 @@ from http_support import (
     new_account_id,
     support_headers,
 )
-from temporalio.client import Client
-
-from activities.crm import upsert_account
-from activities.surveys import create_survey
-from domain.models import AccountUpsert, SurveyKind, SurveyRequest
 
 pytest.importorskip("schemathesis", reason="schemathesis is not installed (dev extra)")
 
-from api_fuzz import run_fuzz  # noqa: E402  (needs schemathesis)
+from tests.support.api_fuzz import run_fuzz  # noqa: E402  (needs schemathesis)
 
 MAX_EXAMPLES = 50
 

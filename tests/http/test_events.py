@@ -7,17 +7,17 @@ from typing import Any
 
 import httpx
 import pytest
-from http_support import (
+from temporalio.client import Client
+from temporalio.service import RPCError
+
+from domain.models import LifecycleStage
+from tests.support.http_support import (
     account_body,
     bearer,
     new_account_id,
     signals_in_history,
     wait_for_status,
 )
-from temporalio.client import Client
-from temporalio.service import RPCError
-
-from domain.models import LifecycleStage
 
 
 async def test_event_for_new_account_starts_its_journey_and_duplicates_arrive_once(

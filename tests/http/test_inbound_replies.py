@@ -10,13 +10,6 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from http_support import (
-    INBOUND_AUTH,
-    INBOUND_PATH_SECRET,
-    REPLY_SECRET,
-    start_paid_journey,
-    wait_for_status,
-)
 from pydantic import SecretStr
 from temporalio.client import Client
 
@@ -26,6 +19,13 @@ from starter.http.app import create_app
 from starter.http.reply_tokens import MAX_TOKENS_PER_MESSAGE
 from starter.http.request_log import loggable_path
 from starter.http.settings import ApiSettings, SettingsError
+from tests.support.http_support import (
+    INBOUND_AUTH,
+    INBOUND_PATH_SECRET,
+    REPLY_SECRET,
+    start_paid_journey,
+    wait_for_status,
+)
 
 INBOUND = "/v1/webhooks/sendgrid/inbound"
 BASE32 = "abcdefghijklmnopqrstuvwxyz234567"

@@ -6,7 +6,13 @@ import json
 import time
 
 import httpx
-from http_support import (
+from sqlmodel import select
+from temporalio.client import Client
+
+from crm.database import get_store
+from crm.tables import ContactRow, TouchpointRow
+from domain.reply_address import reply_address
+from tests.support.http_support import (
     INBOUND_AUTH,
     REPLY_SECRET,
     SendGridSigner,
@@ -15,12 +21,6 @@ from http_support import (
     timeline_kinds,
     wait_for_status,
 )
-from sqlmodel import select
-from temporalio.client import Client
-
-from crm.database import get_store
-from crm.tables import ContactRow, TouchpointRow
-from domain.reply_address import reply_address
 
 
 def _event(account_id: str, kind: str, sg_id: str, **extra: object) -> dict[str, object]:

@@ -6,15 +6,15 @@ import json
 import time
 
 import httpx
-from http_support import (
+from temporalio.client import Client
+
+from tests.support.http_support import (
     signals_in_history,
     start_journey_with_prompt_csat,
     start_paid_journey,
     support_headers,
     wait_for_status,
 )
-from temporalio.client import Client
-
 from workflows.escalation import EscalationWorkflow
 
 

@@ -8,10 +8,15 @@ import socket
 
 import httpx
 import uvicorn
-from browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, needs_chromium
 from fastapi import FastAPI
-from http_support import start_journey_with_prompt_csat, support_headers, wait_for_status
 from temporalio.client import Client
+
+from tests.support.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, needs_chromium
+from tests.support.http_support import (
+    start_journey_with_prompt_csat,
+    support_headers,
+    wait_for_status,
+)
 
 pytestmark = needs_chromium
 

@@ -6,7 +6,6 @@ import re
 from datetime import timedelta
 
 import httpx
-from http_support import start_paid_journey, timeline_kinds
 from sqlmodel import select
 from temporalio.client import Client
 
@@ -14,6 +13,7 @@ from activities.surveys import create_survey
 from crm.database import get_store
 from crm.tables import SurveyResponseRow, SurveyRow
 from domain.models import SurveyKind, SurveyRequest
+from tests.support.http_support import start_paid_journey, timeline_kinds
 
 
 async def _survey(account_id: str, kind: SurveyKind, key: str) -> str:

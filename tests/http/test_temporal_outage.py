@@ -8,15 +8,6 @@ from typing import Any, cast
 
 import httpx
 import pytest
-from http_support import (
-    SendGridSigner,
-    account_body,
-    bearer,
-    free_port,
-    new_account_id,
-    support_headers,
-    wait_for_status,
-)
 from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 from temporalio.client import Client
@@ -32,6 +23,15 @@ from domain.models import AccountUpsert, LifecycleStage, SurveyKind, SurveyReque
 from starter.http.app import create_app
 from starter.http.dependency_failures import outage_detail
 from starter.http.settings import ApiSettings
+from tests.support.http_support import (
+    SendGridSigner,
+    account_body,
+    bearer,
+    free_port,
+    new_account_id,
+    support_headers,
+    wait_for_status,
+)
 from worker import all_activities, build_worker, ensure_search_attributes
 
 

@@ -8,7 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from http_support import (
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from starter.http.app import create_app
+from starter.http.settings import ApiSettings
+from tests.support.http_support import (
     account_body,
     bearer,
     free_port,
@@ -16,12 +22,6 @@ from http_support import (
     signals_in_history,
     wait_for_status,
 )
-from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
-
-from starter.http.app import create_app
-from starter.http.settings import ApiSettings
 from worker import all_activities, build_worker, ensure_search_attributes
 
 ACCOUNTS = 3

@@ -17,8 +17,6 @@ from urllib.parse import quote
 
 import httpx
 import pytest_asyncio
-from browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, needs_chromium
-from http_support import account_body, bearer, new_account_id, wait_for_status
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
@@ -27,6 +25,8 @@ from temporalio.testing import WorkflowEnvironment
 from domain.models import LifecycleStage
 from starter.http.app import create_app
 from starter.http.settings import ApiSettings
+from tests.support.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, needs_chromium
+from tests.support.http_support import account_body, bearer, new_account_id, wait_for_status
 from worker import all_activities, build_worker
 from workflows.search_attributes import ALL_KEYS
 

@@ -23,13 +23,6 @@ from urllib.parse import urlencode
 
 import httpx
 import schemathesis
-from http_support import (
-    INBOUND_AUTH,
-    SendGridSigner,
-    account_body,
-    bearer,
-    support_headers,
-)
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis.errors import Unsatisfiable
@@ -42,6 +35,14 @@ from schemathesis.specs.openapi.checks import (
     response_headers_conformance,
     response_schema_conformance,
     status_code_conformance,
+)
+
+from tests.support.http_support import (
+    INBOUND_AUTH,
+    SendGridSigner,
+    account_body,
+    bearer,
+    support_headers,
 )
 
 CHECKS = [

@@ -155,12 +155,13 @@ async def start_journey_with_prompt_csat(client: Client, task_queue: str) -> str
     (the default waits a day, which a real-time test cannot)."""
     from datetime import timedelta
 
+    from workflows.playbook_policy import default_playbook_policy
+
     from domain.models import AccountUpsert, LifecycleStage, Segment
     from domain.segments import default_config
     from starter.api import start_journey
     from workflows.customer_event import CustomerEvent
     from workflows.journey_state import JourneyInput
-    from workflows.playbook_policy import default_playbook_policy
 
     account_id = new_account_id()
     policy = default_playbook_policy(Segment.SMB).model_copy(
