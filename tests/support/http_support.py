@@ -153,10 +153,6 @@ async def timeline_kinds(client: Client, account_id: str) -> list[str]:
 async def start_journey_with_prompt_csat(client: Client, task_queue: str) -> str:
     """A journey whose support playbook sends the follow-up CSAT a second after resolution
     (the default waits a day, which a real-time test cannot)."""
-    from datetime import timedelta
-
-    from workflows.playbook_policy import default_playbook_policy
-
     from domain.models import AccountUpsert, LifecycleStage, Segment
     from domain.segments import default_config
     from starter.api import start_journey
@@ -164,16 +160,12 @@ async def start_journey_with_prompt_csat(client: Client, task_queue: str) -> str
     from workflows.journey_state import JourneyInput
 
     account_id = new_account_id()
-    policy = default_playbook_policy(Segment.SMB).model_copy(
-        update={"csat_delay": timedelta(seconds=1)}
+    config = default_config(Segment.SMB).model_copy(
+        update={"playbooks": {"support": {"csat_delay": "PT1S"}}}
     )
     await start_journey(
         client,
-        JourneyInput(
-            account=AccountUpsert.model_validate(account_body(account_id)),
-            config=default_config(Segment.SMB),
-            playbooks=policy,
-        ),
+        JourneyInput(account=AccountUpsert.model_validate(account_body(account_id)), config=config),
         CustomerEvent(account_id=account_id, type="payment_received"),
         task_queue=task_queue,
     )
