@@ -13,8 +13,8 @@ from activities.context import activity_logger, in_thread
 from activities.crm import require_account, require_contact
 from activities.errors import SCORE_OUT_OF_RANGE, UNKNOWN_SURVEY_TOKEN, permanent
 from crm.database import get_store
+from crm.survey_answers import add_answer, first_answer
 from crm.tables import SurveyResponseRow, SurveyRow, utcnow
-from crm.timeline import record_touchpoint
 from domain.models import (
     Survey,
     SurveyAnswer,
@@ -22,9 +22,8 @@ from domain.models import (
     SurveyKind,
     SurveyRequest,
     SurveyResponse,
-    TouchpointKind,
 )
-from domain.survey_scoring import SCORE_RANGES, classify, score_in_range
+from domain.survey_scoring import SCORE_RANGES, score_in_range
 
 DEFAULT_PUBLIC_URL = "http://localhost:8000"
 # 24 random bytes -> 32 URL-safe characters: unguessable, so the link itself authenticates.
@@ -108,11 +107,9 @@ def _response_model(survey: SurveyRow, row: SurveyResponseRow) -> SurveyResponse
 def _existing_response(token: str) -> SurveyResponse | None:
     with get_store().session() as session:
         survey = session.exec(select(SurveyRow).where(SurveyRow.token == token)).first()
-        if survey is None:
+        if survey is None or survey.id is None:
             raise permanent(UNKNOWN_SURVEY_TOKEN, "no survey for this token")
-        row = session.exec(
-            select(SurveyResponseRow).where(SurveyResponseRow.survey_id == survey.id)
-        ).first()
+        row = first_answer(session, survey.id)
         return _response_model(survey, row) if row else None
 
 
@@ -120,7 +117,7 @@ def _record(answer: SurveyAnswer) -> SurveyResponse:
     try:
         with get_store().session() as session:
             survey = session.exec(select(SurveyRow).where(SurveyRow.token == answer.token)).first()
-            if survey is None:
+            if survey is None or survey.id is None:
                 raise permanent(UNKNOWN_SURVEY_TOKEN, "no survey for this token")
             kind = SurveyKind(survey.kind)
             if not score_in_range(kind, answer.score):
@@ -129,37 +126,10 @@ def _record(answer: SurveyAnswer) -> SurveyResponse:
                     SCORE_OUT_OF_RANGE,
                     f"score: {kind.value} scores are {low}-{high}, got {answer.score}",
                 )
-            first = session.exec(
-                select(SurveyResponseRow).where(SurveyResponseRow.survey_id == survey.id)
-            ).first()
+            first = first_answer(session, survey.id)
             if first is not None:
                 return _response_model(survey, first)  # a second submission changes nothing
-            assert survey.id is not None
-            category = classify(kind, answer.score)
-            row = SurveyResponseRow(
-                survey_id=survey.id,
-                score=answer.score,
-                comment=answer.comment,
-                category=category.value,
-                responded_at=utcnow(),
-            )
-            session.add(row)
-            session.flush()
-            record_touchpoint(
-                session,
-                account_id=survey.account_id,
-                kind=TouchpointKind.SURVEY_RESPONSE,
-                summary=f"{kind.value.upper()} {answer.score} ({category.value})"
-                + (f": {answer.comment[:200]}" if answer.comment else ""),
-                idempotency_key=f"survey-response:{survey.id}",
-                workflow_id=survey.workflow_id,
-                details={
-                    "survey_id": survey.id,
-                    "contact_id": survey.contact_id,
-                    "score": answer.score,
-                    "category": category.value,
-                },
-            )
+            row = add_answer(session, survey, answer.score, answer.comment)
             return _response_model(survey, row)
     except IntegrityError:
         # Two submissions raced; the unique survey_id index kept the first one.

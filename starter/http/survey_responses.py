@@ -1,8 +1,7 @@
 """Survey links as the survey page sees them, and recording an answer inside a transaction.
 
-Recording mirrors `record_survey_response` (activities/surveys.py): same row, same category
-and the same touchpoint key, so when the journey's activity runs for the `survey_answered`
-event it finds this answer and returns it instead of writing a second one.
+Recording is `crm.survey_answers.add_answer`, as in `record_survey_response`: when the journey's
+activity runs for the `survey_answered` event it finds this answer instead of writing a second.
 """
 
 from __future__ import annotations
@@ -13,10 +12,9 @@ from pydantic import BaseModel
 from sqlmodel import Session, select
 
 from crm.database import get_store
-from crm.tables import AccountRow, ContactRow, SurveyResponseRow, SurveyRow, utcnow
-from crm.timeline import record_touchpoint
-from domain.models import SurveyCategory, SurveyKind, TouchpointKind
-from domain.survey_scoring import classify
+from crm.survey_answers import add_answer, first_answer
+from crm.tables import AccountRow, ContactRow, SurveyRow, utcnow
+from domain.models import SurveyCategory, SurveyKind
 
 
 class RecordedAnswer(BaseModel):
@@ -43,9 +41,7 @@ class SurveyLink(BaseModel):
 
 
 def _answer(session: Session, survey_id: int) -> RecordedAnswer | None:
-    row = session.exec(
-        select(SurveyResponseRow).where(SurveyResponseRow.survey_id == survey_id)
-    ).first()
+    row = first_answer(session, survey_id)
     if row is None:
         return None
     return RecordedAnswer(
@@ -82,29 +78,11 @@ def write_answer(
     """Add the answer in `session` (uncommitted); None when the link was answered meanwhile."""
     if _answer(session, survey.survey_id) is not None:
         return None
-    category = classify(survey.kind, score)
-    row = SurveyResponseRow(
-        survey_id=survey.survey_id,
-        score=score,
-        comment=comment,
-        category=category.value,
-        responded_at=utcnow(),
+    row = session.get(SurveyRow, survey.survey_id)
+    assert row is not None, "the survey was found when the page loaded"
+    answer = add_answer(session, row, score, comment)
+    return RecordedAnswer(
+        score=answer.score,
+        category=SurveyCategory(answer.category),
+        responded_at=answer.responded_at,
     )
-    session.add(row)
-    session.flush()
-    record_touchpoint(
-        session,
-        account_id=survey.account_id,
-        kind=TouchpointKind.SURVEY_RESPONSE,
-        summary=f"{survey.kind.value.upper()} {score} ({category.value})"
-        + (f": {comment[:200]}" if comment else ""),
-        idempotency_key=f"survey-response:{survey.survey_id}",
-        workflow_id=survey.workflow_id,
-        details={
-            "survey_id": survey.survey_id,
-            "contact_id": survey.contact_id,
-            "score": score,
-            "category": category.value,
-        },
-    )
-    return RecordedAnswer(score=score, category=category, responded_at=row.responded_at)
