@@ -95,7 +95,8 @@ async def escalation_action(client: Client, escalation_id: str, action: Escalati
     await handle.signal(EscalationWorkflow.action, action)
 
 
-def _quote(value: str) -> str:
+def quote_literal(value: str) -> str:
+    """`value` as a string literal of Temporal's visibility query language."""
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
@@ -105,13 +106,13 @@ def visibility_query(
     clauses = ["WorkflowType = 'CustomerJourneyWorkflow'"]
     for key, value in ((sa.LIFECYCLE_STAGE, stage), (sa.CSM_OWNER, csm)):
         if value is not None:
-            clauses.append(f"{key.name} = {_quote(value)}")
+            clauses.append(f"{key.name} = {quote_literal(value)}")
     if segment is not None:
         # A tier also matches its dynamic segments (`smb` -> `smb-healthy-adoption`, ...).
         prefix = segment.replace("_", "-") + "-"
         clauses.append(
-            f"({sa.SEGMENT.name} = {_quote(segment)} "
-            f"OR {sa.SEGMENT.name} STARTS_WITH {_quote(prefix)})"
+            f"({sa.SEGMENT.name} = {quote_literal(segment)} "
+            f"OR {sa.SEGMENT.name} STARTS_WITH {quote_literal(prefix)})"
         )
     return " AND ".join(clauses)
 

@@ -26,6 +26,7 @@ from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from starter.api import quote_literal
 from starter.temporal_binaries import temporal_cli
 from worker import SEARCH_ATTRIBUTES
 
@@ -85,7 +86,7 @@ class LiveStack:
         return f"sqlite:///{self.var_dir / 'csflow.db'}"
 
     def account_query_url(self, account_id: str) -> str:
-        query = quote(f'CustomerId = "{account_id}"')
+        query = quote(f"CustomerId = {quote_literal(account_id)}")
         return f"{self.ui_url}/namespaces/default/workflows?query={query}"
 
     def environment(self) -> dict[str, str]:
