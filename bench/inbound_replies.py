@@ -44,8 +44,9 @@ from crm import database
 from crm.migrate import migrate
 from crm.tables import AccountRow, utcnow
 from domain.reply_address import account_for, reply_address
+from domain.settings import Settings
 from starter.http.app import create_app
-from starter.http.settings import MAX_BODY_BYTES, ApiSettings
+from starter.http.limits import MAX_BODY_BYTES
 from starter.logging_setup import configure_logging
 from starter.temporal_binaries import temporal_cli
 
@@ -140,7 +141,7 @@ async def run(accounts: int, repeats: int) -> int:
             dev_server_log_level="error",
         )
     try:
-        settings = ApiSettings(
+        settings = Settings(
             reply_secret=SecretStr(SECRET),
             inbound_user=SecretStr(AUTH[0]),
             inbound_password=SecretStr(AUTH[1]),

@@ -263,8 +263,8 @@ def configure_process(scratch: Path, log_level: str) -> str:
 
 async def bench(args: argparse.Namespace) -> int:
     from crm import database
+    from domain.settings import Settings
     from starter.http.app import create_app
-    from starter.http.settings import ApiSettings
     from starter.temporal_binaries import temporal_cli
     from worker import all_activities, build_worker
     from workflows.journey import journey_id
@@ -292,7 +292,7 @@ async def bench(args: argparse.Namespace) -> int:
         try:
             client = env.client
             task_queue = f"intake-bench-{uuid.uuid4().hex[:8]}"
-            settings = ApiSettings(api_tokens=(SecretStr(TOKEN),), task_queue=task_queue)
+            settings = Settings(api_tokens=(SecretStr(TOKEN),), task_queue=task_queue)
             app = create_app(settings, client=client)
             async with (
                 build_worker(client, all_activities(), task_queue=task_queue),

@@ -9,12 +9,15 @@ import signal
 import sys
 from collections.abc import Coroutine
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import typer
 from pydantic import BaseModel, ValidationError
 
 from starter.cs_commands import register as register_cs_commands
+
+if TYPE_CHECKING:
+    from domain.settings import Settings
 
 app = typer.Typer(help="csflow: customer-success workflows on Temporal.", no_args_is_help=True)
 journey_app = typer.Typer(help="Customer journeys.", no_args_is_help=True)
@@ -177,6 +180,15 @@ def journeys_list(
     _emit(_run(go()), as_json)
 
 
+def _settings() -> Settings:
+    from domain.settings import Settings, SettingsError
+
+    try:
+        return Settings.from_env()
+    except SettingsError as exc:
+        _fail(str(exc))
+
+
 def _quiet_logs() -> None:
     from starter.logging_setup import configure_logging
 
@@ -252,15 +264,16 @@ def _serve_live(with_sample_accounts: bool) -> None:
 
 @app.command()
 def api(
-    host: str = typer.Option(
-        "127.0.0.1", envvar="CSFLOW_API_HOST", help="address to listen on (0.0.0.0 in containers)"
+    host: str | None = typer.Option(
+        None, help="address to listen on (default: CSFLOW_API_HOST, else 127.0.0.1)"
     ),
-    port: int = typer.Option(8000, envvar="CSFLOW_API_PORT"),
+    port: int | None = typer.Option(None, help="default: CSFLOW_API_PORT, else 8000"),
 ) -> None:
     """Serve the customer actions API: event intake, webhooks and survey pages."""
     from starter.http.serve import serve
 
-    serve(host, port)
+    settings = _settings()
+    serve(settings, host or settings.api_host, port or settings.api_port)
 
 
 def main() -> None:

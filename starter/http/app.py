@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from temporalio.client import Client
 
+from domain.settings import Settings
 from starter.http import (
     events_api,
     health,
@@ -22,18 +23,19 @@ from starter.http import (
 )
 from starter.http.body_limit import BodyLimitMiddleware
 from starter.http.dependency_failures import DependencyFailureMiddleware
+from starter.http.limits import MAX_BODY_BYTES, RETRY_AFTER_SECONDS
 from starter.http.reply_tokens import ReplyTokenIndex
 from starter.http.request_log import RequestLogMiddleware
-from starter.http.settings import ApiSettings
 from starter.http.temporal_client import connect_lazily
 from starter.http.validation_errors import http_error, validation_failed
 
 log = structlog.get_logger("csflow.api")
 
 
-def create_app(settings: ApiSettings | None = None, client: Client | None = None) -> FastAPI:
-    """The app; tests inject `client` (and settings), production connects in the lifespan."""
-    settings = settings or ApiSettings.from_env()
+def create_app(settings: Settings | None = None, client: Client | None = None) -> FastAPI:
+    """The app; tests inject `client` (and settings), production connects in the lifespan.
+    Routes reach the settings, the client and the reply index through starter.http.dependencies."""
+    settings = settings or Settings.from_env()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -69,16 +71,14 @@ def create_app(settings: ApiSettings | None = None, client: Client | None = None
     app.add_exception_handler(HTTPException, http_error)
 
     # Innermost of the middlewares, so the access log records its 503s.
-    app.add_middleware(
-        DependencyFailureMiddleware, retry_after_seconds=settings.retry_after_seconds
-    )
+    app.add_middleware(DependencyFailureMiddleware, retry_after_seconds=RETRY_AFTER_SECONDS)
     # Added last = outermost: the request id and access log cover 413 refusals too.
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(RequestLogMiddleware)
     return app
 
 
-def _warn_unconfigured(settings: ApiSettings) -> None:
+def _warn_unconfigured(settings: Settings) -> None:
     missing = []
     if not settings.api_tokens:
         missing.append("CSFLOW_API_TOKENS (POST /v1/events refuses every caller)")

@@ -6,12 +6,13 @@ import hmac
 
 from fastapi import HTTPException, Request
 
-from starter.http.settings import ApiSettings
+from domain.settings import Settings
+from starter.http.dependencies import SettingsDep
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="csflow"'}
 
 
-def token_matches(presented: str, settings: ApiSettings) -> bool:
+def token_matches(presented: str, settings: Settings) -> bool:
     candidate = presented.encode()
     matched = False
     # Compare against every configured token (no early exit), so timing reveals nothing.
@@ -20,9 +21,8 @@ def token_matches(presented: str, settings: ApiSettings) -> bool:
     return matched
 
 
-def require_api_token(request: Request) -> None:
+def require_api_token(request: Request, settings: SettingsDep) -> None:
     """FastAPI dependency guarding the event intake."""
-    settings: ApiSettings = request.app.state.settings
     header = request.headers.get("authorization")
     if header is None:
         raise HTTPException(401, "missing Authorization: Bearer <token>", headers=_CHALLENGE)

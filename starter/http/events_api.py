@@ -18,6 +18,7 @@ from temporalio.client import Client
 from starter.http.account_journeys import journey_input, known_account
 from starter.http.api_responses import BODY_ERRORS, error
 from starter.http.bearer_auth import require_api_token
+from starter.http.dependencies import SettingsDep, TemporalDep
 from starter.http.event_models import (
     DOCUMENTED_EVENT,
     EventAccepted,
@@ -33,10 +34,10 @@ from starter.http.journey_delivery import (
     signal_with_start,
 )
 from starter.http.json_bounds import check_json_bounds
+from starter.http.limits import EVENT_KEY_RETENTION, EVENT_WAIT_TIMEOUT, TEMPORAL_RPC_TIMEOUT
 from starter.http.openapi_docs import request_body
 from starter.http.request_keys import KeyConflict, claim_key, fingerprint, release_key
 from starter.http.request_log import note_request
-from starter.http.settings import ApiSettings
 from starter.http.validation_errors import field_error, nested_errors
 from workflows.customer_event import PAYLOAD_MODELS, CustomerEvent
 from workflows.journey import journey_id
@@ -117,15 +118,16 @@ async def post_event(
     intake: EventIntake,
     request: Request,
     response: Response,
+    settings: SettingsDep,
+    client: TemporalDep,
     wait: bool = Query(False, description="wait until the journey has processed the event"),
 ) -> EventAccepted | EventProcessed:
-    settings: ApiSettings = request.app.state.settings
     note_request(request, account_id=intake.account_id, workflow_id=journey_id(intake.account_id))
     event, digest = _check(intake)
     start = await _start_input(intake)
     key = f"event:{intake.account_id}:{intake.event_id}"
     try:
-        claimed = await claim_key(key, digest, settings.event_key_retention)
+        claimed = await claim_key(key, digest, EVENT_KEY_RETENTION)
     except KeyConflict:
         raise HTTPException(
             409,
@@ -133,7 +135,7 @@ async def post_event(
             f"{intake.account_id!r}; give this event an id of its own",
         ) from None
     try:
-        result = await _deliver(request, intake, event, start, wait)
+        result = await _deliver(client, settings.task_queue, intake, event, start, wait)
     except EventNotProcessedInTime as exc:
         # The journey has the event: the key stays, so re-posting it collects the ack.
         raise HTTPException(
@@ -159,14 +161,13 @@ async def _forget(key: str) -> None:
 
 
 async def _deliver(
-    request: Request,
+    client: Client,
+    task_queue: str,
     intake: EventIntake,
     event: CustomerEvent,
     start: JourneyInput | None,
     wait: bool,
 ) -> EventAccepted | EventProcessed:
-    settings: ApiSettings = request.app.state.settings
-    client: Client = request.app.state.temporal
     try:
         if wait:
             if start is not None:
@@ -174,16 +175,16 @@ async def _deliver(
                     client,
                     event,
                     start,
-                    task_queue=settings.task_queue,
-                    rpc_timeout=settings.temporal_rpc_timeout,
-                    wait_timeout=settings.event_wait_timeout,
+                    task_queue=task_queue,
+                    rpc_timeout=TEMPORAL_RPC_TIMEOUT,
+                    wait_timeout=EVENT_WAIT_TIMEOUT,
                 )
             else:
                 found = await record_on_running_journey(
                     client,
                     event,
-                    rpc_timeout=settings.temporal_rpc_timeout,
-                    wait_timeout=settings.event_wait_timeout,
+                    rpc_timeout=TEMPORAL_RPC_TIMEOUT,
+                    wait_timeout=EVENT_WAIT_TIMEOUT,
                 )
                 if found is None:
                     raise _unknown_account(intake.account_id)
@@ -199,13 +200,11 @@ async def _deliver(
                 client,
                 event,
                 start,
-                task_queue=settings.task_queue,
-                timeout=settings.temporal_rpc_timeout,
+                task_queue=task_queue,
+                timeout=TEMPORAL_RPC_TIMEOUT,
             )
         else:
-            signalled = await signal_running_journey(
-                client, event, timeout=settings.temporal_rpc_timeout
-            )
+            signalled = await signal_running_journey(client, event, timeout=TEMPORAL_RPC_TIMEOUT)
             if signalled is None:
                 raise _unknown_account(intake.account_id)
             delivery = signalled

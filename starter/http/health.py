@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import text
@@ -14,7 +14,8 @@ from temporalio.client import Client
 
 from crm.database import get_store
 from starter.http.api_responses import RETRY_AFTER
-from starter.http.settings import ApiSettings
+from starter.http.dependencies import TemporalDep
+from starter.http.limits import READINESS_TIMEOUT, RETRY_AFTER_SECONDS
 
 router = APIRouter(tags=["health"])
 
@@ -29,20 +30,20 @@ def _select_one() -> None:
         connection.execute(text("SELECT 1"))
 
 
-async def _check_temporal(client: Client, settings: ApiSettings) -> str:
+async def _check_temporal(client: Client) -> str:
     try:
         await client.workflow_service.get_system_info(
-            GetSystemInfoRequest(), retry=False, timeout=settings.readiness_timeout
+            GetSystemInfoRequest(), retry=False, timeout=READINESS_TIMEOUT
         )
     except Exception as exc:  # any failure means "not ready"; the reason goes to the caller
         return f"unavailable: {type(exc).__name__}: {str(exc)[:200]}"
     return "ok"
 
 
-async def _check_database(settings: ApiSettings) -> str:
+async def _check_database() -> str:
     try:
         await asyncio.wait_for(
-            asyncio.to_thread(_select_one), timeout=settings.readiness_timeout.total_seconds()
+            asyncio.to_thread(_select_one), timeout=READINESS_TIMEOUT.total_seconds()
         )
     except Exception as exc:
         return f"unavailable: {type(exc).__name__}: {str(exc)[:200]}"
@@ -66,14 +67,11 @@ class Readiness(BaseModel):
         }
     },
 )
-async def readyz(request: Request) -> JSONResponse:
-    settings: ApiSettings = request.app.state.settings
-    temporal, database = await asyncio.gather(
-        _check_temporal(request.app.state.temporal, settings), _check_database(settings)
-    )
+async def readyz(client: TemporalDep) -> JSONResponse:
+    temporal, database = await asyncio.gather(_check_temporal(client), _check_database())
     ready = temporal == "ok" and database == "ok"
     return JSONResponse(
         {"status": "ready" if ready else "unavailable", "temporal": temporal, "database": database},
         status_code=200 if ready else 503,
-        headers=None if ready else {"Retry-After": str(settings.retry_after_seconds)},
+        headers=None if ready else {"Retry-After": str(RETRY_AFTER_SECONDS)},
     )

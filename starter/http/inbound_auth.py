@@ -1,7 +1,7 @@
 """Who may post to the Inbound Parse webhook: SendGrid, holding the URL's credentials.
 
 Inbound Parse cannot sign its requests; what it can do is call a URL with basic auth in it or
-with a secret path segment. Either is accepted (ApiSettings.inbound_*), compared in constant
+with a secret path segment. Either is accepted (Settings.inbound_*), compared in constant
 time, and checked before the body is read, so an unauthenticated request costs nothing.
 """
 
@@ -14,7 +14,8 @@ import hmac
 from fastapi import HTTPException, Request
 from pydantic import SecretStr
 
-from starter.http.settings import ApiSettings
+from starter.http.dependencies import SettingsDep
+from starter.http.limits import RETRY_AFTER_SECONDS
 
 CHALLENGE = {"WWW-Authenticate": 'Basic realm="csflow inbound", charset="UTF-8"'}
 NOT_CONFIGURED = (
@@ -43,15 +44,12 @@ def _basic_credentials(header: str | None) -> tuple[str, str] | None:
     return (user, password) if colon else None
 
 
-def require_inbound_credentials(request: Request) -> None:
+def require_inbound_credentials(request: Request, settings: SettingsDep) -> None:
     """FastAPI dependency: 503 when no credential is configured, 401 without a valid one."""
-    settings: ApiSettings = request.app.state.settings
     basic_configured = settings.inbound_user is not None and settings.inbound_password is not None
     if not basic_configured and settings.inbound_path_secret is None:
         # Inbound Parse keeps retrying a 503 for days: replies wait for the configuration.
-        raise HTTPException(
-            503, NOT_CONFIGURED, headers={"Retry-After": str(settings.retry_after_seconds)}
-        )
+        raise HTTPException(503, NOT_CONFIGURED, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
     path_secret = request.path_params.get("secret")
     if path_secret is not None and _equal(path_secret, settings.inbound_path_secret):
         return

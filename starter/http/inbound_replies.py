@@ -23,18 +23,20 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import col, select
 from starlette.datastructures import FormData, UploadFile
+from temporalio.client import Client
 
 from crm.database import get_store
 from crm.tables import ContactRow
 from domain.addresses import normalize_email
 from domain.input_checks import one_line
 from starter.http.api_responses import BODY_ERRORS, error, unavailable
+from starter.http.dependencies import ReplyIndexDep, TemporalDep
 from starter.http.inbound_auth import require_inbound_credentials
 from starter.http.journey_delivery import signal_running_journey
+from starter.http.limits import TEMPORAL_RPC_TIMEOUT
 from starter.http.openapi_docs import request_body
 from starter.http.reply_tokens import ReplyTokenIndex, first_tokens
 from starter.http.request_log import note_request
-from starter.http.settings import ApiSettings
 from starter.http.validation_errors import field_error
 from workflows.customer_event import CustomerEvent, CustomerEventType
 from workflows.journey import journey_id
@@ -139,8 +141,10 @@ _FORM_BODY = request_body(
     openapi_extra=_FORM_BODY,
     summary="Inbound reply (basic auth)",
 )
-async def inbound_reply(request: Request) -> InboundReceipt:
-    return await _receive(request)
+async def inbound_reply(
+    request: Request, client: TemporalDep, index: ReplyIndexDep
+) -> InboundReceipt:
+    return await _receive(request, client, index)
 
 
 @router.post(
@@ -151,12 +155,15 @@ async def inbound_reply(request: Request) -> InboundReceipt:
     openapi_extra=_FORM_BODY,
     summary="Inbound reply (secret path segment)",
 )
-async def inbound_reply_with_path_secret(request: Request, secret: str) -> InboundReceipt:
-    return await _receive(request)
+async def inbound_reply_with_path_secret(
+    request: Request, secret: str, client: TemporalDep, index: ReplyIndexDep
+) -> InboundReceipt:
+    return await _receive(request, client, index)
 
 
-async def _receive(request: Request) -> InboundReceipt:
-    settings: ApiSettings = request.app.state.settings
+async def _receive(
+    request: Request, client: Client, index: ReplyTokenIndex | None
+) -> InboundReceipt:
     async with request.form(max_files=20, max_fields=50) as form:
         if any(isinstance(v, UploadFile) for k, v in form.multi_items() if k == "to"):
             raise field_error(("body", "to"), "must be a text field")
@@ -170,7 +177,6 @@ async def _receive(request: Request) -> InboundReceipt:
         recipients = " ".join(
             [to_field, _text(form, "cc"), _envelope_recipients(_text(form, "envelope"))]
         )
-    index: ReplyTokenIndex | None = request.app.state.reply_index
     if index is None:
         log.warning("inbound reply dropped: CSFLOW_REPLY_SECRET is not configured")
         return InboundReceipt(status="ignored", reason="reply matching is not configured")
@@ -188,9 +194,7 @@ async def _receive(request: Request) -> InboundReceipt:
         payload={"contact_id": contact_id, "subject": subject, "snippet": snippet},
         event_id=event_id,
     )
-    delivery = await signal_running_journey(
-        request.app.state.temporal, event, timeout=settings.temporal_rpc_timeout
-    )
+    delivery = await signal_running_journey(client, event, timeout=TEMPORAL_RPC_TIMEOUT)
     if delivery is None:
         log.warning("reply for an account without a running journey", account_id=account_id)
         return InboundReceipt(

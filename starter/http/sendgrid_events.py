@@ -28,8 +28,10 @@ from domain.models import TouchpointKind
 from starter.http.api_responses import BODY_ERRORS, error, unavailable
 from starter.http.contact_suppression import find_contact, suppress
 from starter.http.crm_transaction import crm_transaction
+from starter.http.dependencies import SettingsDep, TemporalDep
 from starter.http.journey_delivery import signal_running_journey
 from starter.http.json_bounds import MAX_SAFE_INTEGER, check_json_bounds
+from starter.http.limits import SENDGRID_TIMESTAMP_TOLERANCE, TEMPORAL_RPC_TIMEOUT
 from starter.http.openapi_docs import request_body
 from starter.http.request_log import note_request
 from starter.http.sendgrid_signature import (
@@ -39,7 +41,6 @@ from starter.http.sendgrid_signature import (
     SignatureRejected,
     verify_sendgrid_signature,
 )
-from starter.http.settings import ApiSettings
 from starter.http.validation_errors import field_error, nested_errors
 from workflows.customer_event import CustomerEvent, CustomerEventType
 from workflows.journey import journey_id
@@ -123,8 +124,9 @@ def _parse(body: bytes) -> list[SendGridEvent]:
         "raw body",
     ),
 )
-async def sendgrid_events(request: Request) -> EventsReceipt:
-    settings: ApiSettings = request.app.state.settings
+async def sendgrid_events(
+    request: Request, settings: SettingsDep, client: TemporalDep
+) -> EventsReceipt:
     body = await request.body()
     try:
         verify_sendgrid_signature(
@@ -132,7 +134,7 @@ async def sendgrid_events(request: Request) -> EventsReceipt:
             request.headers.get(SIGNATURE_HEADER),
             request.headers.get(TIMESTAMP_HEADER),
             settings.sendgrid_webhook_public_key,
-            settings.sendgrid_timestamp_tolerance,
+            SENDGRID_TIMESTAMP_TOLERANCE,
         )
     except SignatureMissing as exc:
         raise HTTPException(401, str(exc)) from exc
@@ -146,7 +148,7 @@ async def sendgrid_events(request: Request) -> EventsReceipt:
     if len(accounts) == 1:
         note_request(request, account_id=next(iter(accounts)))
     for event in events:
-        outcome = await _handle(request.app.state.temporal, settings, event)
+        outcome = await _handle(client, event)
         if outcome == "delivered":
             receipt.delivered += 1
         elif outcome == "recorded":
@@ -156,7 +158,7 @@ async def sendgrid_events(request: Request) -> EventsReceipt:
     return receipt
 
 
-async def _handle(client: Client, settings: ApiSettings, event: SendGridEvent) -> str:
+async def _handle(client: Client, event: SendGridEvent) -> str:
     bound = log.bind(
         sendgrid_event=event.event,
         account_id=event.account_id,
@@ -169,11 +171,9 @@ async def _handle(client: Client, settings: ApiSettings, event: SendGridEvent) -
         return "ignored"
     hard_bounce = event.event == "bounce" and event.type != "blocked"
     if hard_bounce or event.event == "dropped":
-        return await _suppress_and_signal(client, settings, event, CustomerEventType.EMAIL_BOUNCED)
+        return await _suppress_and_signal(client, event, CustomerEventType.EMAIL_BOUNCED)
     if event.event in _OPT_OUTS:
-        return await _suppress_and_signal(
-            client, settings, event, CustomerEventType.CONTACT_CHANGED
-        )
+        return await _suppress_and_signal(client, event, CustomerEventType.CONTACT_CHANGED)
     if event.event in _ENGAGEMENT:
         await asyncio.to_thread(_record_engagement, event)
         bound.info("sendgrid engagement recorded")
@@ -192,7 +192,7 @@ def _describe(event: SendGridEvent) -> str:
 
 
 async def _suppress_and_signal(
-    client: Client, settings: ApiSettings, event: SendGridEvent, kind: CustomerEventType
+    client: Client, event: SendGridEvent, kind: CustomerEventType
 ) -> str:
     assert event.account_id is not None
     why = _describe(event)
@@ -231,7 +231,7 @@ async def _suppress_and_signal(
         )
         # Raises TemporalUnavailable: the opt-out rolls back and SendGrid retries the batch.
         delivery = await signal_running_journey(
-            client, customer_event, timeout=settings.temporal_rpc_timeout
+            client, customer_event, timeout=TEMPORAL_RPC_TIMEOUT
         )
     if delivery is None:
         log.warning(

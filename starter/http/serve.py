@@ -7,11 +7,12 @@ import logging
 import structlog
 import uvicorn
 
+from domain.settings import Settings
 from starter.http.app import create_app
 
 
-def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
-    """Serve until interrupted; settings and the Temporal connection come from the environment."""
+def serve(settings: Settings, host: str, port: int) -> None:
+    """Serve until interrupted; the Temporal connection comes from `temporalio.envconfig`."""
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     structlog.configure(
         processors=[
@@ -22,4 +23,6 @@ def serve(host: str = "127.0.0.1", port: int = 8000) -> None:
         ],
     )
     # uvicorn's own access log would duplicate RequestLogMiddleware's line without its fields.
-    uvicorn.run(create_app(), host=host, port=port, access_log=False, timeout_graceful_shutdown=10)
+    uvicorn.run(
+        create_app(settings), host=host, port=port, access_log=False, timeout_graceful_shutdown=10
+    )

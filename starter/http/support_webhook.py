@@ -16,18 +16,19 @@ from typing import Literal
 
 import structlog
 from fastapi import APIRouter, HTTPException, Request
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from sqlalchemy.exc import IntegrityError
 from temporalio.client import Client
 
 from domain.input_checks import SaneDatetime, SingleLine, Text
 from starter.http.api_responses import BODY_ERRORS, error, unavailable
 from starter.http.crm_transaction import crm_transaction
+from starter.http.dependencies import SettingsDep, TemporalDep
 from starter.http.journey_delivery import signal_once, signal_running_journey
+from starter.http.limits import SUPPORT_TIMESTAMP_TOLERANCE, TEMPORAL_RPC_TIMEOUT
 from starter.http.openapi_docs import ONE_LINE, SANE_DATE, TEXT, request_body
 from starter.http.request_keys import KeyConflict, claim, fingerprint
 from starter.http.request_log import note_request
-from starter.http.settings import ApiSettings
 from starter.http.support_signature import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
@@ -86,8 +87,7 @@ def escalation_id_for_ticket(account_id: str, ticket_id: str) -> str:
     return f"escalation-{account_id}-ticket-{ticket_id}"
 
 
-def _verify(request: Request, body: bytes, settings: ApiSettings) -> None:
-    secret = settings.support_webhook_secret
+def _verify(request: Request, body: bytes, secret: SecretStr | None) -> None:
     if secret is None:
         raise HTTPException(403, "CSFLOW_SUPPORT_WEBHOOK_SECRET is not configured")
     try:
@@ -96,7 +96,7 @@ def _verify(request: Request, body: bytes, settings: ApiSettings) -> None:
             request.headers.get(SIGNATURE_HEADER),
             request.headers.get(TIMESTAMP_HEADER),
             secret.get_secret_value(),
-            settings.support_timestamp_tolerance,
+            SUPPORT_TIMESTAMP_TOLERANCE,
         )
     except SignatureMissing as exc:
         raise HTTPException(401, str(exc)) from exc
@@ -121,10 +121,11 @@ def _verify(request: Request, body: bytes, settings: ApiSettings) -> None:
         "a ticket event from the support desk, signed with X-Signature and X-Signature-Timestamp",
     ),
 )
-async def support_webhook(request: Request) -> SupportReceipt:
-    settings: ApiSettings = request.app.state.settings
+async def support_webhook(
+    request: Request, settings: SettingsDep, client: TemporalDep
+) -> SupportReceipt:
     body = await request.body()
-    _verify(request, body, settings)
+    _verify(request, body, settings.support_webhook_secret)
     try:
         delivery = SupportDelivery.model_validate_json(body)
     except ValidationError as exc:
@@ -132,38 +133,33 @@ async def support_webhook(request: Request) -> SupportReceipt:
     note_request(request, account_id=delivery.account_id)
     try:
         try:
-            return await _once(request, settings, delivery)
+            return await _once(request, client, delivery)
         except IntegrityError:
             # A concurrent copy recorded the delivery id first: look at what it recorded.
-            return await _once(request, settings, delivery)
+            return await _once(request, client, delivery)
     except KeyConflict:
         raise HTTPException(
             409, f"delivery_id {delivery.delivery_id!r} was used for a different delivery"
         ) from None
 
 
-async def _once(
-    request: Request, settings: ApiSettings, delivery: SupportDelivery
-) -> SupportReceipt:
+async def _once(request: Request, client: Client, delivery: SupportDelivery) -> SupportReceipt:
     """Deliver unless the delivery id was seen; remember it in the same transaction, so a
     delivery failing with 503 stays retryable."""
     key = f"support:{delivery.delivery_id}"
     digest = fingerprint(delivery.model_dump(mode="json"))
     # A delivery signed at t verifies from t - tolerance to t + tolerance.
-    ttl = 2 * settings.support_timestamp_tolerance
+    ttl = 2 * SUPPORT_TIMESTAMP_TOLERANCE
     async with crm_transaction() as tx:
         if not await tx.run(lambda session: claim(session, key, digest, ttl)):
             return SupportReceipt(
                 status="duplicate",
                 reason=f"delivery {delivery.delivery_id} was processed already",
             )
-        return await _deliver(request, settings, delivery)
+        return await _deliver(request, client, delivery)
 
 
-async def _deliver(
-    request: Request, settings: ApiSettings, delivery: SupportDelivery
-) -> SupportReceipt:
-    client: Client = request.app.state.temporal
+async def _deliver(request: Request, client: Client, delivery: SupportDelivery) -> SupportReceipt:
     if delivery.action == TicketAction.UPDATED:
         escalation_id = escalation_id_for_ticket(delivery.account_id, delivery.ticket.id)
         note_request(request, workflow_id=escalation_id)
@@ -176,7 +172,7 @@ async def _deliver(
             "action",
             action,
             dedupe_id=f"support:{delivery.delivery_id}",
-            timeout=settings.temporal_rpc_timeout,
+            timeout=TEMPORAL_RPC_TIMEOUT,
         )
         if not signalled:
             return SupportReceipt(status="ignored", reason="no open escalation for this ticket")
@@ -201,7 +197,7 @@ async def _deliver(
     )
     workflow_id = journey_id(delivery.account_id)
     note_request(request, workflow_id=workflow_id)
-    delivered = await signal_running_journey(client, event, timeout=settings.temporal_rpc_timeout)
+    delivered = await signal_running_journey(client, event, timeout=TEMPORAL_RPC_TIMEOUT)
     if delivered is None:
         log.warning("support ticket for an account without a running journey")
         return SupportReceipt(status="ignored", reason="the account has no running journey")

@@ -21,13 +21,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from domain.models import SurveyKind
+from domain.settings import Settings
 from domain.survey_scoring import SCORE_RANGES
 from starter.http.api_responses import DEPENDENCY_DOWN, INVALID, TOO_LARGE, error
 from starter.http.crm_transaction import crm_transaction
+from starter.http.dependencies import SettingsDep, TemporalDep
 from starter.http.journey_delivery import signal_running_journey
+from starter.http.limits import RETRY_AFTER_SECONDS, TEMPORAL_RPC_TIMEOUT
 from starter.http.openapi_docs import request_body
 from starter.http.request_log import note_request
-from starter.http.settings import ApiSettings
 from starter.http.survey_responses import RecordedAnswer, SurveyLink, find_survey, write_answer
 from starter.http.temporal_errors import TemporalUnavailable
 from workflows.customer_event import CustomerEvent, CustomerEventType
@@ -72,7 +74,7 @@ def _page(
     return HTMLResponse(html, status_code=status, headers={**_PAGE_HEADERS, **(headers or {})})
 
 
-def _question(survey: SurveyLink, settings: ApiSettings) -> str:
+def _question(survey: SurveyLink, settings: Settings) -> str:
     if survey.kind == SurveyKind.NPS:
         return f"How likely are you to recommend {settings.product_name} to a friend or colleague?"
     return f"How satisfied are you with {_TOPICS.get(survey.topic, survey.topic)}?"
@@ -80,7 +82,7 @@ def _question(survey: SurveyLink, settings: ApiSettings) -> str:
 
 def _form(
     survey: SurveyLink,
-    settings: ApiSettings,
+    settings: Settings,
     *,
     status: int = 200,
     selected: int | None = None,
@@ -120,8 +122,7 @@ def _parse_score(raw: Any, kind: SurveyKind) -> int | None:
     return score if low <= score <= high else None
 
 
-async def _load(request: Request, token: str) -> SurveyLink | HTMLResponse:
-    settings: ApiSettings = request.app.state.settings
+async def _load(request: Request, token: str, settings: Settings) -> SurveyLink | HTMLResponse:
     # Real tokens are 32 URL-safe characters; anything else cannot exist, so skip the query.
     survey = await asyncio.to_thread(find_survey, token) if len(token) <= 64 else None
     if survey is None:
@@ -172,14 +173,14 @@ class SurveyForm(BaseModel):
 async def survey_page(
     request: Request,
     token: str,
+    settings: SettingsDep,
     score: str | None = Query(None, description="pre-selects a score (records nothing)"),
 ) -> Response:
-    loaded = await _load(request, token)
+    loaded = await _load(request, token, settings)
     if isinstance(loaded, HTMLResponse):
         return loaded
     if loaded.answer is not None:
         return _thanks(loaded, loaded.answer, again=False)
-    settings: ApiSettings = request.app.state.settings
     return _form(loaded, settings, selected=_parse_score(score, loaded.kind))
 
 
@@ -211,9 +212,10 @@ async def survey_page(
         "application/x-www-form-urlencoded", SurveyForm, "the customer's answer"
     ),
 )
-async def submit_survey(request: Request, token: str) -> Response:
-    settings: ApiSettings = request.app.state.settings
-    loaded = await _load(request, token)
+async def submit_survey(
+    request: Request, token: str, settings: SettingsDep, client: TemporalDep
+) -> Response:
+    loaded = await _load(request, token, settings)
     if isinstance(loaded, HTMLResponse):
         return loaded
     survey = loaded
@@ -261,9 +263,7 @@ async def submit_survey(request: Request, token: str) -> Response:
 
             if await tx.run(record) is None:
                 return RedirectResponse(request.url.path, status_code=303)
-            delivered = await signal_running_journey(
-                request.app.state.temporal, event, timeout=settings.temporal_rpc_timeout
-            )
+            delivered = await signal_running_journey(client, event, timeout=TEMPORAL_RPC_TIMEOUT)
     except IntegrityError:
         # A simultaneous submission won the unique index; its answer stands.
         return RedirectResponse(request.url.path, status_code=303)
@@ -276,7 +276,7 @@ async def submit_survey(request: Request, token: str) -> Response:
             selected=score,
             comment=comment,
             error="We couldn't save your answer just now. Please try again in a moment.",
-            headers={"Retry-After": str(settings.retry_after_seconds)},
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
     if delivered is None:
         log.warning("survey answered after the journey ended; recorded in the CRM only")

@@ -35,7 +35,7 @@ SECRET_KEYS = {
     "DATABASE_URL",
     "SENDGRID_API_KEY",
     "TEMPORAL_API_KEY",
-    # Read by the API only (starter/http/settings.py), all optional.
+    # Read by the API only (domain/settings.py), all optional.
     "CSFLOW_API_TOKENS",
     "CSFLOW_REPLY_SECRET",
     "CSFLOW_SUPPORT_WEBHOOK_SECRET",

@@ -17,8 +17,8 @@ from temporalio.testing import WorkflowEnvironment
 from activities.email import use_provider
 from crm import database
 from crm.migrate import migrate
+from domain.settings import Settings
 from starter.http.app import create_app
-from starter.http.settings import ApiSettings
 from tests.support.http_support import (
     API_TOKEN,
     INBOUND_PASSWORD,
@@ -74,8 +74,8 @@ def signer() -> SendGridSigner:
 
 
 @pytest.fixture(scope="session")
-def settings(task_queue: str, signer: SendGridSigner) -> ApiSettings:
-    return ApiSettings(
+def settings(task_queue: str, signer: SendGridSigner) -> Settings:
+    return Settings(
         api_tokens=(SecretStr("another-token"), SecretStr(API_TOKEN)),
         sendgrid_webhook_public_key=signer.public_key,
         reply_secret=SecretStr(REPLY_SECRET),
@@ -89,7 +89,7 @@ def settings(task_queue: str, signer: SendGridSigner) -> ApiSettings:
 
 
 @pytest.fixture
-def app(settings: ApiSettings, running_worker: Client) -> FastAPI:
+def app(settings: Settings, running_worker: Client) -> FastAPI:
     return create_app(settings, client=running_worker)
 
 

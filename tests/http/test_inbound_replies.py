@@ -14,11 +14,11 @@ from pydantic import SecretStr
 from temporalio.client import Client
 
 from domain.reply_address import reply_address
+from domain.settings import Settings, SettingsError
 from starter.http import reply_tokens
 from starter.http.app import create_app
 from starter.http.reply_tokens import MAX_TOKENS_PER_MESSAGE
 from starter.http.request_log import loggable_path
-from starter.http.settings import ApiSettings, SettingsError
 from tests.support.http_support import (
     INBOUND_AUTH,
     INBOUND_PATH_SECRET,
@@ -92,7 +92,7 @@ async def test_either_credential_is_accepted(
 
 
 async def test_without_configured_credentials_the_endpoint_refuses_everyone(
-    settings: ApiSettings, running_worker: Client
+    settings: Settings, running_worker: Client
 ) -> None:
     bare = settings.model_copy(
         update={"inbound_user": None, "inbound_password": None, "inbound_path_secret": None}
@@ -161,12 +161,12 @@ async def test_odd_envelopes_are_acknowledged_not_a_500(http: httpx.AsyncClient)
 
 def test_inbound_settings_are_checked_and_the_path_secret_never_logged() -> None:
     with pytest.raises(SettingsError, match="CSFLOW_INBOUND_PASSWORD"):
-        ApiSettings.from_env({"CSFLOW_INBOUND_USER": "sendgrid"})
+        Settings.from_env({"CSFLOW_INBOUND_USER": "sendgrid"})
     with pytest.raises(SettingsError, match="at least 24"):
-        ApiSettings.from_env({"CSFLOW_INBOUND_PATH_SECRET": "short"})
+        Settings.from_env({"CSFLOW_INBOUND_PATH_SECRET": "short"})
     with pytest.raises(SettingsError, match="URL-safe"):
-        ApiSettings.from_env({"CSFLOW_INBOUND_PATH_SECRET": "a/b" * 10})
-    settings = ApiSettings.from_env(
+        Settings.from_env({"CSFLOW_INBOUND_PATH_SECRET": "a/b" * 10})
+    settings = Settings.from_env(
         {"CSFLOW_INBOUND_USER": "sg", "CSFLOW_INBOUND_PASSWORD": "pw", "CSFLOW_REPLY_SECRET": "r"}
     )
     assert settings.inbound_password == SecretStr("pw")

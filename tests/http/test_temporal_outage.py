@@ -20,9 +20,10 @@ from activities.surveys import create_survey
 from crm.database import get_store
 from crm.tables import ApiRequestKeyRow, ContactRow, SurveyResponseRow
 from domain.models import AccountUpsert, LifecycleStage, SurveyKind, SurveyRequest
+from domain.settings import Settings
 from starter.http.app import create_app
 from starter.http.dependency_failures import outage_detail
-from starter.http.settings import ApiSettings
+from starter.http.limits import RETRY_AFTER_SECONDS
 from tests.support.http_support import (
     SendGridSigner,
     account_body,
@@ -52,7 +53,7 @@ def _opted_out(contact_id: str) -> bool:
 
 
 async def test_unreachable_temporal_gives_503_without_writes_then_retry_succeeds(
-    settings: ApiSettings, signer: SendGridSigner, temporal_cli_path: str, crm_url: str
+    settings: Settings, signer: SendGridSigner, temporal_cli_path: str, crm_url: str
 ) -> None:
     port = free_port()
     client = await Client.connect(
@@ -170,7 +171,7 @@ class _FailingClient:
     ids=["unavailable", "deadline", "unknown-transport", "lazy-connect", "refused"],
 )
 async def test_every_kind_of_temporal_outage_answers_503_with_retry_after(
-    settings: ApiSettings, crm_url: str, error: Exception
+    settings: Settings, crm_url: str, error: Exception
 ) -> None:
     app = create_app(settings, client=cast(Client, _FailingClient(error)))
     acct = new_account_id()
@@ -198,7 +199,7 @@ async def test_every_kind_of_temporal_outage_answers_503_with_retry_after(
         ]
     for response in responses:
         assert response.status_code == 503, response.text
-        assert response.headers["retry-after"] == str(settings.retry_after_seconds)
+        assert response.headers["retry-after"] == str(RETRY_AFTER_SECONDS)
         assert "nothing was recorded" in response.json()["detail"]
     # Nothing remembered either: the retries are not mistaken for re-sends.
     assert _remembered(f"event:{acct}:pay-{acct}") is None

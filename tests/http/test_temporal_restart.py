@@ -12,8 +12,8 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from domain.settings import Settings
 from starter.http.app import create_app
-from starter.http.settings import ApiSettings
 from tests.support.http_support import (
     account_body,
     bearer,
@@ -54,7 +54,7 @@ def _usage(account_id: str, n: int) -> dict[str, Any]:
 
 
 async def test_killed_server_answers_503_and_reposting_delivers_every_event_once(
-    settings: ApiSettings, temporal_cli_path: str, crm_url: str, tmp_path: Path
+    settings: Settings, temporal_cli_path: str, crm_url: str, tmp_path: Path
 ) -> None:
     port = free_port()
     database = tmp_path / "temporal.db"

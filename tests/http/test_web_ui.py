@@ -23,8 +23,8 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from domain.models import LifecycleStage
+from domain.settings import Settings
 from starter.http.app import create_app
-from starter.http.settings import ApiSettings
 from tests.support.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, needs_chromium
 from tests.support.http_support import account_body, bearer, new_account_id, wait_for_status
 from worker import all_activities, build_worker
@@ -127,7 +127,7 @@ async def _terminate_family(client: Client, query: str) -> None:
 
 
 async def test_web_ui_lists_the_journey_and_its_stage_children_by_customer_id(
-    ui_server: UiServer, settings: ApiSettings, crm_url: str, outbox_dir: Path
+    ui_server: UiServer, settings: Settings, crm_url: str, outbox_dir: Path
 ) -> None:
     from playwright.async_api import TimeoutError as PlaywrightTimeout
     from playwright.async_api import async_playwright
