@@ -266,7 +266,7 @@ async def bench(args: argparse.Namespace) -> int:
     from domain.settings import Settings
     from starter.http.app import create_app
     from starter.temporal_binaries import temporal_cli
-    from worker import all_activities, build_worker
+    from starter.worker_process import all_activities, build_worker
     from workflows.journey import journey_id
     from workflows.search_attributes import ALL_KEYS
 

@@ -74,7 +74,7 @@ def _fail(message: str) -> NoReturn:
 @app.command()
 def worker() -> None:
     """Run the worker (all workflows and activities)."""
-    from worker import main as worker_main
+    from starter.worker_process import main as worker_main
 
     worker_main()
 
@@ -91,7 +91,7 @@ def journey_start(
     """Start (or signal) the journey of an account: signal-with-start."""
     from domain.models import AccountUpsert
     from starter.api import start_journey
-    from worker import connect
+    from starter.connection import connect
     from workflows.customer_event import CustomerEvent
     from workflows.journey_state import JourneyInput
 
@@ -126,7 +126,7 @@ def event_send(
     from temporalio.client import WorkflowUpdateFailedError
 
     from starter.api import send_event
-    from worker import connect
+    from starter.connection import connect
     from workflows.customer_event import CustomerEvent
 
     try:
@@ -155,7 +155,7 @@ def event_send(
 def journey_status_cmd(account_id: str, as_json: bool = typer.Option(False, "--json")) -> None:
     """Show a journey's status (query)."""
     from starter.api import journey_status
-    from worker import connect
+    from starter.connection import connect
 
     async def go() -> Any:
         return await journey_status(await connect(), account_id)
@@ -172,7 +172,7 @@ def journeys_list(
 ) -> None:
     """List journeys by lifecycle stage, CSM owner or segment (visibility query)."""
     from starter.api import list_journeys
-    from worker import connect
+    from starter.connection import connect
 
     async def go() -> Any:
         return await list_journeys(await connect(), stage=stage, csm=csm, segment=segment)

@@ -171,7 +171,7 @@ def _runtime_logging_to_python() -> Runtime:
 
 async def time_skipping_environment() -> WorkflowEnvironment:
     """Temporal's test server, with csflow's search attributes registered."""
-    from worker import ensure_search_attributes
+    from starter.worker_process import ensure_search_attributes
 
     starting = asyncio.ensure_future(
         WorkflowEnvironment.start_time_skipping(
@@ -202,7 +202,7 @@ async def run_demo(
 ) -> DemoSummary:
     """Run the simulated year; `on_year_end` sees the server and the id of every workflow the
     year ran before they are stopped (the replay-history generator saves histories there)."""
-    from worker import all_activities, build_worker
+    from starter.worker_process import all_activities, build_worker
 
     url = prepare_store(new_run_dir(var_dir, "demo"))
     env = await time_skipping_environment()

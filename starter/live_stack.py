@@ -28,7 +28,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 
 from starter.api import quote_literal
 from starter.temporal_binaries import temporal_cli
-from worker import SEARCH_ATTRIBUTES
+from starter.worker_process import SEARCH_ATTRIBUTES
 
 STARTUP_TIMEOUT = timedelta(seconds=30)
 STOP_GRACE = timedelta(seconds=10)

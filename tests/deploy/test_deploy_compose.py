@@ -219,12 +219,9 @@ def _indexed_value_type(kind: str) -> int:
 
 
 def test_search_attributes_registered_match_the_worker_setup() -> None:
-    worker = pytest.importorskip("worker", reason="worker.py is not importable")
-    setup = getattr(worker, "SEARCH_ATTRIBUTES", None)
-    if setup is None:
-        pytest.skip("worker.py registers no SEARCH_ATTRIBUTES mapping")
-    declared = _declared_types()
-    assert declared == dict(setup)
+    from starter.worker_process import SEARCH_ATTRIBUTES
+
+    assert _declared_types() == dict(SEARCH_ATTRIBUTES)
 
 
 FAKE_TEMPORAL_CLI = """\

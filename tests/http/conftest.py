@@ -19,6 +19,7 @@ from crm import database
 from crm.migrate import migrate
 from domain.settings import Settings
 from starter.http.app import create_app
+from starter.worker_process import all_activities, build_worker, ensure_search_attributes
 from tests.support.http_support import (
     API_TOKEN,
     INBOUND_PASSWORD,
@@ -28,7 +29,6 @@ from tests.support.http_support import (
     SUPPORT_SECRET,
     SendGridSigner,
 )
-from worker import all_activities, build_worker, ensure_search_attributes
 
 
 @pytest.fixture(scope="session")

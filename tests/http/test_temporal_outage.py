@@ -24,6 +24,7 @@ from domain.settings import Settings
 from starter.http.app import create_app
 from starter.http.dependency_failures import outage_detail
 from starter.http.limits import RETRY_AFTER_SECONDS
+from starter.worker_process import all_activities, build_worker, ensure_search_attributes
 from tests.support.http_support import (
     SendGridSigner,
     account_body,
@@ -33,7 +34,6 @@ from tests.support.http_support import (
     support_headers,
     wait_for_status,
 )
-from worker import all_activities, build_worker, ensure_search_attributes
 
 
 def _answers() -> int:

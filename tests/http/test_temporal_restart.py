@@ -14,6 +14,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from domain.settings import Settings
 from starter.http.app import create_app
+from starter.worker_process import all_activities, build_worker, ensure_search_attributes
 from tests.support.http_support import (
     account_body,
     bearer,
@@ -22,7 +23,6 @@ from tests.support.http_support import (
     signals_in_history,
     wait_for_status,
 )
-from worker import all_activities, build_worker, ensure_search_attributes
 
 ACCOUNTS = 3
 EVENTS_PER_ACCOUNT = 20

@@ -25,9 +25,9 @@ from temporalio.testing import WorkflowEnvironment
 from domain.models import LifecycleStage
 from domain.settings import Settings
 from starter.http.app import create_app
+from starter.worker_process import all_activities, build_worker
 from tests.support.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, needs_chromium
 from tests.support.http_support import account_body, bearer, new_account_id, wait_for_status
-from worker import all_activities, build_worker
 from workflows.search_attributes import ALL_KEYS
 
 # Visibility is eventually consistent: the Web UI may need a few refreshes to list everything.

@@ -30,7 +30,8 @@ from temporalio.worker import Worker
 from domain.models import AccountUpsert, ContactInput, ContactRole, ContractInput, Segment
 from domain.segments import default_config
 from starter.api import journey_status, list_journeys
-from worker import WORKFLOWS, ensure_search_attributes
+from starter.worker_process import ensure_search_attributes
+from workflows.catalog import WORKFLOWS
 from workflows.customer_event import CustomerEventType
 from workflows.journey_state import JourneyInput
 

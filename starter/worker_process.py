@@ -1,0 +1,134 @@
+"""The worker process: every lifecycle workflow and activity on one task queue.
+
+`csflow worker` (or `python -m worker`) runs `main`. The connection comes from the
+`temporalio.envconfig` profile (config file and TEMPORAL_* variables, e.g. TEMPORAL_ADDRESS,
+TEMPORAL_NAMESPACE). Tests, the demo and benchmarks build workers with `build_worker`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import (
+    AddSearchAttributesRequest,
+    ListSearchAttributesRequest,
+)
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+from temporalio.worker import Interceptor, Worker
+
+from starter import connection as starter_connection
+from starter.logging_setup import configure_logging
+from starter.telemetry import metrics_address, runtime_with_metrics
+from workflows.catalog import WORKFLOWS
+from workflows.search_attributes import ALL_KEYS
+
+log = structlog.get_logger("csflow.worker")
+
+TASK_QUEUE = os.environ.get("CSFLOW_TASK_QUEUE", "csflow")
+
+
+# Registered names and types, from the typed keys the workflows use.
+SEARCH_ATTRIBUTES: dict[str, IndexedValueType.ValueType] = {
+    key.name: IndexedValueType.ValueType(key.indexed_value_type) for key in ALL_KEYS
+}
+
+
+async def connect() -> Client:
+    """The worker's client, with worker metrics on CSFLOW_METRICS_PORT when set."""
+    return await starter_connection.connect(runtime=runtime_with_metrics())
+
+
+async def ensure_search_attributes(client: Client) -> None:
+    """Register the custom search attributes csflow's workflows carry, when missing."""
+    try:
+        existing = await client.operator_service.list_search_attributes(
+            ListSearchAttributesRequest(namespace=client.namespace)
+        )
+        registered = set(existing.custom_attributes)
+    except RPCError as err:
+        # Temporal's time-skipping test server adds attributes but cannot list them.
+        if err.status != RPCStatusCode.UNIMPLEMENTED:
+            raise
+        registered = set()
+    missing = {name: kind for name, kind in SEARCH_ATTRIBUTES.items() if name not in registered}
+    if missing:
+        try:
+            await client.operator_service.add_search_attributes(
+                AddSearchAttributesRequest(namespace=client.namespace, search_attributes=missing)
+            )
+        except RPCError as err:
+            # Another replica registered them first, or (Temporal Cloud) the operator API is
+            # not ours to call: the attributes are then managed outside the worker.
+            if err.status not in (RPCStatusCode.ALREADY_EXISTS, RPCStatusCode.PERMISSION_DENIED):
+                raise
+            log.warning("search attributes not registered by the worker", reason=err.message)
+            return
+        log.info("registered search attributes", names=sorted(missing))
+
+
+def all_activities() -> Sequence[Callable[..., Any]]:
+    from activities import ALL_ACTIVITIES
+
+    return list(ALL_ACTIVITIES)
+
+
+def build_worker(
+    client: Client,
+    activities: Sequence[Callable[..., Any]],
+    task_queue: str = TASK_QUEUE,
+    graceful_shutdown: timedelta = timedelta(0),
+    interceptors: Sequence[Interceptor] = (),
+) -> Worker:
+    return Worker(
+        client,
+        task_queue=task_queue,
+        workflows=WORKFLOWS,
+        activities=activities,
+        # Activities are async or sync; sync ones need an executor.
+        activity_executor=None,
+        graceful_shutdown_timeout=graceful_shutdown,
+        interceptors=interceptors,
+    )
+
+
+# Finish in-flight activities for this long after SIGTERM (below Kubernetes' 60 s grace).
+GRACEFUL_SHUTDOWN = timedelta(seconds=30)
+
+
+async def run_worker() -> None:
+    configure_logging()
+    if os.environ.get("CSFLOW_ENV", "").lower() != "production":
+        # Production runs migrations once, as a job (deploy/), not from every replica.
+        from crm.migrate import migrate
+
+        migrate()
+    client = await connect()
+    if os.environ.get("CSFLOW_REGISTER_SEARCH_ATTRIBUTES", "true").lower() != "false":
+        await ensure_search_attributes(client)
+    worker = build_worker(client, all_activities(), graceful_shutdown=GRACEFUL_SHUTDOWN)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stopping.set)
+    log.info(
+        "worker started",
+        task_queue=TASK_QUEUE,
+        namespace=client.namespace,
+        metrics=metrics_address(),
+    )
+    async with worker:
+        await stopping.wait()
+        log.info("worker stopping")
+    log.info("worker stopped")
+
+
+def main() -> None:
+    asyncio.run(run_worker())
