@@ -1,8 +1,9 @@
 """The six scripted customers of the simulated year, and generated ones for larger runs.
 
-One answers everything (and upgrades), one goes silent, one raises a ticket and scores 3 on NPS,
-one churns at renewal, one whose usage dips and then climbs, one whose champion leaves. Each
-script sees the journey's status once a simulated day and acts as that customer would.
+One answers everything (upgrades, and praises us in a public review), one goes silent, one
+raises a ticket and scores 3 on NPS, one churns at renewal, one whose usage dips and then
+climbs, one whose champion leaves. Each script sees the journey's status once a simulated day
+and acts as that customer would.
 """
 
 from __future__ import annotations
@@ -91,6 +92,21 @@ async def _engaged(c: Customer, day: int, status: JourneyStatus) -> None:
             feature_adoption=0.7,
         )
     await c.answer_surveys(status, nps=9, csat=5)
+    for step, on_day, address in (
+        ("review", 150, "https://www.g2.example/products/csflow/reviews/acme-corp"),
+        # The same review shared again, with tracking: one thread, one playbook.
+        ("review-shared", 160, "https://www.g2.example/products/csflow/reviews/acme-corp?utm=li"),
+    ):
+        if day >= on_day:
+            await c.once(
+                step,
+                "external_activity",
+                channel="review_site",
+                url=address,
+                sentiment="positive",
+                author="Alex (Acme Corp)",
+                text="Renewals run themselves now.",
+            )
     if day >= 200:
         await c.once(
             "upgrade",
