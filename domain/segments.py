@@ -101,7 +101,6 @@ class EscalationPolicy(_Config):
         default_factory=lambda: ["csm", "cs_manager", "vp_customer_success"], min_length=1
     )
     notice_template: str = "escalation_notice"
-    alert_template: str = "csm_alert"
 
     @model_validator(mode="after")
     def _ordered(self) -> EscalationPolicy:
@@ -116,8 +115,6 @@ class SurveyCadence(_Config):
     first_nps_after: timedelta = timedelta(days=30)
     csat_after_onboarding: bool = True
     survey_template: str = "survey_invitation"
-    # A detractor response opens a CSM task due within this time.
-    detractor_follow_up_within: timedelta = timedelta(days=2)
 
 
 class SegmentPlaybookConfig(_Config):
@@ -127,8 +124,6 @@ class SegmentPlaybookConfig(_Config):
     renewal: RenewalPlan
     escalation: EscalationPolicy
     surveys: SurveyCadence
-    # Accounts below this health score are treated as at risk by the playbooks.
-    at_risk_health_below: int = Field(default=40, ge=0, le=100)
     # Priority of the CSM tasks the playbooks open for accounts in this segment.
     csm_task_priority: TaskPriority = TaskPriority.NORMAL
     # Per playbook (by its registry name, workflows/playbooks/registry.py), the settings that

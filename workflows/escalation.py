@@ -17,7 +17,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from domain.models import AlertSeverity, SurveyKind
     from domain.segments import SegmentPlaybookConfig
-    from workflows import actions
+    from workflows.actions import CsActions
     from workflows.customer_event import (
         CustomerEvent,
         CustomerEventType,
@@ -140,28 +140,24 @@ class EscalationWorkflow:
 
     @workflow.run
     async def run(self, input: EscalationInput) -> EscalationResult:
+        self._work = CsActions(input.account_id, input.chain[0], input.contact_id, log=self._log)
         policy = input.config.escalation
         self._chain = list(input.chain)
         self._id = input.escalation_id
         opened = workflow.now()
         severity = _SEVERITY_ALERT[input.severity]
-        await actions.alert(
-            self._log,
-            account_id=input.account_id,
-            owner=self._chain[0],
-            subject=f"Escalation opened ({input.severity.value}): {input.summary}"[:300],
+        await self._work.alert(
+            f"Escalation opened ({input.severity.value}): {input.summary}"[:300],
+            "opened",
             message=f"Acknowledge within {policy.ack_within}, resolve within "
             f"{policy.resolve_within}.",
-            step="opened",
             severity=severity,
             due_at=opened + policy.ack_within,
+            owner=self._chain[0],
         )
-        await actions.send_email(
-            self._log,
-            account_id=input.account_id,
-            contact_id=input.contact_id,
-            template=policy.notice_template,
-            step="notice",
+        await self._work.email(
+            policy.notice_template,
+            "notice",
             context={
                 "issue": input.summary,
                 "details": f"Severity {input.severity.value}; opened from a {input.source.value}.",
@@ -169,7 +165,6 @@ class EscalationWorkflow:
                 f"resolution within {policy.resolve_within}",
                 "escalation_level": 0,
             },
-            owner=input.chain[0],
         )
 
         ack_at = opened + policy.ack_within
@@ -224,15 +219,8 @@ class EscalationWorkflow:
 
         csat_token: str | None = None
         if input.follow_up_csat:
-            survey = await actions.send_survey(
-                self._log,
-                account_id=input.account_id,
-                contact_id=input.contact_id,
-                kind=SurveyKind.CSAT,
-                topic="escalation",
-                template=input.config.surveys.survey_template,
-                step="csat",
-                owner=input.chain[0],
+            survey = await self._work.survey(
+                SurveyKind.CSAT, "escalation", input.config.surveys.survey_template, "csat"
             )
             csat_token = survey.token
         return EscalationResult(
@@ -257,13 +245,11 @@ class EscalationWorkflow:
         if self._level + 1 < len(self._chain):
             self._level += 1
             escalated_to = self._chain[self._level]
-            await actions.alert(
-                self._log,
-                account_id=input.account_id,
-                owner=escalated_to,
-                subject=f"Escalation SLA missed ({sla.split(':')[0]}): {input.summary}"[:300],
+            await self._work.alert(
+                f"Escalation SLA missed ({sla.split(':')[0]}): {input.summary}"[:300],
+                f"sla:{sla}",
                 message=f"Escalated to level {self._level} of {len(self._chain) - 1}.",
-                step=f"sla:{sla}",
                 severity=severity,
+                owner=escalated_to,
             )
         self._missed.append(MissedSla(sla=sla, at=workflow.now(), escalated_to=escalated_to))

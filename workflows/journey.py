@@ -36,7 +36,6 @@ with workflow.unsafe.imports_passed_through():
         LifecycleStage,
         SurveyKind,
     )
-    from workflows import actions
     from workflows import search_attributes as sa
     from workflows.activity_calls import call
     from workflows.campaign import CampaignMessage
@@ -204,29 +203,23 @@ class CustomerJourneyWorkflow:
                 await self._renew()
 
     async def _send_nps(self) -> None:
-        state, account = self._state, self._input.account
+        state = self._state
         await self._stages.await_reachable_contact("the NPS survey")
         assert state.next_nps_at is not None
         state.nps_sent += 1
         state.next_nps_at += self._input.config.surveys.nps_every
         try:
-            survey = await actions.send_survey(
-                state.log,
-                account_id=account.id,
-                contact_id=self._input.contact_for(ContactRole.CHAMPION),
-                kind=SurveyKind.NPS,
-                topic="relationship",
-                template=self._input.config.surveys.survey_template,
-                step=f"nps:{state.nps_sent}",
-                owner=account.csm_owner,
+            survey = await self._journey.work().survey(
+                SurveyKind.NPS,
+                "relationship",
+                self._input.config.surveys.survey_template,
+                f"nps:{state.nps_sent}",
+                to=self._input.contact_for(ContactRole.CHAMPION),
             )
         except ActivityError as exc:
             self._journey.note("survey_failed", f"NPS survey #{state.nps_sent}: {exc.cause or exc}")
-            await actions.failed_step_task(
-                state.log,
-                account_id=account.id,
-                owner=account.csm_owner,
-                title=f"NPS survey #{state.nps_sent} could not be created",
+            await self._journey.work().failed_step(
+                f"NPS survey #{state.nps_sent} could not be created",
                 reason=str(exc.cause or exc),
                 step=f"nps:{state.nps_sent}:failed",
             )

@@ -11,7 +11,6 @@ from temporalio.exceptions import TemporalError
 
 with workflow.unsafe.imports_passed_through():
     from domain.models import ContactRole, LifecycleStage
-    from workflows import actions
     from workflows.campaign import CampaignKind, CampaignMessage
     from workflows.contract_dates import contract_end_at
     from workflows.journey_context import JourneyContext
@@ -87,16 +86,12 @@ class BackgroundWork:
                 context.setdefault("days_left", max(0, days))
         else:
             contact = journey.input.contact_for(ContactRole.CHAMPION)
-        await actions.send_email(
-            state.log,
-            account_id=journey.account.id,
-            contact_id=contact,
-            # Each kind's shipped template carries its name.
-            template=message.template or message.kind.value,
-            step=f"campaign:{message.campaign_run_id}",
+        await journey.work().email(
+            message.template or message.kind.value,
+            f"campaign:{message.campaign_run_id}",
             context=context,
+            to=contact,
             category="campaign",
-            owner=journey.account.csm_owner,
         )
         journey.note("campaign", f"{message.kind.value} {message.campaign_run_id}")
         journey.work_logged = True

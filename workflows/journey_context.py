@@ -12,6 +12,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.input_checks import one_line
     from domain.models import AccountUpsert, ContractInput
     from workflows import search_attributes as sa
+    from workflows.actions import CsActions
     from workflows.contract_dates import contract_end_at, renewal_start
     from workflows.customer_event import CustomerEvent
     from workflows.journey_state import TIMELINE_LIMIT, JourneyInput, JourneyState, TimelineEntry
@@ -33,6 +34,11 @@ class JourneyContext:
     def segment(self) -> str:
         """The dynamic segment once health has set one, else the configured ARR segment."""
         return self.state.segment_key or self.input.config.segment.value
+
+    def work(self, contact_id: str = "") -> CsActions:
+        """The CS actions the journey takes for its account, logged in its state; customer
+        emails go to `contact_id`, tasks and alerts to the account's CSM."""
+        return CsActions(self.account.id, self.account.csm_owner, contact_id, log=self.state.log)
 
     def note(self, kind: str, summary: str) -> None:
         timeline = self.state.timeline

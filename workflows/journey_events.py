@@ -19,7 +19,6 @@ with workflow.unsafe.imports_passed_through():
         TouchpointInput,
         TouchpointKind,
     )
-    from workflows import actions
     from workflows.activity_calls import call
     from workflows.customer_event import (
         RESPONSES,
@@ -179,12 +178,9 @@ class EventHandlers:
     async def _bounced(self, email: str) -> None:
         journey = self._journey
         journey.state.bounced.append(email)
-        await actions.create_task(
-            journey.state.log,
-            account_id=journey.account.id,
-            owner=journey.account.csm_owner,
-            title=f"Email to {email} bounced: find a working contact",
-            step=f"bounce:{journey.state.sequence + 1}",
+        await journey.work().task(
+            f"Email to {email} bounced: find a working contact",
+            f"bounce:{journey.state.sequence + 1}",
             priority=TaskPriority.HIGH,
         )
 
@@ -203,13 +199,11 @@ class EventHandlers:
         previous = change.previous_plan or account.plan
         await self._update_account(account.model_copy(update={"plan": change.plan}))
         if change.change == PlanChange.DOWNGRADE:
-            await actions.alert(
-                journey.state.log,
-                account_id=account.id,
-                owner=account.csm_owner,
-                subject=f"Plan downgraded: {previous} -> {change.plan}",
-                step=f"downgrade:{journey.state.sequence + 1}",
+            await journey.work().alert(
+                f"Plan downgraded: {previous} -> {change.plan}",
+                f"downgrade:{journey.state.sequence + 1}",
                 severity=AlertSeverity.WARNING,
+                owner=account.csm_owner,
             )
 
     async def _update_account(self, updated: AccountUpsert) -> None:

@@ -12,7 +12,6 @@ from temporalio.exceptions import TemporalError
 with workflow.unsafe.imports_passed_through():
     from domain.input_checks import one_line
     from domain.models import AlertSeverity
-    from workflows import actions
     from workflows.customer_event import CustomerEvent, EventAck, InvalidCustomerEvent
     from workflows.journey_context import JourneyContext
     from workflows.journey_state import SEEN_EVENT_IDS_LIMIT
@@ -103,19 +102,13 @@ class EventIntake:
         state.events_rejected += 1
         account = journey.account
         try:
-            await actions.alert(
-                state.log,
-                account_id=account.id,
-                owner=account.csm_owner,
-                subject=f"Customer event not applied: {kind}",
-                message=(
-                    f"The journey of {account.name} could not apply a {kind} "
-                    f"event{f' ({one_line(event.event_id, 128)})' if event.event_id else ''} "
-                    f"and went on without it.\n\nReason: {reason}\n\n"
-                    f"Event: {one_line(journey.describe(event), 1500)}"
-                ),
-                # The event's own number: one alert per rejected event, across retries and runs.
-                step=f"rejected-event:{state.sequence + 1}",
+            await journey.work().alert(
+                f"Customer event not applied: {kind}",
+                f"rejected-event:{state.sequence + 1}",
+                message=f"The journey of {account.name} could not apply a {kind} "
+                f"event{f' ({one_line(event.event_id, 128)})' if event.event_id else ''} "
+                f"and went on without it.\n\nReason: {reason}\n\n"
+                f"Event: {one_line(journey.describe(event), 1500)}",
                 severity=AlertSeverity.WARNING,
             )
         except TemporalError as alert_failure:

@@ -18,7 +18,6 @@ from temporalio.exceptions import ChildWorkflowError, TemporalError
 
 with workflow.unsafe.imports_passed_through():
     from domain.models import ContactRole, LifecycleStage, StageChange, TaskPriority
-    from workflows import actions
     from workflows import search_attributes as sa
     from workflows.activity_calls import call
     from workflows.customer_event import CustomerEvent, CustomerEventType, UsageReportedPayload
@@ -176,16 +175,13 @@ class StageRunner:
             return
         account, log = journey.account, self._journey.state.log
         self._journey.note("contact", f"{what} waits: no reachable contact")
-        await actions.create_task(
-            log,
-            account_id=account.id,
-            owner=account.csm_owner,
-            title=f"Add a reachable contact for {account.name}",
+        await self._journey.work().task(
+            f"Add a reachable contact for {account.name}",
+            f"no-contact:{what}:{len(log.tasks)}",
             description=(
-                f"Every contact of {account.name} has opted out or left, so {what} cannot start."
-                " Add a contact who may be written to; the journey carries on by itself."
+                f"Every contact of {account.name} has opted out or left, so {what} cannot "
+                "start. Add a contact who may be written to; the journey carries on by itself."
             ),
-            step=f"no-contact:{what}:{len(log.tasks)}",
             priority=TaskPriority.HIGH,
         )
         await self._idle(journey.has_reachable_contact)

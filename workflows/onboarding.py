@@ -18,7 +18,7 @@ from temporalio.exceptions import ActivityError
 with workflow.unsafe.imports_passed_through():
     from domain.models import EmailReceipt, EmailStatus, KickoffInvite, SurveyKind, TaskPriority
     from domain.segments import SegmentPlaybookConfig
-    from workflows import actions
+    from workflows.actions import CsActions, failure_type
     from workflows.customer_event import (
         CustomerEvent,
         CustomerEventType,
@@ -86,6 +86,7 @@ class OnboardingWorkflow:
 
     @workflow.run
     async def run(self, input: OnboardingInput) -> OnboardingResult:
+        self._work = CsActions(input.account_id, input.csm_owner, input.contact_id, log=self._log)
         plan = input.config.onboarding
         started = workflow.now()
         wanted = [m.value for m in input.milestones]
@@ -143,50 +144,25 @@ class OnboardingWorkflow:
             now = workflow.now()
             for item in [s for s in staged if s.due <= now]:
                 staged.remove(item)
-                await actions.send_email(
-                    self._log,
-                    account_id=input.account_id,
-                    contact_id=input.contact_id,
-                    template=item.template,
-                    step=item.step,
-                    context=dict(item.context),
-                    owner=input.csm_owner,
-                )
+                await self._work.email(item.template, item.step, context=dict(item.context))
             if pending and stall_at <= now and not done():
                 milestone = pending[0]
                 stalled.append(milestone)
-                await actions.create_task(
-                    self._log,
-                    account_id=input.account_id,
-                    owner=input.csm_owner,
-                    title=f"Onboarding stalled: {milestone.replace('_', ' ')} not reached",
+                await self._work.task(
+                    f"Onboarding stalled: {milestone.replace('_', ' ')} not reached",
+                    f"stalled:{milestone}",
                     description=f"No onboarding progress for {plan.stall_threshold.days} days.",
-                    step=f"stalled:{milestone}",
-                    due_at=now + timedelta(days=2),
+                    due_in=timedelta(days=2),
                     priority=TaskPriority.HIGH,
                 )
 
         completed = done()
         csat_token: str | None = None
         if completed:
-            await actions.send_email(
-                self._log,
-                account_id=input.account_id,
-                contact_id=input.contact_id,
-                template=plan.complete_template,
-                step="complete",
-                owner=input.csm_owner,
-            )
+            await self._work.email(plan.complete_template, "complete")
             if input.config.surveys.csat_after_onboarding:
-                survey = await actions.send_survey(
-                    self._log,
-                    account_id=input.account_id,
-                    contact_id=input.contact_id,
-                    kind=SurveyKind.CSAT,
-                    topic="onboarding",
-                    template=input.config.surveys.survey_template,
-                    step="csat",
-                    owner=input.csm_owner,
+                survey = await self._work.survey(
+                    SurveyKind.CSAT, "onboarding", input.config.surveys.survey_template, "csat"
                 )
                 csat_token = survey.token
         return OnboardingResult(
@@ -230,11 +206,8 @@ class OnboardingWorkflow:
             )
         )
         if failure is not None:
-            await actions.failed_step_task(
-                self._log,
-                account_id=input.account_id,
-                owner=input.csm_owner,
-                title=f"Kickoff invitation could not be sent to contact {input.contact_id}",
-                reason=receipt.reason or actions.failure_type(failure),
-                step=f"undeliverable:{input.contact_id}:{actions.failure_type(failure)}",
+            await self._work.failed_step(
+                f"Kickoff invitation could not be sent to contact {input.contact_id}",
+                reason=receipt.reason or failure_type(failure),
+                step=f"undeliverable:{input.contact_id}:{failure_type(failure)}",
             )

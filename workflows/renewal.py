@@ -22,7 +22,7 @@ with workflow.unsafe.imports_passed_through():
         TaskPriority,
     )
     from domain.segments import SegmentPlaybookConfig
-    from workflows import actions
+    from workflows.actions import CsActions
     from workflows.activity_calls import call
     from workflows.contract_dates import contract_end_at
     from workflows.customer_event import (
@@ -94,18 +94,18 @@ class RenewalWorkflow:
 
     @workflow.run
     async def run(self, input: RenewalInput) -> RenewalResult:
+        self._work = CsActions(
+            input.account_id, input.csm_owner, input.decision_maker_contact_id, log=self._log
+        )
         plan = input.config.renewal
         if input.cancel_requested:
             self._decision = ContractOutcomeKind.CHURNED
         end_at = contract_end_at(input.contract_end)
         escalate_at = end_at - plan.manager_escalation_before_end
 
-        await actions.create_task(
-            self._log,
-            account_id=input.account_id,
-            owner=input.csm_owner,
-            title=f"Prepare renewal (contract ends {input.contract_end.isoformat()})",
-            step="prepare",
+        await self._work.task(
+            f"Prepare renewal (contract ends {input.contract_end.isoformat()})",
+            "prepare",
             due_at=escalate_at,
         )
 
@@ -116,40 +116,29 @@ class RenewalWorkflow:
             now = workflow.now()
             if not self._responded and next_outreach <= now:
                 outreach += 1
-                await actions.send_email(
-                    self._log,
-                    account_id=input.account_id,
-                    contact_id=input.decision_maker_contact_id,
-                    template=plan.outreach_template if outreach == 1 else plan.reminder_template,
-                    step="renewal_outreach",
-                    attempt=outreach,
+                await self._work.email(
+                    plan.outreach_template if outreach == 1 else plan.reminder_template,
+                    "renewal_outreach",
                     context={
                         "renewal_date": input.contract_end.isoformat(),
                         "days_left": max(0, (end_at - now).days),
                     },
-                    owner=input.csm_owner,
+                    attempt=outreach,
                 )
                 next_outreach = now + plan.reminder_cadence
             if not self._responded and not escalated and escalate_at <= now:
                 escalated = True
-                await actions.alert(
-                    self._log,
-                    account_id=input.account_id,
-                    owner=input.csm_manager,
-                    subject="Renewal at risk: decision maker unresponsive",
-                    message=(
-                        f"No reply after {outreach} renewal emails; the contract ends "
-                        f"{input.contract_end.isoformat()}."
-                    ),
-                    step="manager_escalation",
+                await self._work.alert(
+                    "Renewal at risk: decision maker unresponsive",
+                    "manager_escalation",
+                    message=f"No reply after {outreach} renewal emails; the contract ends "
+                    f"{input.contract_end.isoformat()}.",
                     severity=AlertSeverity.CRITICAL,
+                    owner=input.csm_manager,
                 )
-                await actions.create_task(
-                    self._log,
-                    account_id=input.account_id,
-                    owner=input.csm_owner,
-                    title="Renewal escalated to your manager: agree a save plan",
-                    step="manager_escalation_task",
+                await self._work.task(
+                    "Renewal escalated to your manager: agree a save plan",
+                    "manager_escalation_task",
                     priority=TaskPriority.URGENT,
                 )
             deadlines = [end_at]

@@ -16,7 +16,7 @@ from temporalio.exceptions import ActivityError
 with workflow.unsafe.imports_passed_through():
     from domain.models import RequirementsAnswers, TaskPriority
     from domain.segments import SegmentPlaybookConfig
-    from workflows import actions
+    from workflows.actions import CsActions, failure_type
     from workflows.activity_calls import call
     from workflows.customer_event import CustomerEvent, CustomerEventType, InvalidCustomerEvent
     from workflows.work_log import WorkLog
@@ -69,56 +69,40 @@ class RequirementsGatheringWorkflow:
 
     @workflow.run
     async def run(self, input: RequirementsInput) -> RequirementsResult:
+        self._work = CsActions(input.account_id, input.csm_owner, input.contact_id, log=self._log)
         plan = input.config.requirements
         started = workflow.now()
-        await actions.send_email(
-            self._log,
-            account_id=input.account_id,
-            contact_id=input.contact_id,
-            template=input.config.onboarding.introduction_template,
-            step="introduction",
+        await self._work.email(
+            input.config.onboarding.introduction_template,
+            "introduction",
             context={"csm_owner": input.csm_owner},
-            owner=input.csm_owner,
         )
-        await actions.send_email(
-            self._log,
-            account_id=input.account_id,
-            contact_id=input.contact_id,
-            template=plan.questionnaire_template,
-            step="questionnaire",
+        await self._work.email(
+            plan.questionnaire_template,
+            "questionnaire",
             context={"questionnaire_link": questionnaire_link(input.account_id)},
-            owner=input.csm_owner,
         )
 
         reminders = 0
         for number, offset in enumerate(plan.reminder_after, start=1):
             if await self._wait_for_answers_until(started + offset):
                 break
-            await actions.send_email(
-                self._log,
-                account_id=input.account_id,
-                contact_id=input.contact_id,
-                template=plan.reminder_template,
-                step="questionnaire_reminder",
-                attempt=number,
+            await self._work.email(
+                plan.reminder_template,
+                "questionnaire_reminder",
                 context={"questionnaire_link": questionnaire_link(input.account_id)},
-                owner=input.csm_owner,
+                attempt=number,
             )
             reminders += 1
 
         escalated = False
         if not await self._wait_for_answers_until(started + plan.escalate_after):
-            await actions.create_task(
-                self._log,
-                account_id=input.account_id,
-                owner=input.csm_owner,
-                title="Requirements questionnaire unanswered: call the champion",
-                description=(
-                    f"No answers {plan.escalate_after.days} days after the questionnaire "
-                    f"and {reminders} reminders."
-                ),
-                step="questionnaire_escalation",
-                due_at=workflow.now() + timedelta(days=2),
+            await self._work.task(
+                "Requirements questionnaire unanswered: call the champion",
+                "questionnaire_escalation",
+                description=f"No answers {plan.escalate_after.days} days after the questionnaire "
+                f"and {reminders} reminders.",
+                due_in=timedelta(days=2),
                 priority=TaskPriority.HIGH,
             )
             escalated = True
@@ -130,17 +114,12 @@ class RequirementsGatheringWorkflow:
             except ActivityError as exc:
                 # E.g. an unknown respondent contact: the answers stand, a human files them.
                 workflow.logger.warning("requirements not recorded: %s", exc.cause or exc)
-                await actions.failed_step_task(
-                    self._log,
-                    account_id=input.account_id,
-                    owner=input.csm_owner,
-                    title="Requirements answers could not be recorded in the CRM",
-                    reason=(
-                        f"{exc.cause or exc}\n\nAnswers: "
-                        f"reasons for purchase: {self._answers.reasons_for_purchase}; "
-                        f"intended use: {self._answers.intended_use}"
-                    ),
-                    step=f"record_requirements:{actions.failure_type(exc)}",
+                await self._work.failed_step(
+                    "Requirements answers could not be recorded in the CRM",
+                    reason=f"{exc.cause or exc}\n\nAnswers: "
+                    f"reasons for purchase: {self._answers.reasons_for_purchase}; "
+                    f"intended use: {self._answers.intended_use}",
+                    step=f"record_requirements:{failure_type(exc)}",
                 )
         return RequirementsResult(
             answered=self._answers is not None,

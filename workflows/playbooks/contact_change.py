@@ -13,7 +13,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain.models import AlertSeverity, ContactRole, TaskPriority
-    from workflows import actions
+    from workflows.actions import CsActions
     from workflows.customer_event import ContactChangedPayload, CustomerEventType
     from workflows.playbooks.base import PlaybookContext, PlaybookPolicy, finish
     from workflows.playbooks.spec import Opening, PlaybookSpec, Trigger
@@ -43,50 +43,36 @@ class ContactChangeWorkflow:
     @workflow.run
     async def run(self, input: ContactChangeInput) -> ContactChangeResult:
         ctx = input.context
-        log = WorkLog()
+        work = CsActions(ctx.account_id, ctx.csm_owner, ctx.contact_id)
         what = "left" if input.champion_left else "changed"
-        await actions.alert(
-            log,
-            account_id=ctx.account_id,
-            owner=ctx.csm_owner,
-            subject=f"Champion {what}: {input.previous_champion}",
-            message=(
-                f"New contact: {input.new_contact_name}."
-                if input.new_contact_name
-                else "No replacement contact is known yet."
-            ),
-            step="alert",
+        await work.alert(
+            f"Champion {what}: {input.previous_champion}",
+            "alert",
+            message=f"New contact: {input.new_contact_name}."
+            if input.new_contact_name
+            else "No replacement contact is known yet.",
             severity=AlertSeverity.WARNING,
         )
-        await actions.create_task(
-            log,
-            account_id=ctx.account_id,
-            owner=ctx.csm_owner,
-            title=(
-                f"Secure {input.new_contact_name} as the new champion"
-                if input.new_contact_name
-                else "Find a new champion"
-            ),
+        await work.task(
+            f"Secure {input.new_contact_name} as the new champion"
+            if input.new_contact_name
+            else "Find a new champion",
+            "find_champion",
             description=f"{input.previous_champion} is no longer the champion.",
-            step="find_champion",
-            due_at=workflow.now() + timedelta(days=5),
+            due_in=timedelta(days=5),
             priority=TaskPriority.HIGH,
         )
         reintroduced = False
         if ctx.contact_id:
-            await actions.send_email(
-                log,
-                account_id=ctx.account_id,
-                contact_id=ctx.contact_id,
-                template=input.policy.reintroduction_template,
-                step="reintroduction",
+            await work.email(
+                input.policy.reintroduction_template,
+                "reintroduction",
                 context={"previous_champion": input.previous_champion},
-                owner=ctx.csm_owner,
             )
             reintroduced = True
         outcome = f"champion {what}; alert, task" + (", re-introduction" if reintroduced else "")
-        await finish(ctx, outcome, log)
-        return ContactChangeResult(reintroduced=reintroduced, log=log)
+        await finish(ctx, outcome, work.log)
+        return ContactChangeResult(reintroduced=reintroduced, log=work.log)
 
 
 def _opens(trigger: Trigger, policy: ContactChangePolicy) -> Opening | None:

@@ -15,7 +15,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain.models import AlertSeverity, TaskPriority
-    from workflows import actions
+    from workflows.actions import CsActions
     from workflows.customer_event import (
         CustomerEventType,
         ExternalActivityPayload,
@@ -34,6 +34,9 @@ _CHANNEL_WORDS = {
     ExternalChannel.NEWS: "article",
     ExternalChannel.OTHER: "mention",
 }
+
+
+_RESPOND_HOW = "Reply in public where it helps, and reach out to the customer directly."
 
 
 class ExternalActivityPolicy(PlaybookPolicy):
@@ -61,59 +64,43 @@ class ExternalActivityWorkflow:
     @workflow.run
     async def run(self, input: ExternalActivityInput) -> ExternalActivityResult:
         ctx, mention = input.context, input.activity
-        log = WorkLog()
+        work = CsActions(ctx.account_id, ctx.csm_owner, ctx.contact_id)
         what = _CHANNEL_WORDS[mention.channel]
         by = f" by {mention.author}" if mention.author else ""
         quote = f'\n\n"{mention.text}"' if mention.text else ""
         if mention.sentiment == Sentiment.NEGATIVE:
-            await actions.alert(
-                log,
-                account_id=ctx.account_id,
-                owner=ctx.csm_owner,
-                subject=f"Negative {what}{by}",
+            await work.alert(
+                f"Negative {what}{by}",
+                "alert",
                 message=f"{mention.url}{quote}",
-                step="alert",
                 severity=AlertSeverity.CRITICAL
                 if mention.channel == ExternalChannel.REVIEW_SITE
                 else AlertSeverity.WARNING,
             )
-            await actions.create_task(
-                log,
-                account_id=ctx.account_id,
-                owner=ctx.csm_owner,
-                title=f"Respond to a negative {what}{by}",
-                description=(
-                    f"{mention.url}{quote}\n\nReply in public where it helps, and reach out to "
-                    "the customer directly."
-                ),
-                step="respond",
-                due_at=workflow.now() + input.respond_within,
+            await work.task(
+                f"Respond to a negative {what}{by}",
+                "respond",
+                description=f"{mention.url}{quote}\n\n{_RESPOND_HOW}",
+                due_in=input.respond_within,
                 priority=TaskPriority.URGENT,
             )
             outcome = f"negative {what}: CSM alerted, response task"
         else:
-            await actions.send_email(
-                log,
-                account_id=ctx.account_id,
-                contact_id=ctx.contact_id,
-                template=input.policy.thanks_template,
-                step="thanks",
+            await work.email(
+                input.policy.thanks_template,
+                "thanks",
                 context={"channel": what, "url": mention.url},
-                owner=ctx.csm_owner,
             )
-            await actions.create_task(
-                log,
-                account_id=ctx.account_id,
-                owner=ctx.csm_owner,
-                title=f"Ask for a reference or case study: positive {what}{by}",
+            await work.task(
+                f"Ask for a reference or case study: positive {what}{by}",
+                "advocacy_ask",
                 description=f"{mention.url}{quote}",
-                step="advocacy_ask",
-                due_at=workflow.now() + input.policy.advocacy_ask_within,
+                due_in=input.policy.advocacy_ask_within,
                 priority=ctx.task_priority,
             )
             outcome = f"positive {what}: thank-you, advocacy ask task"
-        await finish(ctx, outcome, log)
-        return ExternalActivityResult(sentiment=mention.sentiment, log=log)
+        await finish(ctx, outcome, work.log)
+        return ExternalActivityResult(sentiment=mention.sentiment, log=work.log)
 
 
 def _opens(trigger: Trigger, policy: ExternalActivityPolicy) -> Opening | None:

@@ -14,7 +14,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain.models import Survey, SurveyCategory
-    from workflows import actions
+    from workflows.actions import CsActions
     from workflows.playbooks.base import (
         PlaybookContext,
         PlaybookPolicy,
@@ -63,16 +63,13 @@ class NpsFollowUpWorkflow:
     async def run(self, input: NpsFollowUpInput) -> NpsFollowUpResult:
         ctx = input.context
         self._token = input.survey_token
-        log = WorkLog()
+        work = CsActions(ctx.account_id, ctx.csm_owner, ctx.contact_id)
         reminded = False
         if not await answered_within(self._answered, input.policy.reminder_after):
             reminded = True
-            await actions.send_email(
-                log,
-                account_id=ctx.account_id,
-                contact_id=ctx.contact_id,
-                template=input.policy.reminder_template,
-                step="reminder",
+            await work.email(
+                input.policy.reminder_template,
+                "reminder",
                 context={
                     "survey_link": input.survey_link,
                     "survey_kind": "nps",
@@ -80,21 +77,17 @@ class NpsFollowUpWorkflow:
                     "reminder": True,
                 },
                 category="survey",
-                owner=ctx.csm_owner,
             )
             await answered_within(self._answered, input.policy.window - input.policy.reminder_after)
         answer = self._answer
         if answer is None:
             outcome = "no answer" + (" after a reminder" if reminded else "")
         elif answer.category == SurveyCategory.PROMOTER:
-            await actions.create_task(
-                log,
-                account_id=ctx.account_id,
-                owner=ctx.csm_owner,
-                title="Promoter: ask for a reference, testimonial or advocacy",
+            await work.task(
+                "Promoter: ask for a reference, testimonial or advocacy",
+                "advocacy_ask",
                 description=f"Scored {answer.score} on NPS round {input.round}.",
-                step="advocacy_ask",
-                due_at=workflow.now() + timedelta(days=7),
+                due_in=timedelta(days=7),
                 priority=ctx.task_priority,
             )
             outcome = f"promoter ({answer.score}): advocacy ask task"
@@ -102,12 +95,12 @@ class NpsFollowUpWorkflow:
             outcome = f"detractor ({answer.score}): escalated by the journey"
         else:
             outcome = f"{answer.category.value} ({answer.score})"
-        await finish(ctx, outcome, log)
+        await finish(ctx, outcome, work.log)
         return NpsFollowUpResult(
             reminded=reminded,
             score=answer.score if answer else None,
             category=answer.category if answer else None,
-            log=log,
+            log=work.log,
         )
 
     def _answered(self) -> bool:

@@ -16,8 +16,8 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from domain.models import AlertSeverity, SurveyKind
     from domain.segments import SegmentPlaybookConfig
-    from workflows import actions
     from workflows import search_attributes as sa
+    from workflows.actions import CsActions
     from workflows.customer_event import (
         CustomerEvent,
         CustomerEventType,
@@ -84,7 +84,6 @@ class SupportFollowUpWorkflow:
         self._resolved = False
         self._csat_token: str | None = None
         self._csat: SurveyOutcome | None = None
-        self._log = WorkLog()
 
     @workflow.signal(name="customer_event")
     def customer_event(self, event: CustomerEvent) -> None:
@@ -107,41 +106,30 @@ class SupportFollowUpWorkflow:
     @workflow.run
     async def run(self, input: SupportFollowUpInput) -> SupportFollowUpResult:
         ctx = input.context
+        work = CsActions(ctx.account_id, ctx.csm_owner, ctx.contact_id)
         self._ticket_id = input.ticket_id
         me = workflow.info().workflow_id
-        await actions.alert(
-            self._log,
-            account_id=ctx.account_id,
-            owner=ctx.csm_owner,
-            subject=f"Ticket {input.ticket_id} logged ({input.severity.value}): {input.subject}"[
-                :300
-            ],
+        await work.alert(
+            f"Ticket {input.ticket_id} logged ({input.severity.value}): {input.subject}"[:300],
+            "ticket_logged",
             message="The customer opened a support ticket; check in before it festers.",
-            step="ticket_logged",
             severity=_ALERT[input.severity],
         )
         try:
             await workflow.wait_condition(lambda: self._resolved, timeout=RESOLUTION_WAIT)
         except TimeoutError:
-            await finish(ctx, "ticket not resolved", self._log)
-            return SupportFollowUpResult(resolved=False, log=self._log)
+            await finish(ctx, "ticket not resolved", work.log)
+            return SupportFollowUpResult(resolved=False, log=work.log)
 
         await workflow.sleep(input.policy.csat_delay)
-        survey = await actions.send_survey(
-            self._log,
-            account_id=ctx.account_id,
-            contact_id=ctx.contact_id,
-            kind=SurveyKind.CSAT,
-            topic=f"ticket {input.ticket_id}",
-            template=input.policy.survey_template,
-            step="csat",
-            owner=ctx.csm_owner,
+        survey = await work.survey(
+            SurveyKind.CSAT, f"ticket {input.ticket_id}", input.policy.survey_template, "csat"
         )
         self._csat_token = survey.token
-        await report(ctx, PlaybookReport(playbook_id=me, surveys=list(self._log.surveys)))
+        await report(ctx, PlaybookReport(playbook_id=me, surveys=list(work.log.surveys)))
         if not await answered_within(lambda: self._csat is not None, input.policy.survey_window):
-            await finish(ctx, "CSAT not answered", self._log)
-            return SupportFollowUpResult(resolved=True, log=self._log)
+            await finish(ctx, "CSAT not answered", work.log)
+            return SupportFollowUpResult(resolved=True, log=work.log)
 
         assert self._csat is not None
         escalation_id: str | None = None
@@ -169,9 +157,9 @@ class SupportFollowUpWorkflow:
                 parent_close_policy=workflow.ParentClosePolicy.ABANDON,
             )
             outcome += f", escalated ({escalation_id})"
-        await finish(ctx, outcome, self._log)
+        await finish(ctx, outcome, work.log)
         return SupportFollowUpResult(
-            resolved=True, csat=self._csat.score, escalation_id=escalation_id, log=self._log
+            resolved=True, csat=self._csat.score, escalation_id=escalation_id, log=work.log
         )
 
 

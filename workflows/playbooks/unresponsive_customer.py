@@ -14,7 +14,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain.models import EmailStatus, LifecycleStage, TaskPriority
-    from workflows import actions
+    from workflows.actions import CsActions
     from workflows.customer_event import RESPONSES, CustomerEvent
     from workflows.playbooks.base import PlaybookContext, PlaybookPolicy, answered_within, finish
     from workflows.playbooks.spec import JourneyMoment, Opening, PlaybookSpec, Trigger
@@ -58,7 +58,7 @@ class UnresponsiveCustomerWorkflow:
     async def run(self, input: UnresponsiveInput) -> UnresponsiveResult:
         ctx = input.context
         policy = input.policy
-        log = WorkLog()
+        work = CsActions(ctx.account_id, ctx.csm_owner, ctx.contact_id)
         steps: list[tuple[str, str, dict[str, object]]] = [
             ("product_updates", policy.product_updates_template, {}),
         ]
@@ -77,31 +77,17 @@ class UnresponsiveCustomerWorkflow:
                 break
             if self._responded:
                 break
-            await actions.send_email(
-                log,
-                account_id=ctx.account_id,
-                contact_id=ctx.contact_id,
-                template=template,
-                step=step,
-                context=context,
-                category="re_engagement",
-                owner=ctx.csm_owner,
-            )
+            await work.email(template, step, context=context, category="re_engagement")
             sent += 1
         executive = False
         if not self._responded and not await answered_within(lambda: self._responded, policy.every):
             executive = True
-            await actions.create_task(
-                log,
-                account_id=ctx.account_id,
-                owner=ctx.csm_owner,
-                title="Unresponsive customer: reach out through the executive sponsor",
-                description=(
-                    f"No reply to {input.unanswered_touches} touches nor to {sent} "
-                    "re-engagement emails."
-                ),
-                step="executive_sponsor",
-                due_at=workflow.now() + timedelta(days=3),
+            await work.task(
+                "Unresponsive customer: reach out through the executive sponsor",
+                "executive_sponsor",
+                description=f"No reply to {input.unanswered_touches} touches nor to {sent} "
+                "re-engagement emails.",
+                due_in=timedelta(days=3),
                 priority=TaskPriority.HIGH,
             )
         outcome = (
@@ -109,9 +95,9 @@ class UnresponsiveCustomerWorkflow:
             if self._responded
             else f"{sent} re-engagement emails, executive-sponsor task"
         )
-        await finish(ctx, outcome, log)
+        await finish(ctx, outcome, work.log)
         return UnresponsiveResult(
-            responded=self._responded, emails_sent=sent, executive_task=executive, log=log
+            responded=self._responded, emails_sent=sent, executive_task=executive, log=work.log
         )
 
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from workflows import actions
+    from workflows.actions import CsActions
     from workflows.customer_event import CustomerEventType, PlanChange, PlanChangedPayload
     from workflows.playbooks.base import PlaybookContext, PlaybookPolicy, finish
     from workflows.playbooks.spec import Opening, PlaybookSpec, Trigger
@@ -45,24 +45,13 @@ class UpgradeFollowUpWorkflow:
     async def run(self, input: UpgradeFollowUpInput) -> UpgradeFollowUpResult:
         ctx = input.context
         policy = input.policy
-        log = WorkLog()
+        work = CsActions(ctx.account_id, ctx.csm_owner, ctx.contact_id)
         plan = {"plan": input.plan, "previous_plan": input.previous_plan}
-        await actions.send_email(
-            log,
-            account_id=ctx.account_id,
-            contact_id=ctx.contact_id,
-            template=policy.congratulations_template,
-            step="congratulations",
-            context=plan,
-            owner=ctx.csm_owner,
-        )
+        await work.email(policy.congratulations_template, "congratulations", context=plan)
         await workflow.sleep(policy.enablement_after)
-        await actions.send_email(
-            log,
-            account_id=ctx.account_id,
-            contact_id=ctx.contact_id,
-            template=policy.enablement_template,
-            step="enablement",
+        await work.email(
+            policy.enablement_template,
+            "enablement",
             context={
                 **plan,
                 "materials": [
@@ -70,22 +59,13 @@ class UpgradeFollowUpWorkflow:
                     for feature in input.new_features
                 ],
             },
-            owner=ctx.csm_owner,
         )
         remaining = policy.check_in_after - policy.enablement_after
         await workflow.sleep(max(remaining, timedelta(0)))
-        await actions.send_email(
-            log,
-            account_id=ctx.account_id,
-            contact_id=ctx.contact_id,
-            template=policy.check_in_template,
-            step="check_in",
-            context=plan,
-            owner=ctx.csm_owner,
-        )
+        await work.email(policy.check_in_template, "check_in", context=plan)
         outcome = f"upgrade to {input.plan}: congratulations, enablement, 30-day check-in"
-        await finish(ctx, outcome, log)
-        return UpgradeFollowUpResult(log=log)
+        await finish(ctx, outcome, work.log)
+        return UpgradeFollowUpResult(log=work.log)
 
 
 def _guide(feature: str) -> str:

@@ -13,7 +13,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain.models import Segment, TaskPriority
-    from workflows import actions
+    from workflows.actions import CsActions
     from workflows.customer_event import CustomerEventType, UsageReportedPayload
     from workflows.playbooks.base import PlaybookContext, finish
     from workflows.playbooks.spec import Opening, PlaybookSpec, Trigger
@@ -44,45 +44,35 @@ class UsageFluctuationWorkflow:
     @workflow.run
     async def run(self, input: UsageFluctuationInput) -> UsageFluctuationResult:
         ctx = input.context
-        log = WorkLog()
+        work = CsActions(ctx.account_id, ctx.csm_owner, ctx.contact_id)
         change = (input.current - input.baseline) / input.baseline if input.baseline else 0.0
         facts = f"active users {input.current} vs usual {input.baseline:.0f} ({change:+.0%})"
-        now = workflow.now()
         if input.shift == UsageShift.DROP:
-            await actions.create_task(
-                log,
-                account_id=ctx.account_id,
-                owner=ctx.csm_owner,
-                title=f"Usage dropped {abs(change):.0%}: find out why",
+            await work.task(
+                f"Usage dropped {abs(change):.0%}: find out why",
+                "drop_task",
                 description=facts,
-                step="drop_task",
-                due_at=now + timedelta(days=2),
+                due_in=timedelta(days=2),
                 priority=max(ctx.task_priority, TaskPriority.HIGH, key=_rank),
             )
-            await actions.send_email(
-                log,
-                account_id=ctx.account_id,
-                contact_id=ctx.contact_id,
-                template=input.policy.check_in_template,
-                step="check_in",
+            await work.email(
+                input.policy.check_in_template,
+                "check_in",
                 context={"active_users": input.current, "usual_active_users": input.baseline},
-                owner=ctx.csm_owner,
             )
             outcome = f"drop: {facts}; CSM task and check-in email"
         else:
-            await actions.create_task(
-                log,
-                account_id=ctx.account_id,
-                owner=input.sales_owner or ctx.csm_owner,
-                title=f"Expansion opportunity: usage up {change:.0%}",
+            await work.task(
+                f"Expansion opportunity: usage up {change:.0%}",
+                "expansion_task",
                 description=facts + " over several reports in a row.",
-                step="expansion_task",
-                due_at=now + timedelta(days=7),
+                due_in=timedelta(days=7),
                 priority=ctx.task_priority,
+                owner=input.sales_owner or ctx.csm_owner,
             )
             outcome = f"rise: {facts}; expansion task for sales"
-        await finish(ctx, outcome, log)
-        return UsageFluctuationResult(shift=input.shift, log=log)
+        await finish(ctx, outcome, work.log)
+        return UsageFluctuationResult(shift=input.shift, log=work.log)
 
 
 _ORDER = [TaskPriority.LOW, TaskPriority.NORMAL, TaskPriority.HIGH, TaskPriority.URGENT]
