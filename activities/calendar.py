@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from temporalio import activity
 
 from activities.context import activity_logger, in_thread
-from activities.crm import require_account, require_contact
-from activities.email import deliver_email
-from crm.database import get_store
+from activities.crm_lookups import require_account, require_contact
+from activities.email import EmailActivities
+from crm.database import Store
 from crm.tables import utcnow
 from crm.timeline import record_touchpoint
 from domain.models import (
@@ -101,77 +101,83 @@ def _local_time(value: datetime, timezone: str | None) -> str:
     return value.astimezone(zone).strftime("%A %d %B %Y, %H:%M %Z")
 
 
-def _invite(invite: KickoffInvite) -> EmailReceipt:
-    with get_store().session() as session:
-        account = require_account(session, invite.account_id)
-        contact = require_contact(session, invite.account_id, invite.contact_id)
-        organizer = invite.organizer_email or account.csm_owner
-        timezone = contact.timezone or account.timezone
-        contact_email, contact_name = contact.email, contact.name
-        account_name = account.name
-    # Stable UID per invitation: a re-sent copy updates the same calendar entry.
-    uid = hashlib.sha256(invite.idempotency_key.encode()).hexdigest()[:32] + "@csflow"
-    ics = build_invite(
-        uid=uid,
-        starts_at=invite.starts_at,
-        duration=timedelta(minutes=invite.duration_minutes),
-        summary=f"{invite.title}: {account_name}",
-        description=invite.agenda or f"{invite.title} for {account_name}",
-        organizer_email=organizer,
-        attendee_email=contact_email,
-        attendee_name=contact_name,
-        location=invite.meeting_url,
-        stamp=utcnow(),
-    )
-    receipt = deliver_email(
-        EmailRequest(
-            idempotency_key=invite.idempotency_key,
-            account_id=invite.account_id,
-            to_contact_id=invite.contact_id,
-            template="kickoff_invite",
-            context={
-                "title": invite.title,
-                "starts_at_local": _local_time(invite.starts_at, timezone),
-                "duration_minutes": invite.duration_minutes,
-                "meeting_url": invite.meeting_url,
-                "agenda": invite.agenda,
-            },
-            category="kickoff",
-            workflow_id=invite.workflow_id,
-            step=invite.step,
-            now=invite.now,
-            attachments=[
-                EmailAttachment(
-                    filename="invite.ics",
-                    content_type="text/calendar; method=REQUEST",
-                    content=ics,
-                )
-            ],
+class CalendarActivities:
+    """`send_kickoff_invite`: the invitation goes out through the email activities."""
+
+    def __init__(self, store: Store, email: EmailActivities) -> None:
+        self.store = store
+        self.email = email
+
+    @activity.defn(name="send_kickoff_invite")
+    async def send_kickoff_invite(self, input: KickoffInvite) -> EmailReceipt:
+        """Email the contact a kickoff invitation with an `.ics` calendar attachment."""
+        receipt = await in_thread(self._invite, input)
+        activity_logger(account_id=input.account_id, step=input.step).info(
+            "kickoff invite", status=receipt.status.value
         )
-    )
-    # Only an invitation that went out puts the meeting on the timeline (not a deferred one).
-    if receipt.status in (EmailStatus.SENT, EmailStatus.OUTBOXED):
-        with get_store().session() as session:
-            record_touchpoint(
-                session,
+        return receipt
+
+    def _invite(self, invite: KickoffInvite) -> EmailReceipt:
+        with self.store.session() as session:
+            account = require_account(session, invite.account_id)
+            contact = require_contact(session, invite.account_id, invite.contact_id)
+            organizer = invite.organizer_email or account.csm_owner
+            timezone = contact.timezone or account.timezone
+            contact_email, contact_name = contact.email, contact.name
+            account_name = account.name
+        # Stable UID per invitation: a re-sent copy updates the same calendar entry.
+        uid = hashlib.sha256(invite.idempotency_key.encode()).hexdigest()[:32] + "@csflow"
+        ics = build_invite(
+            uid=uid,
+            starts_at=invite.starts_at,
+            duration=timedelta(minutes=invite.duration_minutes),
+            summary=f"{invite.title}: {account_name}",
+            description=invite.agenda or f"{invite.title} for {account_name}",
+            organizer_email=organizer,
+            attendee_email=contact_email,
+            attendee_name=contact_name,
+            location=invite.meeting_url,
+            stamp=utcnow(),
+        )
+        receipt = self.email.deliver(
+            EmailRequest(
+                idempotency_key=invite.idempotency_key,
                 account_id=invite.account_id,
-                kind=TouchpointKind.MEETING,
-                summary=f"{invite.title} scheduled for {_ics_time(invite.starts_at)} "
-                f"with {contact_name}",
-                idempotency_key=f"meeting:{invite.idempotency_key}",
+                to_contact_id=invite.contact_id,
+                template="kickoff_invite",
+                context={
+                    "title": invite.title,
+                    "starts_at_local": _local_time(invite.starts_at, timezone),
+                    "duration_minutes": invite.duration_minutes,
+                    "meeting_url": invite.meeting_url,
+                    "agenda": invite.agenda,
+                },
+                category="kickoff",
                 workflow_id=invite.workflow_id,
                 step=invite.step,
-                occurred_at=invite.starts_at,
-                details={"uid": uid, "duration_minutes": invite.duration_minutes},
+                now=invite.now,
+                attachments=[
+                    EmailAttachment(
+                        filename="invite.ics",
+                        content_type="text/calendar; method=REQUEST",
+                        content=ics,
+                    )
+                ],
             )
-    return receipt
-
-
-@activity.defn(name="send_kickoff_invite")
-async def send_kickoff_invite(invite: KickoffInvite) -> EmailReceipt:
-    """Email the contact a kickoff invitation with an `.ics` calendar attachment."""
-    receipt = await in_thread(_invite, invite)
-    activity_logger(account_id=invite.account_id, step=invite.step).info(
-        "kickoff invite", status=receipt.status.value
-    )
-    return receipt
+        )
+        # Only an invitation that went out puts the meeting on the timeline (not a deferred one).
+        if receipt.status in (EmailStatus.SENT, EmailStatus.OUTBOXED):
+            with self.store.session() as session:
+                record_touchpoint(
+                    session,
+                    account_id=invite.account_id,
+                    kind=TouchpointKind.MEETING,
+                    summary=f"{invite.title} scheduled for {_ics_time(invite.starts_at)} "
+                    f"with {contact_name}",
+                    idempotency_key=f"meeting:{invite.idempotency_key}",
+                    workflow_id=invite.workflow_id,
+                    step=invite.step,
+                    occurred_at=invite.starts_at,
+                    details={"uid": uid, "duration_minutes": invite.duration_minutes},
+                )
+        return receipt

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Literal, Protocol
 
 from domain.input_checks import single_line_problem
 from domain.models import EmailAttachment
-
-DEFAULT_FROM_EMAIL = "success@csflow.example.com"
-DEFAULT_FROM_NAME = "Customer Success"
 
 
 @dataclass(frozen=True)
@@ -25,14 +21,11 @@ class OutgoingEmail:
     categories: list[str]
     # Echoed back by SendGrid event webhooks: lets events be tied to a workflow step.
     custom_args: dict[str, str]
+    # The sender: CSFLOW_FROM_EMAIL and CSFLOW_FROM_NAME.
+    from_email: str
+    from_name: str
     reply_to: str | None = None
     attachments: list[EmailAttachment] = field(default_factory=list)
-    from_email: str = field(
-        default_factory=lambda: os.environ.get("CSFLOW_FROM_EMAIL", DEFAULT_FROM_EMAIL)
-    )
-    from_name: str = field(
-        default_factory=lambda: os.environ.get("CSFLOW_FROM_NAME", DEFAULT_FROM_NAME)
-    )
 
 
 class DeliveryRejected(Exception):

@@ -53,20 +53,16 @@ one of these failures.
 
 from __future__ import annotations
 
-import os
-import threading
-from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
-from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select, update
+from sqlmodel import col, update
 from temporalio import activity
 
-from activities import clock, governor
+from activities import governor
+from activities.clock import Clock, system_clock, utc_now
 from activities.context import activity_logger, in_thread
-from activities.crm import require_account, require_contact
+from activities.crm_lookups import require_account
 from activities.delivery import (
     DeliveryRejected,
     DeliveryUnavailable,
@@ -75,9 +71,19 @@ from activities.delivery import (
     OutgoingEmail,
     header_problem,
 )
+from activities.email_ledger import (
+    Recipient,
+    govern,
+    ledger_row,
+    new_row,
+    receipt_of,
+    record_sent,
+    rejected_again,
+    resolve_recipient,
+    template_context,
+)
 from activities.errors import (
     EMAIL_PROVIDER_REJECTED,
-    INVALID_EMAIL_ADDRESS,
     INVALID_INPUT,
     permanent,
     unavailable,
@@ -85,392 +91,243 @@ from activities.errors import (
 from activities.outbox import OutboxProvider
 from activities.rendering import RenderedEmail, TemplateProblem, render_email
 from activities.sendgrid_provider import SendGridProvider
-from crm.database import get_store
+from crm.database import Store
 from crm.tables import AccountRow, ContactRow, EmailSendRow
 from crm.timeline import record_touchpoint
-from domain.addresses import is_valid_email, normalize_email
+from domain.contact_policy import ContactPolicy
 from domain.models import EmailReceipt, EmailRequest, EmailStatus, TouchpointKind
 from domain.reply_address import reply_address
+from domain.settings import Settings
 
 _FINISHED = {EmailStatus.SENT.value, EmailStatus.OUTBOXED.value, EmailStatus.SUPPRESSED.value}
 
-_provider_lock = threading.Lock()
-_provider_override: EmailProvider | None = None
 
-
-def use_provider(provider: EmailProvider | None) -> None:
-    """Force a provider (tests, demos); None goes back to choosing from the environment."""
-    global _provider_override
-    with _provider_lock:
-        _provider_override = provider
-
-
-def current_provider() -> EmailProvider:
+def provider_for(settings: Settings) -> EmailProvider:
     """SendGrid when `SENDGRID_API_KEY` is set, else the `.eml` outbox in `CSFLOW_OUTBOX_DIR`."""
-    with _provider_lock:
-        if _provider_override is not None:
-            return _provider_override
-    api_key = os.environ.get("SENDGRID_API_KEY")
-    if api_key:
-        return SendGridProvider(api_key)
-    return OutboxProvider(Path(os.environ.get("CSFLOW_OUTBOX_DIR", "var/outbox")))
+    if settings.sendgrid_api_key is not None:
+        return SendGridProvider(settings.sendgrid_api_key.get_secret_value())
+    return OutboxProvider(settings.outbox_dir)
 
 
-@dataclass(frozen=True)
-class _Recipient:
-    email: str
-    name: str | None
-    contact_id: str | None
-    opted_out: bool
-    # IANA zone the governor judges quiet hours in (the contact's, else the account's).
-    timezone: str | None
+class EmailActivities:
+    """`send_email` on one store, through one provider (default: chosen from the settings)."""
 
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        provider: EmailProvider | None = None,
+        clock: Clock = system_clock,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.provider = provider if provider is not None else provider_for(settings)
+        self.clock = clock
 
-def _receipt(row: EmailSendRow) -> EmailReceipt:
-    return EmailReceipt(
-        idempotency_key=row.idempotency_key,
-        status=EmailStatus(row.status),
-        message_id=row.message_id,
-        reason=row.reason,
-        to_email=row.to_email,
-        provider=row.provider,  # type: ignore[arg-type]
-        not_before=row.not_before if row.status == EmailStatus.DEFERRED.value else None,
-    )
+    def _policy(self, account: AccountRow) -> ContactPolicy:
+        return governor.policy_for(account, governed=self.settings.contact_governor)
 
+    @activity.defn(name="send_email")
+    async def send_email(self, input: EmailRequest) -> EmailReceipt:
+        """Send a templated email once per `idempotency_key` (opted-out contacts:
+        `suppressed`; quiet hours or frequency cap: `deferred` until `not_before`, call again
+        with the same key)."""
+        return await in_thread(self.deliver, input)
 
-def _ledger_row(session: Session, key: str) -> EmailSendRow | None:
-    return session.exec(select(EmailSendRow).where(EmailSendRow.idempotency_key == key)).first()
-
-
-def _resolve_recipient(session: Session, request: EmailRequest, account: AccountRow) -> _Recipient:
-    if request.to_contact_id is not None:
-        contact = require_contact(session, request.account_id, request.to_contact_id)
-        return _Recipient(
-            contact.email,
-            contact.name,
-            contact.id,
-            contact.opted_out,
-            contact.timezone or account.timezone,
+    def deliver(self, request: EmailRequest) -> EmailReceipt:
+        """Blocking core of `send_email` (alerts and calendar invites send through it too)."""
+        log = activity_logger(
+            account_id=request.account_id,
+            step=request.step,
+            idempotency_key=request.idempotency_key,
         )
-    address = normalize_email(request.to_email or "")
-    if not is_valid_email(address):
-        raise permanent(INVALID_EMAIL_ADDRESS, f"to_email: invalid address {request.to_email!r}")
-    # Mailing a contact by address still honours their opt-out.
-    known = session.exec(
-        select(ContactRow).where(
-            ContactRow.account_id == request.account_id, ContactRow.email == address
-        )
-    ).first()
-    if known is not None:
-        return _Recipient(
-            address, known.name, known.id, known.opted_out, known.timezone or account.timezone
-        )
-    return _Recipient(address, None, None, False, account.timezone)
-
-
-def _template_context(
-    account: AccountRow, recipient: _Recipient, contact: ContactRow | None, request: EmailRequest
-) -> dict[str, Any]:
-    base: dict[str, Any] = {
-        "account": account.to_model().model_dump(mode="json"),
-        "contact": contact.to_model().model_dump(mode="json") if contact else None,
-        "recipient_email": recipient.email,
-        "csm_email": account.csm_owner,
-    }
-    return {**base, **request.context}
-
-
-def _prepare(
-    request: EmailRequest, now: datetime
-) -> tuple[EmailReceipt | None, OutgoingEmail | None]:
-    """Phase 1 (one transaction): a final or deferred receipt, or a pending row and the message."""
-    with get_store().session() as session:
-        account = require_account(session, request.account_id)
-        recipient = _resolve_recipient(session, request, account)
-        existing = _ledger_row(session, request.idempotency_key)
-        if existing is not None:
-            if existing.to_email != recipient.email or existing.template != request.template:
-                raise permanent(
-                    INVALID_INPUT,
-                    f"idempotency_key: {request.idempotency_key!r} was used for another message",
-                )
-            if existing.status in _FINISHED:
-                if existing.status != EmailStatus.SUPPRESSED.value:
-                    _record_sent(session, request, existing)
-                return _receipt(existing), None
-            if existing.status == EmailStatus.REJECTED.value:
-                raise _rejected_again(existing.reason)
-            if (
-                existing.status == EmailStatus.DEFERRED.value
-                and existing.not_before is not None
-                and existing.not_before > now
-            ):
-                return _receipt(existing), None  # called too early: still deferred
-
-        if recipient.opted_out:
-            row = existing or _new_row(request, recipient, request.subject or "", now)
-            row.status = EmailStatus.SUPPRESSED.value
-            row.provider = "none"
-            row.reason = "contact opted out"
-            row.not_before = None
-            session.add(row)
-            record_touchpoint(
-                session,
-                account_id=request.account_id,
-                kind=TouchpointKind.EMAIL_SUPPRESSED,
-                summary=f"Email '{request.template}' not sent: {recipient.email} opted out",
-                idempotency_key=f"email:{request.idempotency_key}",
-                occurred_at=now,
-                workflow_id=request.workflow_id,
-                step=request.step,
-                details={"template": request.template, "contact_id": recipient.contact_id},
-            )
-            session.flush()
-            return _receipt(row), None
-
-        contact = session.get(ContactRow, recipient.contact_id) if recipient.contact_id else None
+        now = request.now or utc_now(self.clock)
+        if request.now is None and request.category != "csm_alert":
+            log.warning("email not governed: request carries no `now`, caller cannot defer")
         try:
-            rendered = render_email(
-                request.template,
-                _template_context(account, recipient, contact, request),
-                request.subject,
-            )
-        except TemplateProblem as err:
-            raise permanent(INVALID_INPUT, f"template: {err}") from err
-        message = _message(request, recipient, account, rendered)
-        if (problem := header_problem(message)) is not None:
-            # Never sendable (e.g. a contact name with a line break): nothing is recorded, and
-            # every attempt fails the same way, so it is not retried.
-            raise permanent(INVALID_INPUT, problem)
-
-        row = existing or _new_row(request, recipient, rendered.subject, now)
-        row.subject = rendered.subject[:500]
-        # Only a caller that passes `now` runs the deferral loop (docs/contracts.md); deferring
-        # anyone else's email would strand it, so they keep the opt-out check alone.
-        needs_approval = request.now is not None and (
-            existing is None or existing.status == EmailStatus.DEFERRED.value
-        )
-        session.add(row)
-        # Write before the governor counts: on SQLite this takes the write lock, so concurrent
-        # sends to the same mailbox are decided in turn.
-        session.flush()
-        if needs_approval:
-            deferred = _govern(session, request, account, recipient, row, now)
-            if deferred is not None:
-                return deferred, None
-        row.attempts += 1
-        session.flush()
-        return None, message
-
-
-def _message(
-    request: EmailRequest, recipient: _Recipient, account: AccountRow, rendered: RenderedEmail
-) -> OutgoingEmail:
-    custom_args = {
-        "idempotency_key": request.idempotency_key,
-        "account_id": request.account_id,
-    }
-    if request.workflow_id:
-        custom_args["workflow_id"] = request.workflow_id
-    if request.step:
-        custom_args["step"] = request.step
-    return OutgoingEmail(
-        idempotency_key=request.idempotency_key,
-        to_email=recipient.email,
-        to_name=recipient.name,
-        subject=rendered.subject,
-        text=rendered.text,
-        html=rendered.html,
-        categories=[request.category, request.template],
-        custom_args=custom_args,
-        reply_to=_reply_to(account.id, account.csm_owner),
-        attachments=list(request.attachments),
-    )
-
-
-def _rejected_again(reason: str | None) -> Exception:
-    """The failure a send that was rejected before fails with again (same type as the first)."""
-    text = reason or "rejected"
-    error_type, _, detail = text.partition(": ")
-    if error_type == INVALID_INPUT and detail:
-        return permanent(INVALID_INPUT, detail)
-    return permanent(EMAIL_PROVIDER_REJECTED, text)
-
-
-def _reply_to(account_id: str, csm_owner: str) -> str:
-    """The account's reply address, so the Inbound Parse webhook turns a customer's reply into
-    an `email_replied` event; the CSM's own address when replies are not configured."""
-    secret = os.environ.get("CSFLOW_REPLY_SECRET", "")
-    if not secret:
-        return csm_owner
-    domain = os.environ.get("CSFLOW_REPLY_DOMAIN", "reply.csflow.example")
-    return reply_address(account_id, secret, domain)
-
-
-def _govern(
-    session: Session,
-    request: EmailRequest,
-    account: AccountRow,
-    recipient: _Recipient,
-    row: EmailSendRow,
-    now: datetime,
-) -> EmailReceipt | None:
-    """Ask the governor; on deferral mark the row and the timeline and return the receipt.
-
-    A pending row from an attempt that crashed mid-delivery is not governed again: it was
-    already approved and may have reached the provider."""
-    decision = governor.decide(
-        session,
-        policy=governor.policy_for(account),
-        email=recipient.email,
-        timezone=recipient.timezone,
-        category=request.category,
-        idempotency_key=request.idempotency_key,
-        now=now,
-    )
-    if decision.not_before is None:
-        row.status = EmailStatus.PENDING.value
-        row.not_before = None
-        row.reason = None
-        return None
-    row.status = EmailStatus.DEFERRED.value
-    row.provider = "none"
-    row.not_before = decision.not_before
-    row.reason = decision.reason
-    record_touchpoint(
-        session,
-        account_id=request.account_id,
-        kind=TouchpointKind.EMAIL_DEFERRED,
-        summary=f"Email '{request.template}' deferred until "
-        f"{decision.not_before:%Y-%m-%d %H:%M} UTC: {decision.reason}",
-        # One entry per deferral decision; a re-check that defers again adds a new one.
-        idempotency_key=f"email-deferred:{request.idempotency_key}:"
-        f"{decision.not_before.isoformat()}",
-        occurred_at=now,
-        workflow_id=request.workflow_id,
-        step=request.step,
-        details={
-            "template": request.template,
-            "contact_id": recipient.contact_id,
-            "not_before": decision.not_before.isoformat(),
-            "reason": decision.reason,
-        },
-    )
-    session.flush()
-    return _receipt(row)
-
-
-def _new_row(
-    request: EmailRequest, recipient: _Recipient, subject: str, now: datetime
-) -> EmailSendRow:
-    return EmailSendRow(
-        idempotency_key=request.idempotency_key,
-        account_id=request.account_id,
-        contact_id=recipient.contact_id,
-        to_email=recipient.email,
-        template=request.template,
-        subject=subject[:500],
-        category=request.category,
-        status=EmailStatus.PENDING.value,
-        provider="none",
-        workflow_id=request.workflow_id,
-        step=request.step,
-        created_at=now,
-    )
-
-
-def _finish(
-    request: EmailRequest, provider: EmailProvider, message_id: str | None, now: datetime
-) -> EmailReceipt:
-    """Phase 3: mark the ledger row delivered, then put the email on the timeline.
-
-    The mark is one UPDATE in a transaction of its own, issued the moment the provider answers:
-    that is the whole crash window in which a delivered message can still look `pending`."""
-    status = EmailStatus.SENT if provider.name == "sendgrid" else EmailStatus.OUTBOXED
-    with get_store().session() as session:
-        session.exec(
-            update(EmailSendRow)
-            .where(col(EmailSendRow.idempotency_key) == request.idempotency_key)
-            .values(
-                status=status.value,
-                provider=provider.name,
-                message_id=message_id,
-                reason=None,
-                not_before=None,
-                # The governor's clock, so the frequency cap counts in the same time it decides.
-                sent_at=now,
-            )
-        )
-    with get_store().session() as session:
-        row = _ledger_row(session, request.idempotency_key)
-        assert row is not None, "ledger row vanished between prepare and finish"
-        _record_sent(session, request, row)
-        return _receipt(row)
-
-
-def _record_sent(session: Session, request: EmailRequest, row: EmailSendRow) -> None:
-    """The email's timeline entry (once per key; a retry after a crash adds a missing one)."""
-    record_touchpoint(
-        session,
-        account_id=request.account_id,
-        kind=TouchpointKind.EMAIL,
-        summary=f"Email sent: {row.subject}",
-        idempotency_key=f"email:{request.idempotency_key}",
-        occurred_at=row.sent_at,
-        workflow_id=request.workflow_id,
-        step=request.step,
-        details={"template": request.template, "to": row.to_email, "message_id": row.message_id},
-    )
-
-
-def _mark(request: EmailRequest, status: EmailStatus | None, reason: str) -> None:
-    with get_store().session() as session:
-        row = _ledger_row(session, request.idempotency_key)
-        if row is not None:
-            if status is not None:
-                row.status = status.value
-            row.reason = reason[:1000]
-
-
-def deliver_email(request: EmailRequest) -> EmailReceipt:
-    """Blocking core of `send_email` (also used by alerts and calendar invites)."""
-    log = activity_logger(
-        account_id=request.account_id, step=request.step, idempotency_key=request.idempotency_key
-    )
-    now = request.now or clock.now()
-    if request.now is None and request.category != "csm_alert":
-        log.warning("email not governed: request carries no `now`, caller cannot defer")
-    try:
-        receipt, message = _prepare(request, now)
-    except IntegrityError:
-        # A concurrent attempt inserted the row first; go again and read its outcome.
-        receipt, message = _prepare(request, now)
-    if receipt is not None:
-        log.info("email not delivered again", status=receipt.status.value)
+            receipt, message = self._prepare(request, now)
+        except IntegrityError:
+            # A concurrent attempt inserted the row first; go again and read its outcome.
+            receipt, message = self._prepare(request, now)
+        if receipt is not None:
+            log.info("email not delivered again", status=receipt.status.value)
+            return receipt
+        assert message is not None
+        provider = self.provider
+        try:
+            message_id = provider.deliver(message)
+        except MessageRefused as err:
+            self._mark(request, EmailStatus.REJECTED, f"{INVALID_INPUT}: {err}")
+            log.warning("email refused before sending", error=str(err))
+            raise permanent(INVALID_INPUT, str(err)) from err
+        except DeliveryRejected as err:
+            self._mark(request, EmailStatus.REJECTED, str(err))
+            log.warning("email rejected by provider", status_code=err.status_code)
+            raise permanent(EMAIL_PROVIDER_REJECTED, str(err), err.status_code) from err
+        except DeliveryUnavailable as err:
+            self._mark(request, None, str(err))  # stays pending: the retry delivers it
+            log.warning("email provider unavailable", error=str(err))
+            raise unavailable(str(err), err.retry_after) from err
+        receipt = self._finish(request, provider, message_id, now)
+        log.info("email delivered", provider=provider.name, template=request.template)
         return receipt
-    assert message is not None
-    provider = current_provider()
-    try:
-        message_id = provider.deliver(message)
-    except MessageRefused as err:
-        _mark(request, EmailStatus.REJECTED, f"{INVALID_INPUT}: {err}")
-        log.warning("email refused before sending", error=str(err))
-        raise permanent(INVALID_INPUT, str(err)) from err
-    except DeliveryRejected as err:
-        _mark(request, EmailStatus.REJECTED, str(err))
-        log.warning("email rejected by provider", status_code=err.status_code)
-        raise permanent(EMAIL_PROVIDER_REJECTED, str(err), err.status_code) from err
-    except DeliveryUnavailable as err:
-        _mark(request, None, str(err))  # stays pending: the retry delivers it
-        log.warning("email provider unavailable", error=str(err))
-        raise unavailable(str(err), err.retry_after) from err
-    receipt = _finish(request, provider, message_id, now)
-    log.info("email delivered", provider=provider.name, template=request.template)
-    return receipt
 
+    def _prepare(
+        self, request: EmailRequest, now: datetime
+    ) -> tuple[EmailReceipt | None, OutgoingEmail | None]:
+        """Phase 1 (one transaction): a final or deferred receipt, or a pending row and the
+        message."""
+        with self.store.session() as session:
+            account = require_account(session, request.account_id)
+            recipient = resolve_recipient(session, request, account)
+            existing = ledger_row(session, request.idempotency_key)
+            if existing is not None:
+                if existing.to_email != recipient.email or existing.template != request.template:
+                    raise permanent(
+                        INVALID_INPUT,
+                        f"idempotency_key: {request.idempotency_key!r} was used for another "
+                        "message",
+                    )
+                if existing.status in _FINISHED:
+                    if existing.status != EmailStatus.SUPPRESSED.value:
+                        record_sent(session, request, existing)
+                    return receipt_of(existing), None
+                if existing.status == EmailStatus.REJECTED.value:
+                    raise rejected_again(existing.reason)
+                if (
+                    existing.status == EmailStatus.DEFERRED.value
+                    and existing.not_before is not None
+                    and existing.not_before > now
+                ):
+                    return receipt_of(existing), None  # called too early: still deferred
 
-@activity.defn(name="send_email")
-async def send_email(request: EmailRequest) -> EmailReceipt:
-    """Send a templated email once per `idempotency_key` (opted-out contacts: `suppressed`;
-    quiet hours or frequency cap: `deferred` until `not_before`, call again with the same key)."""
-    return await in_thread(deliver_email, request)
+            if recipient.opted_out:
+                row = existing or new_row(request, recipient, request.subject or "", now)
+                row.status = EmailStatus.SUPPRESSED.value
+                row.provider = "none"
+                row.reason = "contact opted out"
+                row.not_before = None
+                session.add(row)
+                record_touchpoint(
+                    session,
+                    account_id=request.account_id,
+                    kind=TouchpointKind.EMAIL_SUPPRESSED,
+                    summary=f"Email '{request.template}' not sent: {recipient.email} opted out",
+                    idempotency_key=f"email:{request.idempotency_key}",
+                    occurred_at=now,
+                    workflow_id=request.workflow_id,
+                    step=request.step,
+                    details={"template": request.template, "contact_id": recipient.contact_id},
+                )
+                session.flush()
+                return receipt_of(row), None
+
+            contact = (
+                session.get(ContactRow, recipient.contact_id) if recipient.contact_id else None
+            )
+            try:
+                rendered = render_email(
+                    request.template,
+                    template_context(account, recipient, contact, request),
+                    request.subject,
+                )
+            except TemplateProblem as err:
+                raise permanent(INVALID_INPUT, f"template: {err}") from err
+            message = self._message(request, recipient, account, rendered)
+            if (problem := header_problem(message)) is not None:
+                # Never sendable (e.g. a contact name with a line break): nothing is recorded, and
+                # every attempt fails the same way, so it is not retried.
+                raise permanent(INVALID_INPUT, problem)
+
+            row = existing or new_row(request, recipient, rendered.subject, now)
+            row.subject = rendered.subject[:500]
+            # Only a caller that passes `now` runs the deferral loop (docs/contracts.md); deferring
+            # anyone else's email would strand it, so they keep the opt-out check alone.
+            needs_approval = request.now is not None and (
+                existing is None or existing.status == EmailStatus.DEFERRED.value
+            )
+            session.add(row)
+            # Write before the governor counts: on SQLite this takes the write lock, so concurrent
+            # sends to the same mailbox are decided in turn.
+            session.flush()
+            if needs_approval:
+                deferred = govern(session, request, self._policy(account), recipient, row, now)
+                if deferred is not None:
+                    return deferred, None
+            row.attempts += 1
+            session.flush()
+            return None, message
+
+    def _message(
+        self,
+        request: EmailRequest,
+        recipient: Recipient,
+        account: AccountRow,
+        rendered: RenderedEmail,
+    ) -> OutgoingEmail:
+        custom_args = {
+            "idempotency_key": request.idempotency_key,
+            "account_id": request.account_id,
+        }
+        if request.workflow_id:
+            custom_args["workflow_id"] = request.workflow_id
+        if request.step:
+            custom_args["step"] = request.step
+        return OutgoingEmail(
+            idempotency_key=request.idempotency_key,
+            to_email=recipient.email,
+            to_name=recipient.name,
+            subject=rendered.subject,
+            text=rendered.text,
+            html=rendered.html,
+            categories=[request.category, request.template],
+            custom_args=custom_args,
+            reply_to=self._reply_to(account.id, account.csm_owner),
+            from_email=self.settings.from_email,
+            from_name=self.settings.from_name,
+            attachments=list(request.attachments),
+        )
+
+    def _reply_to(self, account_id: str, csm_owner: str) -> str:
+        """The account's reply address, so the Inbound Parse webhook turns a customer's reply into
+        an `email_replied` event; the CSM's own address when replies are not configured."""
+        secret = self.settings.reply_secret
+        if secret is None:
+            return csm_owner
+        return reply_address(account_id, secret.get_secret_value(), self.settings.reply_domain)
+
+    def _finish(
+        self, request: EmailRequest, provider: EmailProvider, message_id: str | None, now: datetime
+    ) -> EmailReceipt:
+        """Phase 3: mark the ledger row delivered, then put the email on the timeline.
+
+        The mark is one UPDATE in a transaction of its own, issued the moment the provider answers:
+        that is the whole crash window in which a delivered message can still look `pending`."""
+        status = EmailStatus.SENT if provider.name == "sendgrid" else EmailStatus.OUTBOXED
+        with self.store.session() as session:
+            session.exec(
+                update(EmailSendRow)
+                .where(col(EmailSendRow.idempotency_key) == request.idempotency_key)
+                .values(
+                    status=status.value,
+                    provider=provider.name,
+                    message_id=message_id,
+                    reason=None,
+                    not_before=None,
+                    # The governor's clock, so the frequency cap counts in the same time it decides.
+                    sent_at=now,
+                )
+            )
+        with self.store.session() as session:
+            row = ledger_row(session, request.idempotency_key)
+            assert row is not None, "ledger row vanished between prepare and finish"
+            record_sent(session, request, row)
+            return receipt_of(row)
+
+    def _mark(self, request: EmailRequest, status: EmailStatus | None, reason: str) -> None:
+        with self.store.session() as session:
+            row = ledger_row(session, request.idempotency_key)
+            if row is not None:
+                if status is not None:
+                    row.status = status.value
+                row.reason = reason[:1000]

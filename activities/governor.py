@@ -13,7 +13,6 @@ pass untouched.
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -44,8 +43,9 @@ UNPACED = ContactPolicy(
 )
 
 
-def policy_for(account: AccountRow) -> ContactPolicy:
-    if os.environ.get("CSFLOW_CONTACT_GOVERNOR", "on").strip().lower() == "off":
+def policy_for(account: AccountRow, *, governed: bool = True) -> ContactPolicy:
+    """The account's segment policy; `governed=False` (CSFLOW_CONTACT_GOVERNOR=off) unpaces."""
+    if not governed:
         return UNPACED
     return default_config(Segment(account.segment)).contact_policy
 

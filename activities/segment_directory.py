@@ -12,39 +12,44 @@ from sqlmodel import col, select
 from temporalio import activity
 
 from activities.context import in_thread
-from crm.database import get_store
+from crm.database import Store
 from crm.tables import AccountRow
 from domain.models import LifecycleStage
 from domain.segment_query import SegmentAccounts, SegmentMember, SegmentQuery
 from workflows.journey import journey_id
 
 
-def _list(query: SegmentQuery) -> SegmentAccounts:
-    members: list[SegmentMember] = []
-    with get_store().session() as session:
-        rows = session.exec(
-            select(AccountRow)
-            .where(AccountRow.lifecycle_stage != LifecycleStage.CHURNED.value)
-            .order_by(col(AccountRow.id))
-        )
-        for row in rows:
-            # Before its first health score an account has its tier only.
-            key = row.segment_key or row.segment
-            if not query.matches(key):
-                continue
-            members.append(
-                SegmentMember(
-                    account_id=row.id,
-                    journey_id=journey_id(row.id),
-                    segment=key,
-                    health_score=row.health_score,
-                )
+class SegmentDirectoryActivities:
+    """`list_segment_accounts`, read from one store."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    @activity.defn(name="list_segment_accounts")
+    async def list_segment_accounts(self, input: SegmentQuery) -> SegmentAccounts:
+        return await in_thread(self._list, input)
+
+    def _list(self, query: SegmentQuery) -> SegmentAccounts:
+        members: list[SegmentMember] = []
+        with self.store.session() as session:
+            rows = session.exec(
+                select(AccountRow)
+                .where(AccountRow.lifecycle_stage != LifecycleStage.CHURNED.value)
+                .order_by(col(AccountRow.id))
             )
-            if len(members) >= query.limit:
-                break
-    return SegmentAccounts(query=query.describe(), members=members)
-
-
-@activity.defn(name="list_segment_accounts")
-async def list_segment_accounts(query: SegmentQuery) -> SegmentAccounts:
-    return await in_thread(_list, query)
+            for row in rows:
+                # Before its first health score an account has its tier only.
+                key = row.segment_key or row.segment
+                if not query.matches(key):
+                    continue
+                members.append(
+                    SegmentMember(
+                        account_id=row.id,
+                        journey_id=journey_id(row.id),
+                        segment=key,
+                        health_score=row.health_score,
+                    )
+                )
+                if len(members) >= query.limit:
+                    break
+        return SegmentAccounts(query=query.describe(), members=members)

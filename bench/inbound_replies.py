@@ -128,7 +128,12 @@ def expect(response: httpx.Response, status: int, receipt: str | None = None) ->
 
 
 async def run(accounts: int, repeats: int) -> int:
-    configure_logging(to_stderr=True, level="warning")
+    settings = Settings(
+        reply_secret=SecretStr(SECRET),
+        inbound_user=SecretStr(AUTH[0]),
+        inbound_password=SecretStr(AUTH[1]),
+    )
+    configure_logging(settings, to_stderr=True, level="warning")
     workdir = Path(tempfile.mkdtemp(prefix="csflow-bench-inbound-"))
     url = f"sqlite:///{workdir / 'crm.db'}"
     migrate(url)
@@ -136,16 +141,11 @@ async def run(accounts: int, repeats: int) -> int:
     ids = seed_accounts(accounts)
     with child_stdout_to_stderr():
         env = await WorkflowEnvironment.start_local(
-            dev_server_existing_path=str(temporal_cli()),
+            dev_server_existing_path=str(temporal_cli(Settings.from_env())),
             data_converter=pydantic_data_converter,
             dev_server_log_level="error",
         )
     try:
-        settings = Settings(
-            reply_secret=SecretStr(SECRET),
-            inbound_user=SecretStr(AUTH[0]),
-            inbound_password=SecretStr(AUTH[1]),
-        )
         app = create_app(settings, client=env.client)
         forged = forged_addresses(TOKENS)
         target = ids[len(ids) // 2]

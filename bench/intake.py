@@ -50,7 +50,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import uvicorn
@@ -60,6 +60,10 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
+
+if TYPE_CHECKING:
+    from crm.database import Store
+    from domain.settings import Settings
 
 TOKEN = f"bench-{uuid.uuid4().hex}"
 SIGNAL_NAME = "customer_event"
@@ -238,35 +242,38 @@ async def serve_api(app: Any, log_level: str) -> AsyncIterator[str]:
         sock.close()
 
 
-def configure_process(scratch: Path, log_level: str) -> str:
-    """Environment, logging, email outbox and a migrated temp CRM; returns the CRM URL."""
-    outbox = scratch / "outbox"
-    outbox.mkdir()
-    os.environ["CSFLOW_OUTBOX_DIR"] = str(outbox)
-    os.environ.pop("SENDGRID_API_KEY", None)
-    # Real time: quiet hours would make the run depend on the time of day.
-    os.environ["CSFLOW_CONTACT_GOVERNOR"] = "off"
-    os.environ.setdefault("CSFLOW_LOG_LEVEL", log_level.upper())
-
-    from activities.email import use_provider
+def configure_process(scratch: Path, log_level: str, task_queue: str) -> tuple[Settings, Store]:
+    """Settings, logging, an email outbox and a migrated temp CRM (also the API's store)."""
     from crm import database
     from crm.migrate import migrate
+    from domain.settings import Settings
     from starter.logging_setup import configure_logging
 
-    configure_logging(to_stderr=True)
-    use_provider(None)
+    outbox = scratch / "outbox"
+    outbox.mkdir()
     url = f"sqlite:///{scratch / 'crm.db'}"
+    settings = Settings.from_env().model_copy(
+        update={
+            "database_url": url,
+            "outbox_dir": outbox,
+            "sendgrid_api_key": None,
+            # Real time: quiet hours would make the run depend on the time of day.
+            "contact_governor": False,
+            "api_tokens": (SecretStr(TOKEN),),
+            "task_queue": task_queue,
+        }
+    )
+    configure_logging(settings, to_stderr=True, level=log_level)
     migrate(url)
-    database.configure(url)
-    return url
+    return settings, database.configure(url)
 
 
 async def bench(args: argparse.Namespace) -> int:
+    from activities import build_activities
     from crm import database
-    from domain.settings import Settings
     from starter.http.app import create_app
     from starter.temporal_binaries import temporal_cli
-    from starter.worker_process import all_activities, build_worker
+    from starter.worker_process import build_worker
     from workflows.journey import journey_id
     from workflows.search_attributes import ALL_KEYS
 
@@ -279,10 +286,11 @@ async def bench(args: argparse.Namespace) -> int:
     failed: list[Posted] = []
     delivered_once = False
     with tempfile.TemporaryDirectory(prefix="csflow-intake-bench-") as scratch:
-        configure_process(Path(scratch), args.log_level)
+        task_queue = f"intake-bench-{uuid.uuid4().hex[:8]}"
+        settings, store = configure_process(Path(scratch), args.log_level, task_queue)
         with child_stdout_to_stderr():
             env = await WorkflowEnvironment.start_local(
-                dev_server_existing_path=str(temporal_cli()),
+                dev_server_existing_path=str(temporal_cli(settings)),
                 data_converter=pydantic_data_converter,
                 search_attributes=ALL_KEYS,
                 dev_server_log_level=args.server_log_level,
@@ -291,11 +299,9 @@ async def bench(args: argparse.Namespace) -> int:
         started: list[str] = []
         try:
             client = env.client
-            task_queue = f"intake-bench-{uuid.uuid4().hex[:8]}"
-            settings = Settings(api_tokens=(SecretStr(TOKEN),), task_queue=task_queue)
             app = create_app(settings, client=client)
             async with (
-                build_worker(client, all_activities(), task_queue=task_queue),
+                build_worker(client, build_activities(settings, store), task_queue=task_queue),
                 serve_api(app, args.log_level) as base_url,
                 httpx.AsyncClient(
                     base_url=base_url,

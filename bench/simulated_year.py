@@ -36,10 +36,12 @@ async def _year(generated: int) -> int:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from billable_actions import actions_by_type
 
+    from domain.settings import Settings
     from starter.demo import SIMULATED_DAYS, run_demo
     from starter.logging_setup import configure_logging
 
-    configure_logging(level="WARNING")  # stdout carries the numbers only
+    settings = Settings.from_env()
+    configure_logging(settings, level="WARNING")  # stdout carries the numbers only
 
     histories: list[WorkflowHistory] = []
 
@@ -54,6 +56,7 @@ async def _year(generated: int) -> int:
             on_year_end=fetch,
             generated_accounts=generated,
             on_progress=lambda line: print(line, file=sys.stderr, flush=True),
+            settings=settings,
         )
     wall = time.perf_counter() - began
     accounts = len(summary.accounts)

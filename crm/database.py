@@ -1,13 +1,13 @@
 """Engine and sessions for the CRM store.
 
-`DATABASE_URL` picks the backend (default: SQLite at `var/csflow.db`, relative to the working
-directory). Activities use the module-level store through `get_store()`, created lazily on first
-use; tests and the worker call `configure(url)` to point it somewhere else.
+`DATABASE_URL` (domain.settings) picks the backend (default: SQLite at `var/csflow.db`, relative
+to the working directory). Activities are given their `Store`; the API and the CLI use the
+module-level one through `get_store()`, created lazily on first use, and tests call
+`configure(url)` to point it somewhere else.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,7 +18,8 @@ from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, create_engine
 
-DEFAULT_DATABASE_URL = "sqlite:///var/csflow.db"
+from domain.settings import Settings
+
 CONNECT_TIMEOUT_SECONDS = 10
 # Bounds any single statement on PostgreSQL, so a stuck lock fails the activity attempt
 # (and Temporal retries it) instead of hanging past its timeout.
@@ -26,7 +27,7 @@ STATEMENT_TIMEOUT_MS = 30_000
 
 
 def database_url() -> str:
-    return os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+    return Settings.from_env().database_url
 
 
 def make_engine(url: str) -> Engine:

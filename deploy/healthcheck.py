@@ -9,7 +9,8 @@ in order of precedence:
    `http://127.0.0.1:${CSFLOW_API_PORT:-8000}/healthz`, anything else (the worker) on its
    Prometheus endpoint `http://127.0.0.1:${CSFLOW_METRICS_PORT:-9464}/metrics`.
 
-Standard library only: the slim image has no curl.
+The variables are read as csflow reads them (`domain.settings`, installed in the image's
+virtual environment); the probe itself is the standard library's: the slim image has no curl.
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 
-DEFAULT_API_PORT = "8000"
-DEFAULT_METRICS_PORT = "9464"
+from domain.settings import Settings, SettingsError
+
+# The worker serves no metrics without CSFLOW_METRICS_PORT; the image sets this one.
+DEFAULT_METRICS_PORT = 9464
 TIMEOUT_SECONDS = 4.0
 
 
@@ -38,13 +41,12 @@ def main_process_args(cmdline: Path = Path("/proc/1/cmdline")) -> list[str]:
 def probe_url(argv: list[str], environ: Mapping[str, str], process_args: list[str]) -> str:
     if argv:
         return argv[0]
-    if environ.get("CSFLOW_HEALTHCHECK_URL"):
-        return environ["CSFLOW_HEALTHCHECK_URL"]
+    settings = Settings.from_env(environ)
+    if settings.healthcheck_url:
+        return settings.healthcheck_url
     if "api" in process_args:
-        port = environ.get("CSFLOW_API_PORT") or DEFAULT_API_PORT
-        return f"http://127.0.0.1:{port}/healthz"
-    port = environ.get("CSFLOW_METRICS_PORT") or DEFAULT_METRICS_PORT
-    return f"http://127.0.0.1:{port}/metrics"
+        return f"http://127.0.0.1:{settings.api_port}/healthz"
+    return f"http://127.0.0.1:{settings.metrics_port or DEFAULT_METRICS_PORT}/metrics"
 
 
 def healthy(url: str, timeout: float = TIMEOUT_SECONDS) -> bool:
@@ -57,7 +59,11 @@ def healthy(url: str, timeout: float = TIMEOUT_SECONDS) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    url = probe_url(args, os.environ, main_process_args())
+    try:
+        url = probe_url(args, os.environ, main_process_args())
+    except SettingsError as exc:
+        print(f"unhealthy: {exc}", file=sys.stderr)
+        return 1
     if healthy(url):
         return 0
     print(f"unhealthy: {url}", file=sys.stderr)

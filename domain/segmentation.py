@@ -16,8 +16,6 @@ from domain.models import (
     SegmentationMode,
 )
 
-ENV_VAR = "CSFLOW_SEGMENTATION"
-
 _PHASE: dict[LifecycleStage, str] = {
     LifecycleStage.TRIAL: "onboarding",
     LifecycleStage.REQUIREMENTS: "onboarding",
@@ -38,16 +36,6 @@ _TIER_LABEL = {
     Segment.MID_MARKET: "mid-market",
     Segment.SMB: "smb",
 }
-
-
-def parse_mode(value: str | None) -> SegmentationMode:
-    """`CSFLOW_SEGMENTATION` value to a mode; unset means dynamic."""
-    if value is None or not value.strip():
-        return SegmentationMode.DYNAMIC
-    try:
-        return SegmentationMode(value.strip().lower())
-    except ValueError:
-        raise ValueError(f"{ENV_VAR} must be 'static' or 'dynamic', got {value!r}") from None
 
 
 def segment_for(

@@ -34,7 +34,6 @@ from workflows.journey import CustomerJourneyWorkflow, journey_id
 from workflows.journey_state import JourneyInput, JourneyStatus
 from workflows.nightly_health import NightlyHealthInput, NightlyHealthWorkflow
 
-DEFAULT_TASK_QUEUE = "csflow"
 NIGHTLY_HEALTH_SCHEDULE_ID = "csflow-nightly-health"
 
 
@@ -54,7 +53,7 @@ async def start_journey(
     input: JourneyInput,
     first_event: CustomerEvent,
     *,
-    task_queue: str = DEFAULT_TASK_QUEUE,
+    task_queue: str,
 ) -> WorkflowHandle[CustomerJourneyWorkflow, JourneyStatus]:
     """Signal-with-start: starts `journey-<id>` unless it runs already, then delivers the event."""
     if first_event.account_id != input.account.id:
@@ -139,7 +138,7 @@ async def list_journeys(
 
 
 async def start_campaign(
-    client: Client, input: CampaignInput, *, task_queue: str = DEFAULT_TASK_QUEUE
+    client: Client, input: CampaignInput, *, task_queue: str
 ) -> WorkflowHandle[CampaignWorkflow, CampaignResult]:
     """Run a one-off campaign as `campaign-<id>`; the same id again returns the first run
     (reuse is rejected even after it finished, so a campaign cannot go out twice)."""
@@ -161,7 +160,7 @@ async def schedule_campaign(
     input: CampaignInput,
     spec: ScheduleSpec,
     *,
-    task_queue: str = DEFAULT_TASK_QUEUE,
+    task_queue: str,
 ) -> ScheduleHandle:
     """A recurring campaign: a Temporal Schedule `campaign-<id>` whose every action is one
     campaign run (the server suffixes the workflow id with the nominal time, and journeys
@@ -184,7 +183,7 @@ async def schedule_campaign(
 async def ensure_nightly_health_schedule(
     client: Client,
     *,
-    task_queue: str = DEFAULT_TASK_QUEUE,
+    task_queue: str,
     hour_utc: int = 2,
     schedule_id: str = NIGHTLY_HEALTH_SCHEDULE_ID,
     every_days: int = 1,

@@ -85,7 +85,7 @@ def journey_start(
         ..., help="JSON JourneyInput (account, config, team)"
     ),
     trial: bool = typer.Option(False, help="start as a trial instead of a paid customer"),
-    task_queue: str = typer.Option("csflow"),
+    task_queue: str | None = typer.Option(None, help="default: CSFLOW_TASK_QUEUE, else csflow"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Start (or signal) the journey of an account: signal-with-start."""
@@ -108,7 +108,8 @@ def journey_start(
     )
 
     async def go() -> str:
-        handle = await start_journey(await connect(), input, first, task_queue=task_queue)
+        queue = task_queue or _settings().task_queue
+        handle = await start_journey(await connect(), input, first, task_queue=queue)
         return handle.id
 
     _emit({"workflow_id": _run(go())}, as_json)
@@ -193,7 +194,7 @@ def _quiet_logs() -> None:
     from starter.logging_setup import configure_logging
 
     # Keep stdout for the report: logs go to stderr, warnings and above only.
-    configure_logging(level="WARNING")
+    configure_logging(_settings(), level="WARNING")
 
 
 def _progress(message: str) -> None:
@@ -241,6 +242,7 @@ def _serve_live(with_sample_accounts: bool) -> None:
     from starter.live_demo import start_sample_journeys, survey_link
     from starter.live_stack import default_stack, serve_until_stopped
 
+    settings = _settings()
     stack = default_stack(Path("var") / "live")
 
     async def ready(client: Client) -> None:
@@ -251,7 +253,7 @@ def _serve_live(with_sample_accounts: bool) -> None:
             f"API docs:         {stack.api_url}/docs   (bearer token: {stack.api_token})",
         ]
         if with_sample_accounts:
-            customers = await start_sample_journeys(client)
+            customers = await start_sample_journeys(client, settings.task_queue)
             first = customers[0].account
             lines.insert(1, f"{first.name} in the Web UI: {stack.account_query_url(first.id)}")
             link = await survey_link(client, stack, customers)

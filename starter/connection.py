@@ -7,7 +7,6 @@ devserver, a self-hosted cluster or Temporal Cloud without change.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from temporalio.client import Client
@@ -21,7 +20,7 @@ DEFAULT_ADDRESS = "localhost:7233"
 def connect_config() -> dict[str, Any]:
     config: dict[str, Any] = dict(ClientConfigProfile.load().to_client_connect_config())
     config.setdefault("target_host", DEFAULT_ADDRESS)
-    config["namespace"] = os.environ.get("TEMPORAL_NAMESPACE", config.get("namespace", "default"))
+    config.setdefault("namespace", "default")
     return config
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -31,8 +30,11 @@ from temporalio.runtime import (
 )
 from temporalio.testing import WorkflowEnvironment
 
+from activities import build_activities
+from crm.database import Store
 from domain.segment_query import SegmentQuery
 from domain.segments import default_config
+from domain.settings import Settings
 from starter.api import (
     NIGHTLY_HEALTH_SCHEDULE_ID,
     journey_status,
@@ -42,6 +44,7 @@ from starter.api import (
 from starter.demo_customers import TEAM, Customer, demo_customers
 from starter.run_tracker import RunTracker
 from starter.temporal_binaries import temporal_test_server
+from starter.worker_process import build_worker, ensure_search_attributes
 from workflows.campaign import CampaignInput, CampaignKind, CampaignWorkflow
 from workflows.customer_event import CustomerEvent
 from workflows.journey_state import JourneyInput, JourneyStatus
@@ -91,19 +94,22 @@ class DemoSummary(BaseModel):
     accounts: list[AccountSummary]
 
 
-def prepare_store(run_dir: Path) -> str:
-    """A fresh SQLite CRM and outbox under `run_dir`, for this process and the activities."""
-    from crm.database import configure
+def prepare_store(run_dir: Path, settings: Settings) -> tuple[Settings, Store]:
+    """A fresh SQLite CRM and outbox under `run_dir`, and the settings of the year's activities
+    (they never email anyone: no SendGrid key)."""
     from crm.migrate import migrate
 
     run_dir.mkdir(parents=True, exist_ok=True)
     url = f"sqlite:///{run_dir / 'csflow.db'}"
-    os.environ["DATABASE_URL"] = url
-    os.environ["CSFLOW_OUTBOX_DIR"] = str(run_dir / "outbox")
-    os.environ.pop("SENDGRID_API_KEY", None)
     migrate(url)
-    configure(url)
-    return url
+    demo_settings = settings.model_copy(
+        update={
+            "database_url": url,
+            "outbox_dir": run_dir / "outbox",
+            "sendgrid_api_key": None,
+        }
+    )
+    return demo_settings, Store(url)
 
 
 def new_run_dir(var_dir: Path, kind: str) -> Path:
@@ -169,13 +175,11 @@ def _runtime_logging_to_python() -> Runtime:
     )
 
 
-async def time_skipping_environment() -> WorkflowEnvironment:
+async def time_skipping_environment(settings: Settings) -> WorkflowEnvironment:
     """Temporal's test server, with csflow's search attributes registered."""
-    from starter.worker_process import ensure_search_attributes
-
     starting = asyncio.ensure_future(
         WorkflowEnvironment.start_time_skipping(
-            test_server_existing_path=str(temporal_test_server()),
+            test_server_existing_path=str(temporal_test_server(settings)),
             data_converter=pydantic_data_converter,
             runtime=_runtime_logging_to_python(),
         )
@@ -199,13 +203,13 @@ async def run_demo(
     on_year_end: Callable[[Client, list[str]], Awaitable[None]] | None = None,
     generated_accounts: int = 0,
     on_progress: Callable[[str], None] | None = None,
+    settings: Settings | None = None,
 ) -> DemoSummary:
     """Run the simulated year; `on_year_end` sees the server and the id of every workflow the
-    year ran before they are stopped (the replay-history generator saves histories there)."""
-    from starter.worker_process import all_activities, build_worker
-
-    url = prepare_store(new_run_dir(var_dir, "demo"))
-    env = await time_skipping_environment()
+    year ran before they are stopped (the replay-history generator saves histories there).
+    `settings` default to the environment's; the CRM and outbox are the run's own."""
+    settings, store = prepare_store(new_run_dir(var_dir, "demo"), settings or Settings.from_env())
+    env = await time_skipping_environment(settings)
     try:
         client = env.client
         queue = f"csflow-demo-{uuid.uuid4().hex[:8]}"
@@ -215,7 +219,8 @@ async def run_demo(
         scheduled = ScheduledWork(client, queue, suffix)
         runs = RunTracker()
         finished: set[str] = set()
-        async with build_worker(client, all_activities(), task_queue=queue, interceptors=[runs]):
+        activities = build_activities(settings, store)
+        async with build_worker(client, activities, task_queue=queue, interceptors=[runs]):
             for customer in customers:
                 await start_journey(
                     client,
@@ -251,12 +256,13 @@ async def run_demo(
             simulated_days=SIMULATED_DAYS,
             started_at=started_at,
             ended_at=ended_at,
-            database=url,
-            outbox=os.environ["CSFLOW_OUTBOX_DIR"],
+            database=settings.database_url,
+            outbox=str(settings.outbox_dir),
             accounts=[_summarise(c, s) for c, s in zip(customers, statuses, strict=True)],
         )
     finally:
         await env.shutdown()
+        store.dispose()
 
 
 async def _skip_one_day(client: Client) -> None:

@@ -21,7 +21,7 @@ from workflows.journey_state import JourneyInput
 SURVEY_WAIT = timedelta(seconds=45)
 
 
-async def start_sample_journeys(client: Client) -> list[Customer]:
+async def start_sample_journeys(client: Client, task_queue: str) -> list[Customer]:
     """The six demo accounts as paying customers from today (the same ids on every run, so a
     second `make demo` finds its journeys again instead of starting new ones)."""
     customers = demo_customers(client, date.today(), suffix="live")
@@ -35,6 +35,7 @@ async def start_sample_journeys(client: Client) -> list[Customer]:
             client,
             JourneyInput(account=customer.account, config=config, team=TEAM),
             CustomerEvent(account_id=customer.account.id, type="payment_received"),
+            task_queue=task_queue,
         )
     return customers
 

@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import logging
-import os
 import sys
 
 import structlog
 
+from domain.settings import Settings
 
-def configure_logging(*, to_stderr: bool = True, level: str | None = None) -> None:
+
+def configure_logging(
+    settings: Settings, *, to_stderr: bool = True, level: str | None = None
+) -> None:
     """`level` overrides CSFLOW_LOG_LEVEL (commands whose stdout is a report log warnings only)."""
-    level_name = (level or os.environ.get("CSFLOW_LOG_LEVEL", "INFO")).upper()
+    level_name = (level or settings.log_level).upper()
     threshold = logging.getLevelNamesMapping().get(level_name, logging.INFO)
-    production = os.environ.get("CSFLOW_ENV", "").lower() == "production"
     renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer()
-        if production
+        if settings.production
         else structlog.dev.ConsoleRenderer(colors=False)
     )
     structlog.configure(

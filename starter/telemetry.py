@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import os
-
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 
+from domain.settings import Settings
 
-def metrics_address() -> str | None:
-    port = os.environ.get("CSFLOW_METRICS_PORT", "").strip()
-    if not port:
+
+def metrics_address(settings: Settings) -> str | None:
+    if settings.metrics_port is None:
         return None
-    if not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError(f"CSFLOW_METRICS_PORT must be a port number, got {port!r}")
-    host = os.environ.get("CSFLOW_METRICS_HOST", "0.0.0.0")
-    return f"{host}:{port}"
+    return f"{settings.metrics_host}:{settings.metrics_port}"
 
 
-def runtime_with_metrics() -> Runtime | None:
+def runtime_with_metrics(settings: Settings) -> Runtime | None:
     """A runtime serving Prometheus metrics at /metrics, or None to keep the default runtime."""
-    address = metrics_address()
+    address = metrics_address(settings)
     if address is None:
         return None
     return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=address)))

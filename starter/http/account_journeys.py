@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from activities.crm import snapshot
+from activities.crm_lookups import snapshot
 from crm.database import get_store
 from crm.tables import AccountRow
 from domain.models import (

@@ -11,9 +11,8 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
-from activities.alerts import alert_csm
-from activities.calendar import build_invite, send_kickoff_invite
-from activities.crm import get_account
+from activities import Activities
+from activities.calendar import build_invite
 from crm.database import Store
 from crm.tables import EmailSendRow, TouchpointRow
 from domain.models import (
@@ -31,8 +30,10 @@ def unfold(ics: str) -> list[str]:
     return ics.replace("\r\n ", "").split("\r\n")
 
 
-async def test_kickoff_invite_attaches_valid_ics(store: Store, outbox: Path) -> None:
-    await seed_account()
+async def test_kickoff_invite_attaches_valid_ics(
+    store: Store, outbox: Path, acts: Activities
+) -> None:
+    await seed_account(acts)
     starts = datetime(2026, 2, 10, 15, 0, tzinfo=ZoneInfo("Europe/Berlin"))
     invite = KickoffInvite(
         account_id="acme",
@@ -43,9 +44,9 @@ async def test_kickoff_invite_attaches_valid_ics(store: Store, outbox: Path) -> 
         agenda="Goals; timeline, owners",
         meeting_url="https://meet.example.com/acme",
     )
-    receipt = await run(send_kickoff_invite, invite)
+    receipt = await run(acts.calendar.send_kickoff_invite, invite)
     assert receipt.status == EmailStatus.OUTBOXED
-    assert await run(send_kickoff_invite, invite) == receipt
+    assert await run(acts.calendar.send_kickoff_invite, invite) == receipt
 
     [eml] = list(outbox.glob("*.eml"))
     message = email.message_from_bytes(eml.read_bytes(), policy=policy.default)
@@ -92,11 +93,11 @@ def test_ics_lines_are_folded_at_75_octets() -> None:
 
 
 async def test_kickoff_invite_to_opted_out_contact_is_suppressed(
-    store: Store, outbox: Path
+    store: Store, outbox: Path, acts: Activities
 ) -> None:
-    await seed_account()
+    await seed_account(acts)
     receipt = await run(
-        send_kickoff_invite,
+        acts.calendar.send_kickoff_invite,
         KickoffInvite(
             account_id="acme",
             contact_id="c-optout",
@@ -108,19 +109,21 @@ async def test_kickoff_invite_to_opted_out_contact_is_suppressed(
     assert list(outbox.glob("*.eml")) == []
 
 
-async def test_kickoff_invite_unknown_contact(store: Store, outbox: Path) -> None:
-    await seed_account()
+async def test_kickoff_invite_unknown_contact(store: Store, outbox: Path, acts: Activities) -> None:
+    await seed_account(acts)
     invite = KickoffInvite(
         account_id="acme",
         contact_id="nobody",
         starts_at=datetime(2026, 2, 10, 14, tzinfo=UTC),
         idempotency_key="k3",
     )
-    await expect_failure(send_kickoff_invite, invite, "InvalidInput")
+    await expect_failure(acts.calendar.send_kickoff_invite, invite, "InvalidInput")
 
 
-async def test_alert_creates_task_and_emails_owner_once(store: Store, outbox: Path) -> None:
-    await seed_account()
+async def test_alert_creates_task_and_emails_owner_once(
+    store: Store, outbox: Path, acts: Activities
+) -> None:
+    await seed_account(acts)
     alert = CsmAlert(
         account_id="acme",
         owner="dana.csm@vendor.example.com",
@@ -129,10 +132,10 @@ async def test_alert_creates_task_and_emails_owner_once(store: Store, outbox: Pa
         severity=AlertSeverity.CRITICAL,
         idempotency_key="nps-q1:detractor",
     )
-    await run(alert_csm, alert)
-    await run(alert_csm, alert)
+    await run(acts.alerts.alert_csm, alert)
+    await run(acts.alerts.alert_csm, alert)
 
-    snapshot = await run(get_account, AccountRef(account_id="acme"))
+    snapshot = await run(acts.crm.get_account, AccountRef(account_id="acme"))
     [task] = snapshot.open_tasks
     assert (task.title, task.priority, task.owner) == (
         "Detractor: NPS 3",

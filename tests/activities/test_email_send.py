@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import email
+from collections.abc import Callable
 from datetime import timedelta
 from email import policy
 from pathlib import Path
@@ -11,18 +12,21 @@ from types import SimpleNamespace
 from typing import Any, Literal
 
 import pytest
+from pydantic import SecretStr
 from python_http_client.exceptions import HTTPError, err_dict
 from sendgrid.helpers.mail import Mail
 from sqlmodel import col, select
 from temporalio.exceptions import ApplicationError
 
+from activities import Activities
 from activities.delivery import OutgoingEmail
-from activities.email import send_email, use_provider
+from activities.email import provider_for
 from activities.outbox import OutboxProvider
 from activities.sendgrid_provider import SendGridProvider
 from crm.database import Store
 from crm.tables import EmailSendRow, TouchpointRow
 from domain.models import EmailRequest, EmailStatus
+from domain.settings import Settings
 from tests.support.cs_support import expect_failure, run, seed_account
 
 pytestmark = pytest.mark.usefixtures("outbox")
@@ -96,9 +100,11 @@ def timeline(store: Store) -> list[TouchpointRow]:
         return list(session.exec(select(TouchpointRow).order_by(col(TouchpointRow.id))).all())
 
 
-async def test_outbox_send_writes_eml_and_ledger(store: Store, outbox: Path) -> None:
-    await seed_account()
-    receipt = await run(send_email, welcome())
+async def test_outbox_send_writes_eml_and_ledger(
+    store: Store, outbox: Path, acts: Activities
+) -> None:
+    await seed_account(acts)
+    receipt = await run(acts.email.send_email, welcome())
 
     assert receipt.status == EmailStatus.OUTBOXED
     assert receipt.to_email == "chloe@acme.example.com"
@@ -120,14 +126,15 @@ async def test_outbox_send_writes_eml_and_ledger(store: Store, outbox: Path) -> 
 
 
 async def test_replies_go_to_the_accounts_reply_address_when_configured(
-    store: Store, outbox: Path, monkeypatch: pytest.MonkeyPatch
+    store: Store, outbox: Path, make_acts: Callable[..., Activities]
 ) -> None:
     from domain.reply_address import account_for, tokens_in
 
-    monkeypatch.setenv("CSFLOW_REPLY_SECRET", "reply-secret")
-    monkeypatch.setenv("CSFLOW_REPLY_DOMAIN", "reply.vendor.example.com")
-    await seed_account()
-    await run(send_email, welcome())
+    acts = make_acts(
+        reply_secret=SecretStr("reply-secret"), reply_domain="reply.vendor.example.com"
+    )
+    await seed_account(acts)
+    await run(acts.email.send_email, welcome())
     [file] = list(outbox.glob("*.eml"))
     reply_to = email.message_from_bytes(file.read_bytes(), policy=policy.default)["Reply-To"]
     assert reply_to.endswith("@reply.vendor.example.com") and reply_to.startswith("reply+")
@@ -136,14 +143,14 @@ async def test_replies_go_to_the_accounts_reply_address_when_configured(
 
 
 async def test_same_key_twice_delivers_once_and_returns_same_receipt(
-    store: Store, outbox: Path
+    store: Store, outbox: Path, make_acts: Callable[..., Activities], acts: Activities
 ) -> None:
-    await seed_account()
+    await seed_account(acts)
     provider = CountingProvider(outbox)
-    use_provider(provider)
+    acts = make_acts(provider=provider)
 
-    first = await run(send_email, welcome())
-    second = await run(send_email, welcome())
+    first = await run(acts.email.send_email, welcome())
+    second = await run(acts.email.send_email, welcome())
 
     assert provider.deliveries == 1
     assert second == first
@@ -153,20 +160,20 @@ async def test_same_key_twice_delivers_once_and_returns_same_receipt(
 
 
 async def test_crash_after_ledger_row_before_provider_does_not_double_send(
-    store: Store, outbox: Path
+    store: Store, outbox: Path, make_acts: Callable[..., Activities], acts: Activities
 ) -> None:
-    await seed_account()
+    await seed_account(acts)
     provider = CountingProvider(outbox, crash_first=True)
-    use_provider(provider)
+    acts = make_acts(provider=provider)
 
     with pytest.raises(RuntimeError, match="killed"):
-        await run(send_email, welcome(), activity_id="a1", attempt=1)
+        await run(acts.email.send_email, welcome(), activity_id="a1", attempt=1)
     [row] = ledger(store)
     assert row.status == "pending"  # written before the provider call
     assert provider.deliveries == 0
 
-    retried = await run(send_email, welcome(), activity_id="a1", attempt=2)
-    again = await run(send_email, welcome(), activity_id="a1", attempt=3)
+    retried = await run(acts.email.send_email, welcome(), activity_id="a1", attempt=2)
+    again = await run(acts.email.send_email, welcome(), activity_id="a1", attempt=3)
 
     assert retried.status == EmailStatus.OUTBOXED
     assert again == retried
@@ -175,9 +182,11 @@ async def test_crash_after_ledger_row_before_provider_does_not_double_send(
     assert (row.status, row.attempts) == ("outboxed", 2)
 
 
-async def test_opted_out_contact_is_suppressed_and_recorded(store: Store, outbox: Path) -> None:
-    await seed_account()
-    receipt = await run(send_email, welcome("acme:optout", to_contact_id="c-optout"))
+async def test_opted_out_contact_is_suppressed_and_recorded(
+    store: Store, outbox: Path, acts: Activities
+) -> None:
+    await seed_account(acts)
+    receipt = await run(acts.email.send_email, welcome("acme:optout", to_contact_id="c-optout"))
 
     assert receipt.status == EmailStatus.SUPPRESSED
     assert receipt.reason == "contact opted out"
@@ -189,10 +198,13 @@ async def test_opted_out_contact_is_suppressed_and_recorded(store: Store, outbox
     assert "olive@acme.example.com" in suppressed[0].summary
 
 
-async def test_opt_out_applies_when_addressed_by_email(store: Store, outbox: Path) -> None:
-    await seed_account()
+async def test_opt_out_applies_when_addressed_by_email(
+    store: Store, outbox: Path, acts: Activities
+) -> None:
+    await seed_account(acts)
     receipt = await run(
-        send_email, welcome("acme:optout2", to_contact_id=None, to_email=" Olive@ACME.example.com")
+        acts.email.send_email,
+        welcome("acme:optout2", to_contact_id=None, to_email=" Olive@ACME.example.com"),
     )
     assert receipt.status == EmailStatus.SUPPRESSED
     assert list(outbox.glob("*.eml")) == []
@@ -201,39 +213,53 @@ async def test_opt_out_applies_when_addressed_by_email(store: Store, outbox: Pat
 @pytest.mark.parametrize(
     "address", ["not-an-address", "a@b", "two@@ats.example.com", "sp ace@x.io"]
 )
-async def test_invalid_address_is_non_retryable(store: Store, address: str) -> None:
-    await seed_account()
+async def test_invalid_address_is_non_retryable(
+    store: Store, address: str, acts: Activities
+) -> None:
+    await seed_account(acts)
     error = await expect_failure(
-        send_email, welcome(to_contact_id=None, to_email=address), "InvalidEmailAddress"
+        acts.email.send_email, welcome(to_contact_id=None, to_email=address), "InvalidEmailAddress"
     )
     assert error.non_retryable
     assert ledger(store) == []
 
 
-async def test_unknown_account_and_template_are_non_retryable(store: Store) -> None:
-    await seed_account()
-    error = await expect_failure(send_email, welcome(account_id="nope"), "UnknownAccount")
+async def test_unknown_account_and_template_are_non_retryable(
+    store: Store, acts: Activities
+) -> None:
+    await seed_account(acts)
+    error = await expect_failure(
+        acts.email.send_email, welcome(account_id="nope"), "UnknownAccount"
+    )
     assert error.non_retryable
-    error = await expect_failure(send_email, welcome(template="no_such_template"), "InvalidInput")
+    error = await expect_failure(
+        acts.email.send_email, welcome(template="no_such_template"), "InvalidInput"
+    )
     assert error.non_retryable
     # A template variable missing from the context is a caller bug, not a blank in an email.
-    error = await expect_failure(send_email, welcome(template="renewal_reminder"), "InvalidInput")
+    error = await expect_failure(
+        acts.email.send_email, welcome(template="renewal_reminder"), "InvalidInput"
+    )
     assert "renewal_date" in str(error) or "days_left" in str(error)
     assert ledger(store) == []
 
 
-async def test_reusing_a_key_for_another_message_is_rejected(store: Store) -> None:
-    await seed_account()
-    await run(send_email, welcome())
-    await expect_failure(send_email, welcome(to_contact_id="c-exec"), "InvalidInput")
+async def test_reusing_a_key_for_another_message_is_rejected(
+    store: Store, acts: Activities
+) -> None:
+    await seed_account(acts)
+    await run(acts.email.send_email, welcome())
+    await expect_failure(acts.email.send_email, welcome(to_contact_id="c-exec"), "InvalidInput")
 
 
-async def test_sendgrid_202_builds_mail_with_categories_and_custom_args(store: Store) -> None:
-    await seed_account()
+async def test_sendgrid_202_builds_mail_with_categories_and_custom_args(
+    store: Store, make_acts: Callable[..., Activities], acts: Activities
+) -> None:
+    await seed_account(acts)
     client = FakeSendGridClient(accepted("sg-123"))
-    use_provider(SendGridProvider("SG.test", client=client))
+    acts = make_acts(provider=SendGridProvider("SG.test", client=client))
 
-    receipt = await run(send_email, welcome())
+    receipt = await run(acts.email.send_email, welcome())
 
     assert (receipt.status, receipt.message_id, receipt.provider) == (
         EmailStatus.SENT,
@@ -255,66 +281,74 @@ async def test_sendgrid_202_builds_mail_with_categories_and_custom_args(store: S
     [row] = ledger(store)
     assert (row.status, row.message_id) == ("sent", "sg-123")
     # A retry after success sends nothing (the fake has no outcome left to give).
-    assert await run(send_email, welcome()) == receipt
+    assert await run(acts.email.send_email, welcome()) == receipt
     assert len(client.payloads) == 1
 
 
-async def test_sendgrid_400_is_permanent_and_remembered(store: Store) -> None:
-    await seed_account()
+async def test_sendgrid_400_is_permanent_and_remembered(
+    store: Store, make_acts: Callable[..., Activities], acts: Activities
+) -> None:
+    await seed_account(acts)
     client = FakeSendGridClient(http_error(400, b'{"errors":[{"message":"bad from"}]}'))
-    use_provider(SendGridProvider("SG.test", client=client))
+    acts = make_acts(provider=SendGridProvider("SG.test", client=client))
 
-    error = await expect_failure(send_email, welcome(), "EmailProviderRejected")
+    error = await expect_failure(acts.email.send_email, welcome(), "EmailProviderRejected")
     assert error.non_retryable
     assert "bad from" in str(error)
     [row] = ledger(store)
     assert row.status == "rejected"
     # Re-running the same key fails the same way without calling SendGrid again.
-    await expect_failure(send_email, welcome(), "EmailProviderRejected")
+    await expect_failure(acts.email.send_email, welcome(), "EmailProviderRejected")
     assert len(client.payloads) == 1
 
 
-async def test_sendgrid_429_honours_retry_after_then_succeeds(store: Store) -> None:
-    await seed_account()
+async def test_sendgrid_429_honours_retry_after_then_succeeds(
+    store: Store, make_acts: Callable[..., Activities], acts: Activities
+) -> None:
+    await seed_account(acts)
     client = FakeSendGridClient(
         http_error(429, b"slow down", {"Retry-After": "17"}), accepted("sg-after-429")
     )
-    use_provider(SendGridProvider("SG.test", client=client))
+    acts = make_acts(provider=SendGridProvider("SG.test", client=client))
 
     with pytest.raises(ApplicationError) as caught:
-        await run(send_email, welcome(), activity_id="a1", attempt=1)
+        await run(acts.email.send_email, welcome(), activity_id="a1", attempt=1)
     assert caught.value.type == "EmailProviderUnavailable"
     assert not caught.value.non_retryable
     assert caught.value.next_retry_delay == timedelta(seconds=17)
     assert ledger(store)[0].status == "pending"
 
-    receipt = await run(send_email, welcome(), activity_id="a1", attempt=2)
+    receipt = await run(acts.email.send_email, welcome(), activity_id="a1", attempt=2)
     assert (receipt.status, receipt.message_id) == (EmailStatus.SENT, "sg-after-429")
     assert ledger(store)[0].attempts == 2
 
 
-async def test_sendgrid_500_is_retryable(store: Store) -> None:
-    await seed_account()
+async def test_sendgrid_500_is_retryable(
+    store: Store, make_acts: Callable[..., Activities], acts: Activities
+) -> None:
+    await seed_account(acts)
     client = FakeSendGridClient(http_error(500, b"oops"), accepted("sg-after-500"))
-    use_provider(SendGridProvider("SG.test", client=client))
+    acts = make_acts(provider=SendGridProvider("SG.test", client=client))
 
     with pytest.raises(ApplicationError) as caught:
-        await run(send_email, welcome())
+        await run(acts.email.send_email, welcome())
     assert caught.value.type == "EmailProviderUnavailable"
     assert not caught.value.non_retryable
     assert caught.value.next_retry_delay is None  # Temporal's backoff applies
 
-    receipt = await run(send_email, welcome())
+    receipt = await run(acts.email.send_email, welcome())
     assert receipt.status == EmailStatus.SENT
     assert len(client.payloads) == 2
 
 
-async def test_sendgrid_network_timeout_is_retryable(store: Store) -> None:
-    await seed_account()
+async def test_sendgrid_network_timeout_is_retryable(
+    store: Store, make_acts: Callable[..., Activities], acts: Activities
+) -> None:
+    await seed_account(acts)
     client = FakeSendGridClient(TimeoutError("timed out"))
-    use_provider(SendGridProvider("SG.test", client=client))
+    acts = make_acts(provider=SendGridProvider("SG.test", client=client))
     with pytest.raises(ApplicationError) as caught:
-        await run(send_email, welcome())
+        await run(acts.email.send_email, welcome())
     assert caught.value.type == "EmailProviderUnavailable"
     assert not caught.value.non_retryable
 
@@ -324,26 +358,23 @@ def test_real_sendgrid_client_gets_an_http_timeout() -> None:
     assert provider.client.client.timeout == 7.5  # type: ignore[union-attr]
 
 
-async def test_sendgrid_attachment_is_base64(store: Store) -> None:
-    await seed_account()
+async def test_sendgrid_attachment_is_base64(
+    store: Store, make_acts: Callable[..., Activities], acts: Activities
+) -> None:
+    await seed_account(acts)
     client = FakeSendGridClient(accepted())
-    use_provider(SendGridProvider("SG.test", client=client))
+    acts = make_acts(provider=SendGridProvider("SG.test", client=client))
     request = welcome(
         attachments=[{"filename": "notes.txt", "content_type": "text/plain", "content": "hi ✓"}]
     )
-    await run(send_email, request)
+    await run(acts.email.send_email, request)
     [attachment] = client.payloads[0]["attachments"]
     assert attachment["filename"] == "notes.txt"
     assert base64.b64decode(attachment["content"]).decode() == "hi ✓"
 
 
-def test_provider_chosen_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from activities.email import current_provider
-
-    use_provider(None)
-    monkeypatch.delenv("SENDGRID_API_KEY", raising=False)
-    monkeypatch.setenv("CSFLOW_OUTBOX_DIR", str(tmp_path))
-    chosen = current_provider()
+def test_provider_chosen_from_settings(tmp_path: Path) -> None:
+    chosen = provider_for(Settings(outbox_dir=tmp_path))
     assert isinstance(chosen, OutboxProvider) and chosen.directory == tmp_path
-    monkeypatch.setenv("SENDGRID_API_KEY", "SG.fake")
-    assert isinstance(current_provider(), SendGridProvider)
+    with_key = Settings.from_env({"SENDGRID_API_KEY": "SG.fake"})
+    assert isinstance(provider_for(with_key), SendGridProvider)

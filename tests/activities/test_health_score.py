@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import select
 
-from activities.crm import get_account
-from activities.health import compute_health_score
+from activities import Activities
 from crm.database import Store
 from crm.tables import HealthScoreRow
 from domain.health import WEIGHTS
@@ -67,10 +66,10 @@ THRIVING = {
     ],
 )
 async def test_health_score_table(
-    store: Store, facts: dict[str, object], score: int, band: HealthBand
+    store: Store, facts: dict[str, object], score: int, band: HealthBand, acts: Activities
 ) -> None:
-    await seed_account()
-    result = await run(compute_health_score, HealthInputs(account_id="acme", **facts))  # type: ignore[arg-type]
+    await seed_account(acts)
+    result = await run(acts.health.compute_health_score, HealthInputs(account_id="acme", **facts))  # type: ignore[arg-type]
 
     assert (result.score, result.band) == (score, band)
     assert [c.name for c in result.components] == list(WEIGHTS)
@@ -78,11 +77,13 @@ async def test_health_score_table(
     assert all(c.explanation for c in result.components)
 
 
-async def test_score_is_stored_with_inputs_and_set_on_account(store: Store) -> None:
-    await seed_account()
+async def test_score_is_stored_with_inputs_and_set_on_account(
+    store: Store, acts: Activities
+) -> None:
+    await seed_account(acts)
     facts = HealthInputs(account_id="acme", **THRIVING, idempotency_key="weekly-2026-47")  # type: ignore[arg-type]
-    result = await run(compute_health_score, facts)
-    again = await run(compute_health_score, facts)
+    result = await run(acts.health.compute_health_score, facts)
+    again = await run(acts.health.compute_health_score, facts)
 
     assert again == result
     with store.session() as session:
@@ -90,9 +91,11 @@ async def test_score_is_stored_with_inputs_and_set_on_account(store: Store) -> N
     assert row.score == 100
     assert row.inputs["licensed_seats"] == 50 and row.inputs["latest_nps"] == 10
     assert [c["name"] for c in row.components] == list(WEIGHTS)
-    snapshot = await run(get_account, AccountRef(account_id="acme"))
+    snapshot = await run(acts.crm.get_account, AccountRef(account_id="acme"))
     assert snapshot.account.health_score == 100
 
 
-async def test_unknown_account(store: Store) -> None:
-    await expect_failure(compute_health_score, HealthInputs(account_id="ghost"), "UnknownAccount")
+async def test_unknown_account(store: Store, acts: Activities) -> None:
+    await expect_failure(
+        acts.health.compute_health_score, HealthInputs(account_id="ghost"), "UnknownAccount"
+    )

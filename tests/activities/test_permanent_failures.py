@@ -3,15 +3,16 @@ exceptions Temporal would retry forever."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
 import pytest
 from sqlmodel import select
 
+from activities import Activities
 from activities.context import in_thread
 from activities.delivery import MessageRefused, OutgoingEmail
-from activities.email import send_email, use_provider
 from activities.errors import INVALID_INPUT
 from activities.outbox import OutboxProvider
 from activities.sendgrid_provider import SendGridProvider
@@ -34,12 +35,12 @@ def rename_contact(store: Store, contact_id: str, name: str) -> None:
 
 
 async def test_a_contact_name_with_a_line_break_is_refused_for_good(
-    store: Store, outbox: Path
+    store: Store, outbox: Path, acts: Activities
 ) -> None:
-    await seed_account()
+    await seed_account(acts)
     rename_contact(store, "c-champ", INJECTED)
     for _ in range(2):  # every attempt fails the same way: nothing to retry
-        failure = await expect_failure(send_email, introduction_email(), INVALID_INPUT)
+        failure = await expect_failure(acts.email.send_email, introduction_email(), INVALID_INPUT)
         assert failure.non_retryable
         assert "contact name" in str(failure) and "U+000D" in str(failure)
     assert not list(outbox.glob("*.eml"))
@@ -51,19 +52,21 @@ async def test_a_contact_name_with_a_line_break_is_refused_for_good(
 
     # Once the CRM record is fixed, the same step goes out.
     rename_contact(store, "c-champ", "Chloe Champion")
-    receipt = await run(send_email, introduction_email())
+    receipt = await run(acts.email.send_email, introduction_email())
     assert receipt.status == "outboxed"
 
 
-async def test_sendgrid_is_never_called_with_a_refused_header(store: Store) -> None:
+async def test_sendgrid_is_never_called_with_a_refused_header(
+    store: Store, make_acts: Callable[..., Activities], acts: Activities
+) -> None:
     class NeverCalled:
         def send(self, message: Any) -> Any:
             raise AssertionError("SendGrid must not be called")
 
-    await seed_account()
+    await seed_account(acts)
     rename_contact(store, "c-champ", INJECTED)
-    use_provider(SendGridProvider("key", client=NeverCalled()))
-    await expect_failure(send_email, introduction_email(), INVALID_INPUT)
+    acts = make_acts(provider=SendGridProvider("key", client=NeverCalled()))
+    await expect_failure(acts.email.send_email, introduction_email(), INVALID_INPUT)
 
 
 def test_the_outbox_turns_a_header_error_into_a_refusal(tmp_path: Path) -> None:
@@ -76,6 +79,8 @@ def test_the_outbox_turns_a_header_error_into_a_refusal(tmp_path: Path) -> None:
         html="<p>hi</p>",
         categories=["x"],
         custom_args={},
+        from_email="success@csflow.example.com",
+        from_name="Customer Success",
     )
     with pytest.raises(MessageRefused, match="outbox refused"):
         OutboxProvider(tmp_path).deliver(message)
@@ -96,12 +101,14 @@ class RefusingProvider:
 
 async def test_a_refused_message_is_remembered_and_refused_again_the_same_way(
     store: Store,
+    make_acts: Callable[..., Activities],
+    acts: Activities,
 ) -> None:
-    await seed_account()
+    await seed_account(acts)
     provider = RefusingProvider()
-    use_provider(provider)
-    first = await expect_failure(send_email, introduction_email(), INVALID_INPUT)
-    again = await expect_failure(send_email, introduction_email(), INVALID_INPUT)
+    acts = make_acts(provider=provider)
+    first = await expect_failure(acts.email.send_email, introduction_email(), INVALID_INPUT)
+    again = await expect_failure(acts.email.send_email, introduction_email(), INVALID_INPUT)
     assert first.non_retryable and again.non_retryable
     assert provider.calls == 1  # the ledger remembers: no second attempt at the provider
     with store.session() as session:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import pytest
 from sqlmodel import select
 
-from activities.surveys import create_survey, record_survey_response
+from activities import Activities
 from crm.database import Store
 from crm.tables import SurveyResponseRow, TouchpointRow
 from domain.models import SurveyAnswer, SurveyCategory, SurveyKind, SurveyRequest
@@ -27,11 +28,11 @@ def nps_request(key: str = "nps-q1", **overrides: object) -> SurveyRequest:
 
 
 async def test_tokens_are_unique_url_safe_and_linked(
-    store: Store, monkeypatch: pytest.MonkeyPatch
+    store: Store, make_acts: Callable[..., Activities]
 ) -> None:
-    monkeypatch.setenv("CSFLOW_PUBLIC_URL", "https://cs.example.com/")
-    await seed_account()
-    surveys = [await run(create_survey, nps_request(f"nps-{i}")) for i in range(25)]
+    acts = make_acts(public_url="https://cs.example.com/")
+    await seed_account(acts)
+    surveys = [await run(acts.surveys.create_survey, nps_request(f"nps-{i}")) for i in range(25)]
 
     tokens = {s.token for s in surveys}
     assert len(tokens) == 25
@@ -40,30 +41,36 @@ async def test_tokens_are_unique_url_safe_and_linked(
         assert survey.link == f"https://cs.example.com/s/{survey.token}"
 
 
-async def test_same_key_returns_the_same_survey(store: Store) -> None:
-    await seed_account()
-    first = await run(create_survey, nps_request())
-    again = await run(create_survey, nps_request())
+async def test_same_key_returns_the_same_survey(store: Store, acts: Activities) -> None:
+    await seed_account(acts)
+    first = await run(acts.surveys.create_survey, nps_request())
+    again = await run(acts.surveys.create_survey, nps_request())
     assert again == first
 
 
 async def test_token_collision_is_retried_with_a_fresh_token(
-    store: Store, monkeypatch: pytest.MonkeyPatch
+    store: Store, monkeypatch: pytest.MonkeyPatch, acts: Activities
 ) -> None:
-    await seed_account()
-    first = await run(create_survey, nps_request("one"))
+    await seed_account(acts)
+    first = await run(acts.surveys.create_survey, nps_request("one"))
     tokens = iter([first.token, "fresh-token-0123456789abcdefghijk"])
     monkeypatch.setattr("activities.surveys.new_token", lambda: next(tokens))
-    second = await run(create_survey, nps_request("two"))
+    second = await run(acts.surveys.create_survey, nps_request("two"))
     assert second.token == "fresh-token-0123456789abcdefghijk"
     assert second.survey_id != first.survey_id
 
 
-async def test_survey_for_unknown_account_or_foreign_contact(store: Store) -> None:
-    await seed_account()
-    await seed_account(id="globex", name="Globex", contacts=[], contract=None)
-    await expect_failure(create_survey, nps_request(account_id="nobody"), "UnknownAccount")
-    await expect_failure(create_survey, nps_request(account_id="globex"), "InvalidInput")
+async def test_survey_for_unknown_account_or_foreign_contact(
+    store: Store, acts: Activities
+) -> None:
+    await seed_account(acts)
+    await seed_account(acts, id="globex", name="Globex", contacts=[], contract=None)
+    await expect_failure(
+        acts.surveys.create_survey, nps_request(account_id="nobody"), "UnknownAccount"
+    )
+    await expect_failure(
+        acts.surveys.create_survey, nps_request(account_id="globex"), "InvalidInput"
+    )
 
 
 @pytest.mark.parametrize(
@@ -83,11 +90,13 @@ async def test_survey_for_unknown_account_or_foreign_contact(store: Store) -> No
     ],
 )
 async def test_response_classification(
-    store: Store, kind: SurveyKind, score: int, category: SurveyCategory
+    store: Store, kind: SurveyKind, score: int, category: SurveyCategory, acts: Activities
 ) -> None:
-    await seed_account()
-    survey = await run(create_survey, nps_request(kind=kind))
-    response = await run(record_survey_response, SurveyAnswer(token=survey.token, score=score))
+    await seed_account(acts)
+    survey = await run(acts.surveys.create_survey, nps_request(kind=kind))
+    response = await run(
+        acts.surveys.record_survey_response, SurveyAnswer(token=survey.token, score=score)
+    )
     assert response.category == category
     assert (response.survey_id, response.contact_id, response.kind) == (
         survey.survey_id,
@@ -101,25 +110,30 @@ async def test_response_classification(
     [(SurveyKind.NPS, 11), (SurveyKind.NPS, -1), (SurveyKind.CSAT, 0), (SurveyKind.CSAT, 6)],
 )
 async def test_score_out_of_range_is_non_retryable(
-    store: Store, kind: SurveyKind, score: int
+    store: Store, kind: SurveyKind, score: int, acts: Activities
 ) -> None:
-    await seed_account()
-    survey = await run(create_survey, nps_request(kind=kind))
+    await seed_account(acts)
+    survey = await run(acts.surveys.create_survey, nps_request(kind=kind))
     error = await expect_failure(
-        record_survey_response, SurveyAnswer(token=survey.token, score=score), "ScoreOutOfRange"
+        acts.surveys.record_survey_response,
+        SurveyAnswer(token=survey.token, score=score),
+        "ScoreOutOfRange",
     )
     assert error.non_retryable
     with store.session() as session:
         assert session.exec(select(SurveyResponseRow)).all() == []
 
 
-async def test_second_response_returns_the_first(store: Store) -> None:
-    await seed_account()
-    survey = await run(create_survey, nps_request())
+async def test_second_response_returns_the_first(store: Store, acts: Activities) -> None:
+    await seed_account(acts)
+    survey = await run(acts.surveys.create_survey, nps_request())
     first = await run(
-        record_survey_response, SurveyAnswer(token=survey.token, score=3, comment="slow support")
+        acts.surveys.record_survey_response,
+        SurveyAnswer(token=survey.token, score=3, comment="slow support"),
     )
-    second = await run(record_survey_response, SurveyAnswer(token=survey.token, score=10))
+    second = await run(
+        acts.surveys.record_survey_response, SurveyAnswer(token=survey.token, score=10)
+    )
 
     assert second == first
     assert (second.score, second.category) == (3, SurveyCategory.DETRACTOR)
@@ -132,8 +146,10 @@ async def test_second_response_returns_the_first(store: Store) -> None:
     assert "slow support" in touchpoints[0].summary
 
 
-async def test_unknown_token(store: Store) -> None:
+async def test_unknown_token(store: Store, acts: Activities) -> None:
     error = await expect_failure(
-        record_survey_response, SurveyAnswer(token="does-not-exist", score=5), "UnknownSurveyToken"
+        acts.surveys.record_survey_response,
+        SurveyAnswer(token="does-not-exist", score=5),
+        "UnknownSurveyToken",
     )
     assert error.non_retryable

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Literal
@@ -15,8 +16,8 @@ from sqlmodel import select
 from temporalio.testing import ActivityEnvironment
 
 import activities.email as email_activity
+from activities import Activities
 from activities.delivery import OutgoingEmail
-from activities.email import send_email, use_provider
 from activities.outbox import OutboxProvider
 from activities.sendgrid_provider import SendGridProvider
 from crm.database import Store
@@ -41,16 +42,18 @@ class SlowProvider:
         return self.inner.deliver(message)
 
 
-async def test_a_slow_send_heartbeats_while_it_waits(store: Store, outbox: Path) -> None:
+async def test_a_slow_send_heartbeats_while_it_waits(
+    store: Store, outbox: Path, make_acts: Callable[..., Activities], acts: Activities
+) -> None:
     """So a worker that dies mid-send is noticed within the heartbeat timeout, not after the
     whole start-to-close."""
-    await seed_account()
-    use_provider(SlowProvider(outbox, seconds=2.5))
+    await seed_account(acts)
+    acts = make_acts(provider=SlowProvider(outbox, seconds=2.5))
     beats: list[Any] = []
     env = ActivityEnvironment()
     env.info = dataclasses.replace(env.info, activity_id="slow-1")
     env.on_heartbeat = lambda *details: beats.append(details)
-    receipt = await env.run(send_email, introduction_email())
+    receipt = await env.run(acts.email.send_email, introduction_email())
     assert receipt.status == EmailStatus.OUTBOXED
     assert len(beats) >= 2
 
@@ -66,18 +69,20 @@ class FakeSendGridClient:
 
 async def test_sendgrid_messages_carry_a_message_id_stable_per_idempotency_key(
     store: Store,
+    make_acts: Callable[..., Activities],
+    acts: Activities,
 ) -> None:
-    await seed_account()
+    await seed_account(acts)
     client = FakeSendGridClient()
-    use_provider(SendGridProvider("key", client=client))
-    await run(send_email, introduction_email("acme:one"))
+    acts = make_acts(provider=SendGridProvider("key", client=client))
+    await run(acts.email.send_email, introduction_email("acme:one"))
     # A retry whose first attempt's outcome was lost sends again: the same Message-ID.
     with store.session() as session:
-        row = email_activity._ledger_row(session, "acme:one")
+        row = email_activity.ledger_row(session, "acme:one")
         assert row is not None
         row.status = EmailStatus.PENDING.value
-    await run(send_email, introduction_email("acme:one"))
-    await run(send_email, introduction_email("acme:two"))
+    await run(acts.email.send_email, introduction_email("acme:one"))
+    await run(acts.email.send_email, introduction_email("acme:two"))
     ids = [p["headers"]["Message-ID"] for p in client.payloads]
     assert ids[0] == ids[1] != ids[2]
     assert ids[0].startswith("<") and ids[0].endswith("@csflow.example.com>")
@@ -85,9 +90,13 @@ async def test_sendgrid_messages_carry_a_message_id_stable_per_idempotency_key(
 
 
 async def test_a_crash_between_ledger_mark_and_timeline_entry_sends_nothing_again(
-    store: Store, outbox: Path, monkeypatch: pytest.MonkeyPatch
+    store: Store,
+    outbox: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    make_acts: Callable[..., Activities],
+    acts: Activities,
 ) -> None:
-    await seed_account()
+    await seed_account(acts)
     deliveries: list[str] = []
 
     class Counting(OutboxProvider):
@@ -95,8 +104,8 @@ async def test_a_crash_between_ledger_mark_and_timeline_entry_sends_nothing_agai
             deliveries.append(message.idempotency_key)
             return super().deliver(message)
 
-    use_provider(Counting(outbox))
-    real = email_activity._record_sent
+    acts = make_acts(provider=Counting(outbox))
+    real = email_activity.record_sent
     crashes = iter([True])
 
     def crash_once(*args: Any) -> None:
@@ -104,10 +113,10 @@ async def test_a_crash_between_ledger_mark_and_timeline_entry_sends_nothing_agai
             raise ConnectionResetError("worker lost the database right after the mark")
         real(*args)
 
-    monkeypatch.setattr(email_activity, "_record_sent", crash_once)
+    monkeypatch.setattr(email_activity, "record_sent", crash_once)
     with pytest.raises(ConnectionResetError):
-        await run(send_email, introduction_email(), activity_id="a1", attempt=1)
-    receipt = await run(send_email, introduction_email(), activity_id="a1", attempt=2)
+        await run(acts.email.send_email, introduction_email(), activity_id="a1", attempt=1)
+    receipt = await run(acts.email.send_email, introduction_email(), activity_id="a1", attempt=2)
     assert receipt.status == EmailStatus.OUTBOXED
     assert deliveries == ["acme:intro"]  # the mark was committed: not delivered again
     with store.session() as session:

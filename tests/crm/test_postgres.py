@@ -16,10 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel, select
 from temporalio.testing import ActivityEnvironment
 
-from activities.crm import get_account, upsert_account
-from activities.email import send_email
-from activities.health import compute_health_score
-from crm import database
+from activities import Activities
 from crm.database import Store, make_engine
 from crm.migrate import downgrade, migrate
 from crm.tables import AccountRow, TouchpointRow
@@ -31,6 +28,7 @@ from domain.models import (
     EmailStatus,
     HealthInputs,
 )
+from domain.settings import Settings
 
 URL = os.environ.get("DATABASE_URL", "")
 pytestmark = pytest.mark.skipif(
@@ -112,17 +110,14 @@ def test_migrations_and_store_on_postgres(schema_url: str) -> None:
     downgrade(schema_url)
 
 
-async def test_activities_on_postgres(
-    schema_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("CSFLOW_OUTBOX_DIR", str(tmp_path))
-    monkeypatch.delenv("SENDGRID_API_KEY", raising=False)
+async def test_activities_on_postgres(schema_url: str, tmp_path: Path) -> None:
     migrate(schema_url)
-    database.configure(schema_url)
+    store = Store(schema_url)
+    acts = Activities.build(Settings(database_url=schema_url, outbox_dir=tmp_path), store)
     env = ActivityEnvironment()
     try:
         await env.run(
-            upsert_account,
+            acts.crm.upsert_account,
             AccountUpsert(
                 id="acme",
                 name="Acme",
@@ -137,12 +132,12 @@ async def test_activities_on_postgres(
             to_contact_id="c1",
             template="csm_introduction",
         )
-        first = await env.run(send_email, request)
-        assert await env.run(send_email, request) == first
+        first = await env.run(acts.email.send_email, request)
+        assert await env.run(acts.email.send_email, request) == first
         assert first.status == EmailStatus.OUTBOXED
-        health = await env.run(compute_health_score, HealthInputs(account_id="acme"))
-        snapshot = await env.run(get_account, AccountRef(account_id="acme"))
+        health = await env.run(acts.health.compute_health_score, HealthInputs(account_id="acme"))
+        snapshot = await env.run(acts.crm.get_account, AccountRef(account_id="acme"))
         assert snapshot.account.health_score == health.score
         assert len(list(tmp_path.glob("*.eml"))) == 1
     finally:
-        database.reset()
+        store.dispose()

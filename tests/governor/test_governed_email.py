@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlmodel import col, select
 
-from activities.alerts import alert_csm
-from activities.email import send_email
+from activities import Activities
 from crm.database import Store
 from crm.tables import EmailSendRow, TouchpointRow
 from domain.models import CsmAlert, EmailReceipt, EmailRequest, EmailStatus
-from tests.support.cs_support import run, seed_account
+from tests.support.cs_support import TestClock, run, seed_account
 
 # Chloe (c-champ) lives in New York; Derek (c-exec) has no zone and gets the account's Berlin.
 WED_10_NY = datetime(2026, 11, 18, 15, 0, tzinfo=UTC)
@@ -50,10 +50,10 @@ def timeline(store: Store, kind: str) -> list[TouchpointRow]:
 
 
 async def test_quiet_hours_defer_then_the_same_key_goes_out_once(
-    store: Store, outbox: Path
+    store: Store, outbox: Path, acts: Activities
 ) -> None:
-    await seed_account()
-    deferred: EmailReceipt = await run(send_email, request("intro", TUE_21_NY))
+    await seed_account(acts)
+    deferred: EmailReceipt = await run(acts.email.send_email, request("intro", TUE_21_NY))
     assert deferred.status == EmailStatus.DEFERRED
     assert deferred.not_before == WED_08_NY
     assert "quiet hours" in (deferred.reason or "") and "America/New_York" in (
@@ -66,12 +66,12 @@ async def test_quiet_hours_defer_then_the_same_key_goes_out_once(
     assert not outbox.exists() or not list(outbox.iterdir())
 
     # Too early (the workflow woke up before not_before): same answer, nothing new recorded.
-    early = await run(send_email, request("intro", WED_08_NY - timedelta(minutes=1)))
+    early = await run(acts.email.send_email, request("intro", WED_08_NY - timedelta(minutes=1)))
     assert early == deferred
     assert len(timeline(store, "email_deferred")) == 1
 
-    sent = await run(send_email, request("intro", WED_08_NY))
-    again = await run(send_email, request("intro", WED_08_NY + timedelta(hours=1)))
+    sent = await run(acts.email.send_email, request("intro", WED_08_NY))
+    again = await run(acts.email.send_email, request("intro", WED_08_NY + timedelta(hours=1)))
     assert sent.status == again.status == EmailStatus.OUTBOXED
     assert sent.message_id == again.message_id and sent.not_before is None
     assert len(list(outbox.glob("*.eml"))) == 1
@@ -80,37 +80,47 @@ async def test_quiet_hours_defer_then_the_same_key_goes_out_once(
     assert len(timeline(store, "email")) == 1
 
 
-async def test_quiet_hours_use_each_contacts_zone(store: Store, outbox: Path) -> None:
-    await seed_account()
+async def test_quiet_hours_use_each_contacts_zone(
+    store: Store, outbox: Path, acts: Activities
+) -> None:
+    await seed_account(acts)
     # 15:00 UTC Wednesday: 10:00 for Chloe in New York, 16:00 for Derek in Berlin.
-    assert (await run(send_email, request("a", WED_10_NY))).status == EmailStatus.OUTBOXED
     assert (
-        await run(send_email, request("b", WED_10_NY, contact="c-exec"))
+        await run(acts.email.send_email, request("a", WED_10_NY))
+    ).status == EmailStatus.OUTBOXED
+    assert (
+        await run(acts.email.send_email, request("b", WED_10_NY, contact="c-exec"))
     ).status == EmailStatus.OUTBOXED
     # 02:00 UTC: Chloe's 21:00 and Derek's 03:00 -> both wait for their own 08:00.
-    ny = await run(send_email, request("c", TUE_21_NY))
-    berlin = await run(send_email, request("d", TUE_21_NY, contact="c-exec"))
+    ny = await run(acts.email.send_email, request("c", TUE_21_NY))
+    berlin = await run(acts.email.send_email, request("d", TUE_21_NY, contact="c-exec"))
     assert ny.not_before == WED_08_NY
     assert berlin.not_before == datetime(2026, 11, 18, 7, 0, tzinfo=UTC)
 
 
-async def test_opt_out_wins_over_quiet_hours(store: Store, outbox: Path) -> None:
-    await seed_account()
-    receipt = await run(send_email, request("o", TUE_21_NY, contact="c-optout"))
+async def test_opt_out_wins_over_quiet_hours(store: Store, outbox: Path, acts: Activities) -> None:
+    await seed_account(acts)
+    receipt = await run(acts.email.send_email, request("o", TUE_21_NY, contact="c-optout"))
     assert receipt.status == EmailStatus.SUPPRESSED and receipt.not_before is None
     assert ledger(store)["o"].reason == "contact opted out"
     assert len(timeline(store, "email_suppressed")) == 1
     assert timeline(store, "email_deferred") == []
 
 
-async def test_frequency_cap_counts_sent_emails_only(store: Store, outbox: Path) -> None:
-    await seed_account()
+async def test_frequency_cap_counts_sent_emails_only(
+    store: Store, outbox: Path, acts: Activities
+) -> None:
+    await seed_account(acts)
     monday = datetime(2026, 11, 16, 15, 0, tzinfo=UTC)
     # A deferred email never reached Chloe: it must not use up her allowance.
-    assert (await run(send_email, request("night", TUE_21_NY))).status == EmailStatus.DEFERRED
-    assert (await run(send_email, request("one", monday))).status == EmailStatus.OUTBOXED
-    assert (await run(send_email, request("two", WED_10_NY))).status == EmailStatus.OUTBOXED
-    third = await run(send_email, request("three", WED_10_NY + timedelta(hours=1)))
+    assert (
+        await run(acts.email.send_email, request("night", TUE_21_NY))
+    ).status == EmailStatus.DEFERRED
+    assert (await run(acts.email.send_email, request("one", monday))).status == EmailStatus.OUTBOXED
+    assert (
+        await run(acts.email.send_email, request("two", WED_10_NY))
+    ).status == EmailStatus.OUTBOXED
+    third = await run(acts.email.send_email, request("three", WED_10_NY + timedelta(hours=1)))
     assert third.status == EmailStatus.DEFERRED
     assert "frequency cap" in (third.reason or "")
     # Monday's send ages out of the 7-day window a week later, inside working hours.
@@ -118,17 +128,21 @@ async def test_frequency_cap_counts_sent_emails_only(store: Store, outbox: Path)
     row = ledger(store)["three"]
     assert (row.status, row.not_before) == ("deferred", monday + timedelta(days=7))
     # Another contact of the same account has their own allowance.
-    derek = await run(send_email, request("derek", WED_10_NY, contact="c-exec"))
+    derek = await run(acts.email.send_email, request("derek", WED_10_NY, contact="c-exec"))
     assert derek.status == EmailStatus.OUTBOXED
 
 
-async def test_concurrent_playbooks_share_one_allowance(store: Store, outbox: Path) -> None:
-    await seed_account()
-    await run(send_email, request("onboarding:welcome", datetime(2026, 11, 17, 15, tzinfo=UTC)))
+async def test_concurrent_playbooks_share_one_allowance(
+    store: Store, outbox: Path, acts: Activities
+) -> None:
+    await seed_account(acts)
+    await run(
+        acts.email.send_email, request("onboarding:welcome", datetime(2026, 11, 17, 15, tzinfo=UTC))
+    )
     # Two playbooks email Chloe at the same moment with their own keys: one slot is left.
     receipts = await asyncio.gather(
-        run(send_email, request("renewal:outreach", WED_10_NY)),
-        run(send_email, request("nps:survey", WED_10_NY)),
+        run(acts.email.send_email, request("renewal:outreach", WED_10_NY)),
+        run(acts.email.send_email, request("nps:survey", WED_10_NY)),
     )
     statuses = sorted(r.status.value for r in receipts)
     assert statuses == ["deferred", "outboxed"]
@@ -136,15 +150,14 @@ async def test_concurrent_playbooks_share_one_allowance(store: Store, outbox: Pa
     assert len(sent_rows) == 2
 
 
-async def test_csm_alerts_are_exempt(store: Store, outbox: Path) -> None:
-    await seed_account()
+async def test_csm_alerts_are_exempt(
+    store: Store, outbox: Path, clock: TestClock, acts: Activities
+) -> None:
+    await seed_account(acts)
     # Saturday night for everyone: an internal alert still goes out.
-    saturday_night = datetime(2026, 11, 21, 23, 0, tzinfo=UTC)
-    from activities.clock import use_clock
-
-    use_clock(lambda: saturday_night)
+    clock.now = datetime(2026, 11, 21, 23, 0, tzinfo=UTC)
     await run(
-        alert_csm,
+        acts.alerts.alert_csm,
         CsmAlert(
             account_id="acme",
             owner="dana.csm@vendor.example.com",
@@ -155,14 +168,14 @@ async def test_csm_alerts_are_exempt(store: Store, outbox: Path) -> None:
     assert ledger(store)["alert-1:email"].status == "outboxed"
 
 
-async def test_request_without_now_is_only_checked_for_opt_out(store: Store, outbox: Path) -> None:
+async def test_request_without_now_is_only_checked_for_opt_out(
+    store: Store, outbox: Path, clock: TestClock, acts: Activities
+) -> None:
     # Callers that cannot run the deferral loop keep the old behaviour (see contracts.md).
-    await seed_account()
-    from activities.clock import use_clock
-
-    use_clock(lambda: TUE_21_NY)
+    await seed_account(acts)
+    clock.now = TUE_21_NY
     receipt = await run(
-        send_email,
+        acts.email.send_email,
         EmailRequest(
             idempotency_key="legacy",
             account_id="acme",
@@ -175,12 +188,12 @@ async def test_request_without_now_is_only_checked_for_opt_out(store: Store, out
 
 
 async def test_governor_switched_off_keeps_opt_out_but_not_quiet_hours(
-    store: Store, outbox: Path, monkeypatch: Any
+    store: Store, outbox: Path, make_acts: Callable[..., Activities]
 ) -> None:
-    await seed_account()
-    monkeypatch.setenv("CSFLOW_CONTACT_GOVERNOR", "off")
-    night: EmailReceipt = await run(send_email, request("night", TUE_21_NY))
+    acts = make_acts(contact_governor=False)
+    await seed_account(acts)
+    night: EmailReceipt = await run(acts.email.send_email, request("night", TUE_21_NY))
     assert night.status == EmailStatus.OUTBOXED
     for index in range(4):  # past the default cap of 2 per 7 days
-        sent = await run(send_email, request(f"burst-{index}", WED_10_NY))
+        sent = await run(acts.email.send_email, request(f"burst-{index}", WED_10_NY))
         assert sent.status == EmailStatus.OUTBOXED

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -10,8 +11,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from activities.crm import append_touchpoint, complete_csm_task, create_csm_task
-from activities.health import compute_health_score, explain_latest
+from activities import Activities
 from crm.database import Store
 from domain.models import (
     Account,
@@ -129,20 +129,32 @@ def test_segment_for_table(
     ],
 )
 async def test_health_by_tier(
-    store: Store, arr: float, facts: dict[str, Any], score: int, band: HealthBand, segment: str
+    store: Store,
+    arr: float,
+    facts: dict[str, Any],
+    score: int,
+    band: HealthBand,
+    segment: str,
+    acts: Activities,
 ) -> None:
-    await seed_account(arr=arr, lifecycle_stage=LifecycleStage.ADOPTION)
-    result = await run(compute_health_score, HealthInputs(account_id="acme", now=T0, **facts))
+    await seed_account(acts, arr=arr, lifecycle_stage=LifecycleStage.ADOPTION)
+    result = await run(
+        acts.health.compute_health_score, HealthInputs(account_id="acme", now=T0, **facts)
+    )
     assert (result.score, result.band, result.segment) == (score, band, segment)
     assert round(sum(c.points for c in result.components)) == result.score
     assert result.computed_at == T0
 
 
-async def test_segment_transition_is_stored_and_on_the_timeline(store: Store) -> None:
-    await seed_account(arr=5_000, lifecycle_stage=LifecycleStage.ADOPTION)
-    first = await run(compute_health_score, HealthInputs(account_id="acme", now=T0, **THRIVING))
+async def test_segment_transition_is_stored_and_on_the_timeline(
+    store: Store, acts: Activities
+) -> None:
+    await seed_account(acts, arr=5_000, lifecycle_stage=LifecycleStage.ADOPTION)
+    first = await run(
+        acts.health.compute_health_score, HealthInputs(account_id="acme", now=T0, **THRIVING)
+    )
     second = await run(
-        compute_health_score,
+        acts.health.compute_health_score,
         HealthInputs(account_id="acme", now=T0 + timedelta(days=7), **STRUGGLING),
     )
     assert (first.segment, first.previous_score) == ("smb-healthy-adoption", None)
@@ -170,24 +182,26 @@ async def test_segment_transition_is_stored_and_on_the_timeline(store: Store) ->
 
 
 async def test_static_mode_keeps_the_arr_tier(
-    store: Store, monkeypatch: pytest.MonkeyPatch
+    store: Store, make_acts: Callable[..., Activities], acts: Activities
 ) -> None:
-    monkeypatch.setenv("CSFLOW_SEGMENTATION", "static")
-    await seed_account(arr=250_000)
-    result = await run(compute_health_score, HealthInputs(account_id="acme", now=T0, **STRUGGLING))
+    acts = make_acts(segmentation=SegmentationMode.STATIC)
+    await seed_account(acts, arr=250_000)
+    result = await run(
+        acts.health.compute_health_score, HealthInputs(account_id="acme", now=T0, **STRUGGLING)
+    )
     assert (result.segment, result.tier) == ("enterprise", Segment.ENTERPRISE)
 
 
-async def test_explanation_says_what_changed(store: Store) -> None:
-    await seed_account(arr=5_000, lifecycle_stage=LifecycleStage.ADOPTION)
-    await run(compute_health_score, HealthInputs(account_id="acme", now=T0, **THRIVING))
+async def test_explanation_says_what_changed(store: Store, acts: Activities) -> None:
+    await seed_account(acts, arr=5_000, lifecycle_stage=LifecycleStage.ADOPTION)
+    await run(acts.health.compute_health_score, HealthInputs(account_id="acme", now=T0, **THRIVING))
     await run(
-        compute_health_score,
+        acts.health.compute_health_score,
         HealthInputs(
             account_id="acme", now=T0 + timedelta(days=7), **{**THRIVING, "latest_nps": 2}
         ),
     )
-    exp = explain_latest("acme")
+    exp = acts.health.explain_latest("acme")
     assert exp.changes is not None
     assert (exp.changes.previous_score, exp.score, exp.changes.score_delta) == (100, 88, -12)
     survey = next(c for c in exp.changes.components if c.name == "survey")
@@ -201,11 +215,11 @@ def cli() -> typer.Typer:
     return app
 
 
-async def test_cli_health_explain(store: Store) -> None:
-    await seed_account(arr=5_000, lifecycle_stage=LifecycleStage.ADOPTION)
-    await run(compute_health_score, HealthInputs(account_id="acme", now=T0, **THRIVING))
+async def test_cli_health_explain(store: Store, acts: Activities) -> None:
+    await seed_account(acts, arr=5_000, lifecycle_stage=LifecycleStage.ADOPTION)
+    await run(acts.health.compute_health_score, HealthInputs(account_id="acme", now=T0, **THRIVING))
     await run(
-        compute_health_score,
+        acts.health.compute_health_score,
         HealthInputs(account_id="acme", now=T0 + timedelta(days=7), **STRUGGLING),
     )
     runner = CliRunner()
@@ -229,14 +243,14 @@ async def test_cli_health_explain(store: Store) -> None:
     assert missing.exit_code == 1
 
 
-async def test_cli_tasks_and_day_plan(store: Store) -> None:
-    await seed_account()
+async def test_cli_tasks_and_day_plan(store: Store, acts: Activities) -> None:
+    await seed_account(acts)
     owner = "dana.csm@vendor.example.com"
     day = datetime(2026, 11, 18, tzinfo=UTC)
 
     async def task(title: str, priority: TaskPriority, due: datetime | None) -> int:
         created = await run(
-            create_csm_task,
+            acts.crm.create_csm_task,
             TaskInput(account_id="acme", owner=owner, title=title, priority=priority, due_at=due),
         )
         return int(created.id)
@@ -246,10 +260,10 @@ async def test_cli_tasks_and_day_plan(store: Store) -> None:
     normal_late = await task("QBR prep", TaskPriority.NORMAL, day + timedelta(days=3))
     normal_soon = await task("Check adoption", TaskPriority.NORMAL, day + timedelta(hours=11))
     unplanned = await task("Someday", TaskPriority.NORMAL, None)
-    await run(complete_csm_task, TaskCompletion(task_id=urgent, outcome="called"))
-    await run(complete_csm_task, TaskCompletion(task_id=unplanned, outcome="done early"))
+    await run(acts.crm.complete_csm_task, TaskCompletion(task_id=urgent, outcome="called"))
+    await run(acts.crm.complete_csm_task, TaskCompletion(task_id=unplanned, outcome="done early"))
     await run(
-        append_touchpoint,
+        acts.crm.append_touchpoint,
         TouchpointInput(
             account_id="acme",
             kind=TouchpointKind.CALL,
@@ -262,7 +276,6 @@ async def test_cli_tasks_and_day_plan(store: Store) -> None:
     assert [t["id"] for t in listed] == [normal_soon, normal_late, low]
 
     # Completion times come from the real clock: plan the day they were completed on.
-    from activities.crm import get_account  # noqa: F401  (documents where tasks live)
     from crm.tables import CsmTaskRow
 
     with store.session() as session:

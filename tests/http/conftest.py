@@ -14,12 +14,12 @@ from pydantic import SecretStr
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from activities.email import use_provider
+from activities import Activities
 from crm import database
 from crm.migrate import migrate
 from domain.settings import Settings
 from starter.http.app import create_app
-from starter.worker_process import all_activities, build_worker, ensure_search_attributes
+from starter.worker_process import build_worker, ensure_search_attributes
 from tests.support.http_support import (
     API_TOKEN,
     INBOUND_PASSWORD,
@@ -33,6 +33,7 @@ from tests.support.http_support import (
 
 @pytest.fixture(scope="session")
 def crm_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The session's CRM: the module-level store the API reads, and the activities' store."""
     path = tmp_path_factory.mktemp("http-crm") / "crm.db"
     url = f"sqlite:///{path}"
     migrate(url)
@@ -42,30 +43,13 @@ def crm_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def outbox_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    directory = tmp_path_factory.mktemp("http-outbox")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("CSFLOW_OUTBOX_DIR", str(directory))
-        patch.delenv("SENDGRID_API_KEY", raising=False)
-        # These tests run on the wall clock: quiet hours would make them depend on the time
-        # of day (the governor has its own tests on a fixed clock).
-        patch.setenv("CSFLOW_CONTACT_GOVERNOR", "off")
-        use_provider(None)
-        yield directory
+def outbox_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("http-outbox")
 
 
 @pytest.fixture(scope="session")
 def task_queue() -> str:
     return f"http-{uuid.uuid4().hex[:8]}"
-
-
-@pytest_asyncio.fixture(scope="session")
-async def running_worker(
-    dev_env: WorkflowEnvironment, crm_url: str, outbox_dir: Path, task_queue: str
-) -> AsyncIterator[Client]:
-    await ensure_search_attributes(dev_env.client)
-    async with build_worker(dev_env.client, all_activities(), task_queue=task_queue):
-        yield dev_env.client
 
 
 @pytest.fixture(scope="session")
@@ -74,7 +58,7 @@ def signer() -> SendGridSigner:
 
 
 @pytest.fixture(scope="session")
-def settings(task_queue: str, signer: SendGridSigner) -> Settings:
+def settings(task_queue: str, signer: SendGridSigner, crm_url: str, outbox_dir: Path) -> Settings:
     return Settings(
         api_tokens=(SecretStr("another-token"), SecretStr(API_TOKEN)),
         sendgrid_webhook_public_key=signer.public_key,
@@ -85,7 +69,27 @@ def settings(task_queue: str, signer: SendGridSigner) -> Settings:
         inbound_path_secret=SecretStr(INBOUND_PATH_SECRET),
         support_webhook_secret=SecretStr(SUPPORT_SECRET),
         task_queue=task_queue,
+        database_url=crm_url,
+        outbox_dir=outbox_dir,
+        # These tests run on the wall clock: quiet hours would make them depend on the time
+        # of day (the governor has its own tests on a fixed clock).
+        contact_governor=False,
     )
+
+
+@pytest.fixture(scope="session")
+def acts(settings: Settings) -> Activities:
+    """The activities on the session's CRM (the per-test store of other suites is not used)."""
+    return Activities.build(settings, database.get_store())
+
+
+@pytest_asyncio.fixture(scope="session")
+async def running_worker(
+    dev_env: WorkflowEnvironment, acts: Activities, task_queue: str
+) -> AsyncIterator[Client]:
+    await ensure_search_attributes(dev_env.client)
+    async with build_worker(dev_env.client, acts.all(), task_queue=task_queue):
+        yield dev_env.client
 
 
 @pytest.fixture

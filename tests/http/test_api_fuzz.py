@@ -7,8 +7,7 @@ import pytest
 from fastapi import FastAPI
 from temporalio.client import Client
 
-from activities.crm import upsert_account
-from activities.surveys import create_survey
+from activities import Activities
 from domain.models import AccountUpsert, SurveyKind, SurveyRequest
 from tests.support.http_support import (
     INBOUND_PATH_SECRET,
@@ -26,11 +25,11 @@ from tests.support.api_fuzz import run_fuzz  # noqa: E402  (needs schemathesis)
 MAX_EXAMPLES = 50
 
 
-async def _survey_token() -> str:
+async def _survey_token(acts: Activities) -> str:
     """A real, unanswered NPS survey link, so valid survey cases reach the form."""
     account_id = new_account_id()
-    await upsert_account(AccountUpsert.model_validate(account_body(account_id)))
-    survey = await create_survey(
+    await acts.crm.upsert_account(AccountUpsert.model_validate(account_body(account_id)))
+    survey = await acts.surveys.create_survey(
         SurveyRequest(
             account_id=account_id,
             contact_id=f"{account_id}-champion",
@@ -42,9 +41,13 @@ async def _survey_token() -> str:
 
 
 async def test_generated_requests_get_documented_answers_and_no_5xx(
-    app: FastAPI, http: httpx.AsyncClient, signer: SendGridSigner, running_worker: Client
+    app: FastAPI,
+    http: httpx.AsyncClient,
+    signer: SendGridSigner,
+    running_worker: Client,
+    acts: Activities,
 ) -> None:
-    token = await _survey_token()
+    token = await _survey_token(acts)
     report = await run_fuzz(
         app.openapi(),
         http,

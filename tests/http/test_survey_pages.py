@@ -9,15 +9,15 @@ import httpx
 from sqlmodel import select
 from temporalio.client import Client
 
-from activities.surveys import create_survey
+from activities import Activities
 from crm.database import get_store
 from crm.tables import SurveyResponseRow, SurveyRow
 from domain.models import SurveyKind, SurveyRequest
 from tests.support.http_support import start_paid_journey, timeline_kinds
 
 
-async def _survey(account_id: str, kind: SurveyKind, key: str) -> str:
-    survey = await create_survey(
+async def _survey(acts: Activities, account_id: str, kind: SurveyKind, key: str) -> str:
+    survey = await acts.surveys.create_survey(
         SurveyRequest(
             account_id=account_id,
             contact_id=f"{account_id}-champion",
@@ -40,10 +40,10 @@ def _responses(token: str) -> list[SurveyResponseRow]:
 
 
 async def test_nps_answer_is_recorded_once_and_reaches_the_journey(
-    http: httpx.AsyncClient, running_worker: Client
+    http: httpx.AsyncClient, running_worker: Client, acts: Activities
 ) -> None:
     acct = await start_paid_journey(http, running_worker)
-    token = await _survey(acct, SurveyKind.NPS, f"{acct}:nps:1")
+    token = await _survey(acts, acct, SurveyKind.NPS, f"{acct}:nps:1")
 
     page = await http.get(f"/s/{token}?score=9")
     assert page.status_code == 200
@@ -79,10 +79,10 @@ async def test_nps_answer_is_recorded_once_and_reaches_the_journey(
 
 
 async def test_invalid_scores_re_render_the_form_with_an_error(
-    http: httpx.AsyncClient, running_worker: Client
+    http: httpx.AsyncClient, running_worker: Client, acts: Activities
 ) -> None:
     acct = await start_paid_journey(http, running_worker)
-    token = await _survey(acct, SurveyKind.CSAT, f"{acct}:csat:1")
+    token = await _survey(acts, acct, SurveyKind.CSAT, f"{acct}:csat:1")
     page = await http.get(f"/s/{token}")
     assert len(re.findall(r'type="radio"', page.text)) == 5
     assert "Very satisfied" in page.text
@@ -96,14 +96,14 @@ async def test_invalid_scores_re_render_the_form_with_an_error(
 
 
 async def test_unknown_and_expired_links_get_friendly_pages(
-    http: httpx.AsyncClient, running_worker: Client
+    http: httpx.AsyncClient, running_worker: Client, acts: Activities
 ) -> None:
     missing = await http.get("/s/not-a-real-token")
     assert missing.status_code == 404 and "find this survey" in missing.text
     assert (await http.post("/s/not-a-real-token", data={"score": "5"})).status_code == 404
 
     acct = await start_paid_journey(http, running_worker)
-    token = await _survey(acct, SurveyKind.NPS, f"{acct}:nps:old")
+    token = await _survey(acts, acct, SurveyKind.NPS, f"{acct}:nps:old")
     with get_store().session() as session:
         row = session.exec(select(SurveyRow).where(SurveyRow.token == token)).one()
         row.created_at = row.created_at - timedelta(days=61)

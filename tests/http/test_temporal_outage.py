@@ -15,8 +15,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
-from activities.crm import upsert_account
-from activities.surveys import create_survey
+from activities import Activities
 from crm.database import get_store
 from crm.tables import ApiRequestKeyRow, ContactRow, SurveyResponseRow
 from domain.models import AccountUpsert, LifecycleStage, SurveyKind, SurveyRequest
@@ -24,7 +23,7 @@ from domain.settings import Settings
 from starter.http.app import create_app
 from starter.http.dependency_failures import outage_detail
 from starter.http.limits import RETRY_AFTER_SECONDS
-from starter.worker_process import all_activities, build_worker, ensure_search_attributes
+from starter.worker_process import build_worker, ensure_search_attributes
 from tests.support.http_support import (
     SendGridSigner,
     account_body,
@@ -53,7 +52,11 @@ def _opted_out(contact_id: str) -> bool:
 
 
 async def test_unreachable_temporal_gives_503_without_writes_then_retry_succeeds(
-    settings: Settings, signer: SendGridSigner, temporal_cli_path: str, crm_url: str
+    settings: Settings,
+    signer: SendGridSigner,
+    temporal_cli_path: str,
+    crm_url: str,
+    acts: Activities,
 ) -> None:
     port = free_port()
     client = await Client.connect(
@@ -62,8 +65,8 @@ async def test_unreachable_temporal_gives_503_without_writes_then_retry_succeeds
     queue = f"outage-{uuid.uuid4().hex[:6]}"
     app = create_app(settings.model_copy(update={"task_queue": queue}), client=client)
     acct = new_account_id()
-    await upsert_account(AccountUpsert.model_validate(account_body(acct)))
-    survey = await create_survey(
+    await acts.crm.upsert_account(AccountUpsert.model_validate(account_body(acct)))
+    survey = await acts.surveys.create_survey(
         SurveyRequest(
             account_id=acct,
             contact_id=f"{acct}-champion",
@@ -116,7 +119,7 @@ async def test_unreachable_temporal_gives_503_without_writes_then_retry_succeeds
         )
         try:
             await ensure_search_attributes(env.client)
-            async with build_worker(env.client, all_activities(), task_queue=queue):
+            async with build_worker(env.client, acts.all(), task_queue=queue):
                 retried = await http.post("/v1/events", json=event, headers=bearer())
                 assert retried.status_code == 202, retried.text
                 assert retried.json()["started"] is True

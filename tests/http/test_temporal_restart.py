@@ -12,9 +12,10 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from activities import Activities
 from domain.settings import Settings
 from starter.http.app import create_app
-from starter.worker_process import all_activities, build_worker, ensure_search_attributes
+from starter.worker_process import build_worker, ensure_search_attributes
 from tests.support.http_support import (
     account_body,
     bearer,
@@ -54,7 +55,7 @@ def _usage(account_id: str, n: int) -> dict[str, Any]:
 
 
 async def test_killed_server_answers_503_and_reposting_delivers_every_event_once(
-    settings: Settings, temporal_cli_path: str, crm_url: str, tmp_path: Path
+    settings: Settings, temporal_cli_path: str, crm_url: str, tmp_path: Path, acts: Activities
 ) -> None:
     port = free_port()
     database = tmp_path / "temporal.db"
@@ -100,7 +101,7 @@ async def test_killed_server_answers_503_and_reposting_delivers_every_event_once
 
         env = await _start_server(temporal_cli_path, port, database)
         try:
-            async with build_worker(env.client, all_activities(), task_queue=queue):
+            async with build_worker(env.client, acts.all(), task_queue=queue):
                 for event in refused:
                     retried = await http.post("/v1/events", json=event, headers=bearer())
                     assert retried.status_code == 202, retried.text

@@ -22,10 +22,11 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
+from activities import Activities
 from domain.models import LifecycleStage
 from domain.settings import Settings
 from starter.http.app import create_app
-from starter.worker_process import all_activities, build_worker
+from starter.worker_process import build_worker
 from tests.support.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, needs_chromium
 from tests.support.http_support import account_body, bearer, new_account_id, wait_for_status
 from workflows.search_attributes import ALL_KEYS
@@ -127,7 +128,7 @@ async def _terminate_family(client: Client, query: str) -> None:
 
 
 async def test_web_ui_lists_the_journey_and_its_stage_children_by_customer_id(
-    ui_server: UiServer, settings: Settings, crm_url: str, outbox_dir: Path
+    ui_server: UiServer, settings: Settings, crm_url: str, outbox_dir: Path, acts: Activities
 ) -> None:
     from playwright.async_api import TimeoutError as PlaywrightTimeout
     from playwright.async_api import async_playwright
@@ -136,7 +137,7 @@ async def test_web_ui_lists_the_journey_and_its_stage_children_by_customer_id(
     acct = new_account_id()
     journey_id, requirements_id = f"journey-{acct}", f"requirements-{acct}"
     query = f'CustomerId = "{acct}"'
-    async with build_worker(client, all_activities(), task_queue=settings.task_queue):
+    async with build_worker(client, acts.all(), task_queue=settings.task_queue):
         try:
             app = create_app(settings, client=client)
             transport = httpx.ASGITransport(app=app)

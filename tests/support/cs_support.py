@@ -1,16 +1,17 @@
-"""Helpers for activity tests: running activities as Temporal would, and a seeded account."""
+"""Helpers for activity tests: running activities as Temporal would, a settable clock and a
+seeded account."""
 
 from __future__ import annotations
 
 import dataclasses
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.crm import upsert_account
+from activities import Activities
 from domain.models import (
     AccountSnapshot,
     AccountUpsert,
@@ -21,6 +22,18 @@ from domain.models import (
 )
 
 _counter = 0
+
+
+class TestClock:
+    """The activities' clock in tests: the real time, or `now` once a test sets it."""
+
+    __test__ = False  # not a test class, whatever its name
+
+    def __init__(self, now: datetime | None = None) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now if self.now is not None else datetime.now(UTC)
 
 
 async def run(
@@ -82,8 +95,8 @@ def acme(**overrides: Any) -> AccountUpsert:
     return AccountUpsert(**fields)
 
 
-async def seed_account(**overrides: Any) -> AccountSnapshot:
-    snapshot: AccountSnapshot = await run(upsert_account, acme(**overrides))
+async def seed_account(acts: Activities, **overrides: Any) -> AccountSnapshot:
+    snapshot: AccountSnapshot = await run(acts.crm.upsert_account, acme(**overrides))
     return snapshot
 
 
