@@ -52,6 +52,11 @@ STAGE_EVENTS: dict[Stage, frozenset[CustomerEventType]] = {
     ),
 }
 _OF_LIFECYCLE = {LifecycleStage(stage.value): stage for stage in Stage}
+# The stages that start right after the payment: their workflow and its input.
+_FIRST_STAGES: dict[Stage, tuple[Any, type[RequirementsInput] | type[OnboardingInput]]] = {
+    Stage.REQUIREMENTS: (RequirementsGatheringWorkflow.run, RequirementsInput),
+    Stage.ONBOARDING: (OnboardingWorkflow.run, OnboardingInput),
+}
 # What each stage is called in people's words (CSM tasks, Web UI rows).
 _TITLE = {
     Stage.REQUIREMENTS: "requirements gathering",
@@ -123,49 +128,34 @@ class StageRunner:
         """The child workflow of `stage`, its input and its id."""
         journey = self._journey.input
         account, state = journey.account, self._journey.state
-        champion = journey.contact_for(ContactRole.CHAMPION)
-        match stage:
-            case Stage.REQUIREMENTS:
-                return (
-                    RequirementsGatheringWorkflow.run,
-                    RequirementsInput(
-                        account_id=account.id,
-                        csm_owner=account.csm_owner,
-                        contact_id=champion,
-                        config=journey.config,
-                    ),
-                    f"requirements-{account.id}",
-                )
-            case Stage.ONBOARDING:
-                return (
-                    OnboardingWorkflow.run,
-                    OnboardingInput(
-                        account_id=account.id,
-                        csm_owner=account.csm_owner,
-                        contact_id=champion,
-                        config=journey.config,
-                    ),
-                    f"onboarding-{account.id}",
-                )
-            case Stage.RENEWAL:
-                assert state.contract_end is not None
-                return (
-                    RenewalWorkflow.run,
-                    RenewalInput(
-                        account_id=account.id,
-                        csm_owner=account.csm_owner,
-                        csm_manager=journey.team_member("cs_manager"),
-                        decision_maker_contact_id=journey.contact_for(
-                            ContactRole.DECISION_MAKER, ContactRole.CHAMPION
-                        ),
-                        contract_end=state.contract_end,
-                        contract_value=state.contract_value,
-                        auto_renew=state.auto_renew,
-                        config=journey.config,
-                        cancel_requested=state.cancel_requested,
-                    ),
-                    f"renewal-{account.id}-{state.contract_end.isoformat()}",
-                )
+        if stage != Stage.RENEWAL:
+            run, model = _FIRST_STAGES[stage]
+            arg = model(
+                account_id=account.id,
+                csm_owner=account.csm_owner,
+                contact_id=journey.contact_for(ContactRole.CHAMPION),
+                config=journey.config,
+            )
+            return run, arg, f"{stage.value}-{account.id}"
+        assert state.contract_end is not None  # a renewal is scheduled from the end date
+        renewal = RenewalInput(
+            account_id=account.id,
+            csm_owner=account.csm_owner,
+            csm_manager=journey.team_member("cs_manager"),
+            decision_maker_contact_id=journey.contact_for(
+                ContactRole.DECISION_MAKER, ContactRole.CHAMPION
+            ),
+            contract_end=state.contract_end,
+            contract_value=state.contract_value,
+            auto_renew=state.auto_renew,
+            config=journey.config,
+            cancel_requested=state.cancel_requested,
+        )
+        return (
+            RenewalWorkflow.run,
+            renewal,
+            f"renewal-{account.id}-{state.contract_end.isoformat()}",
+        )
 
     async def await_reachable_contact(self, what: str) -> None:
         """Hold `what` until the account has a contact csflow may write to, with one task for

@@ -6,7 +6,7 @@ import asyncio
 import json
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,8 +21,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.crm import _upsert as upsert_in_crm
-from activities.email import send_email as real_send_email
+from activities import Activities
 from crm.database import Store
 from crm.tables import ContactRow
 from domain.models import EmailReceipt, EmailRequest, LifecycleStage
@@ -214,22 +213,25 @@ async def test_answers_sent_before_the_payment_reach_requirements_gathering(
 
 
 async def test_a_contact_name_the_mailer_refuses_fails_once_and_the_journey_carries_on(
-    ts_env: WorkflowEnvironment, store: Store, outbox: Path, monkeypatch: pytest.MonkeyPatch
+    ts_env: WorkflowEnvironment,
+    store: Store,
+    outbox: Path,
+    make_acts: Callable[..., Activities],
 ) -> None:
     """The real send_email and outbox, with a champion whose CRM name holds a line break."""
-    monkeypatch.setenv("CSFLOW_CONTACT_GOVERNOR", "off")  # real time of day must not matter
+    real = make_acts(contact_governor=False)  # real time of day must not matter
     crm = FakeCrm()
     attempts: Counter[str] = Counter()
 
     @activity.defn(name="send_email")
     async def counted_send_email(request: EmailRequest) -> EmailReceipt:
         attempts[request.idempotency_key] += 1
-        return await real_send_email(request)
+        return await real.email.send_email(request)
 
     acct = f"crlf-{uuid.uuid4().hex[:6]}"
     journey = journey_input(acct, contract_start=(await ts_env.get_current_time()).date())
     # The CRM already knows the account; a sync wrote the champion's name with a line break.
-    upsert_in_crm(journey.account)
+    await real.crm.upsert_account(journey.account)
     with store.session() as session:
         champion = session.get(ContactRow, f"{acct}-champion")
         assert champion is not None

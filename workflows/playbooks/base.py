@@ -13,13 +13,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 from temporalio import workflow
 from temporalio.exceptions import TemporalError
 
 with workflow.unsafe.imports_passed_through():
-    from domain.models import SurveyCategory, SurveyKind, TaskPriority
+    from domain.models import Segment, SurveyCategory, SurveyKind, TaskPriority
     from workflows.work_log import SurveyRecord, WorkLog
 
 
@@ -30,6 +31,14 @@ class PlaybookPolicy(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     enabled: bool = True
+
+    @classmethod
+    def segment_defaults(cls, segment: Segment) -> dict[str, Any]:
+        """Shipped values that differ by segment (under the segment's own overrides)."""
+        return {}
+
+
+P = TypeVar("P", bound=PlaybookPolicy)
 
 
 def playbook_id(name: str, account_id: str, situation: str) -> str:
@@ -46,6 +55,19 @@ class PlaybookContext(BaseModel):
     csm_owner: str
     contact_id: str
     task_priority: TaskPriority = TaskPriority.NORMAL
+
+
+class PlaybookInput(BaseModel, Generic[P]):
+    """What every playbook starts with: its context and its policy for the account's segment."""
+
+    context: PlaybookContext
+    policy: P
+
+
+class PlaybookResult(BaseModel):
+    """What every playbook returns: the work it did (its outcome went to the journey)."""
+
+    log: WorkLog = Field(default_factory=WorkLog)
 
 
 class SurveyOutcome(BaseModel):

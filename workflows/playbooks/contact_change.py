@@ -8,34 +8,34 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pydantic import BaseModel, Field
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain.models import AlertSeverity, ContactRole, TaskPriority
     from workflows.actions import CsActions
     from workflows.customer_event import ContactChangedPayload, CustomerEventType
-    from workflows.playbooks.base import PlaybookContext, PlaybookPolicy, finish
-    from workflows.playbooks.spec import Opening, PlaybookSpec, Trigger
-    from workflows.work_log import WorkLog
+    from workflows.playbooks.base import (
+        PlaybookInput,
+        PlaybookPolicy,
+        PlaybookResult,
+        finish,
+    )
+    from workflows.playbooks.spec import Opening, PlaybookSpec, Trigger, opens_on
 
 
 class ContactChangePolicy(PlaybookPolicy):
     reintroduction_template: str = "csm_introduction"
 
 
-class ContactChangeInput(BaseModel):
+class ContactChangeInput(PlaybookInput[ContactChangePolicy]):
     # `context.contact_id` is the new contact (None-like "" when nobody is left to talk to).
-    context: PlaybookContext
-    policy: ContactChangePolicy = Field(default_factory=ContactChangePolicy)
     previous_champion: str
     new_contact_name: str | None = None
     champion_left: bool
 
 
-class ContactChangeResult(BaseModel):
+class ContactChangeResult(PlaybookResult):
     reintroduced: bool
-    log: WorkLog = Field(default_factory=WorkLog)
 
 
 @workflow.defn
@@ -75,6 +75,7 @@ class ContactChangeWorkflow:
         return ContactChangeResult(reintroduced=reintroduced, log=work.log)
 
 
+@opens_on(CustomerEventType.CONTACT_CHANGED)
 def _opens(trigger: Trigger, policy: ContactChangePolicy) -> Opening | None:
     """The champion left, stopped being the champion, or someone else became it."""
     change = trigger.payload
@@ -114,10 +115,5 @@ def _opens(trigger: Trigger, policy: ContactChangePolicy) -> Opening | None:
 
 
 SPEC = PlaybookSpec(
-    name="contact",
-    title="Champion change",
-    workflow=ContactChangeWorkflow,
-    policy=ContactChangePolicy,
-    triggers=frozenset({CustomerEventType.CONTACT_CHANGED}),
-    opens=_opens,
+    "contact", "Champion change", ContactChangeWorkflow, ContactChangePolicy, _opens
 )

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pydantic import BaseModel, Field
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
@@ -22,9 +21,13 @@ with workflow.unsafe.imports_passed_through():
         ExternalChannel,
         Sentiment,
     )
-    from workflows.playbooks.base import PlaybookContext, PlaybookPolicy, finish
-    from workflows.playbooks.spec import Opening, PlaybookSpec, Trigger
-    from workflows.work_log import WorkLog
+    from workflows.playbooks.base import (
+        PlaybookInput,
+        PlaybookPolicy,
+        PlaybookResult,
+        finish,
+    )
+    from workflows.playbooks.spec import Opening, PlaybookSpec, Trigger, opens_on
 
 # How the channel reads in a sentence for the CSM ("a negative review").
 _CHANNEL_WORDS = {
@@ -47,16 +50,13 @@ class ExternalActivityPolicy(PlaybookPolicy):
     thanks_template: str = "public_mention_thanks"
 
 
-class ExternalActivityInput(BaseModel):
-    context: PlaybookContext
-    policy: ExternalActivityPolicy = Field(default_factory=ExternalActivityPolicy)
+class ExternalActivityInput(PlaybookInput[ExternalActivityPolicy]):
     activity: ExternalActivityPayload
     respond_within: timedelta
 
 
-class ExternalActivityResult(BaseModel):
+class ExternalActivityResult(PlaybookResult):
     sentiment: Sentiment
-    log: WorkLog = Field(default_factory=WorkLog)
 
 
 @workflow.defn
@@ -103,6 +103,7 @@ class ExternalActivityWorkflow:
         return ExternalActivityResult(sentiment=mention.sentiment, log=work.log)
 
 
+@opens_on(CustomerEventType.EXTERNAL_ACTIVITY)
 def _opens(trigger: Trigger, policy: ExternalActivityPolicy) -> Opening | None:
     mention = trigger.payload
     if not isinstance(mention, ExternalActivityPayload) or mention.sentiment == Sentiment.NEUTRAL:
@@ -126,10 +127,5 @@ def _opens(trigger: Trigger, policy: ExternalActivityPolicy) -> Opening | None:
 
 
 SPEC = PlaybookSpec(
-    name="external",
-    title="Public mention",
-    workflow=ExternalActivityWorkflow,
-    policy=ExternalActivityPolicy,
-    triggers=frozenset({CustomerEventType.EXTERNAL_ACTIVITY}),
-    opens=_opens,
+    "external", "Public mention", ExternalActivityWorkflow, ExternalActivityPolicy, _opens
 )

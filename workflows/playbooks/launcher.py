@@ -80,12 +80,12 @@ class PlaybookLauncher:
     async def forward(self, event: CustomerEvent, payload: object) -> None:
         """Pass a customer event on to the open playbooks that take it."""
         for spec in PLAYBOOKS:
-            if event.event_type in spec.forwards:
+            if event.event_type in spec.receives.events:
                 await self._signal(spec, "customer_event", event, payload)
 
     async def survey_outcome(self, outcome: SurveyOutcome) -> None:
         for spec in PLAYBOOKS:
-            if spec.survey_outcomes:
+            if spec.receives.survey_outcomes:
                 await self._signal(spec, "survey_outcome", outcome, None)
 
     def take_report(self, message: PlaybookReport) -> None:
@@ -109,7 +109,8 @@ class PlaybookLauncher:
     ) -> None:
         open_ones = [p for p in self._journey.state.playbooks if p.kind == spec.name and p.open]
         for record in open_ones:
-            if event_payload is not None and not spec.wants(record.situation, event_payload):
+            wants = spec.receives.wants
+            if event_payload is not None and not wants(record.situation, event_payload):
                 continue
             try:
                 await workflow.get_external_workflow_handle(record.playbook_id).signal(signal, arg)

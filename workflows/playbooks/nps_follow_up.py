@@ -9,21 +9,28 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain.models import Survey, SurveyCategory
     from workflows.actions import CsActions
     from workflows.playbooks.base import (
-        PlaybookContext,
+        PlaybookInput,
         PlaybookPolicy,
+        PlaybookResult,
         SurveyOutcome,
         answered_within,
         finish,
     )
-    from workflows.playbooks.spec import JourneyMoment, Opening, PlaybookSpec, Trigger
-    from workflows.work_log import WorkLog
+    from workflows.playbooks.spec import (
+        JourneyMoment,
+        Opening,
+        PlaybookSpec,
+        Receives,
+        Trigger,
+        opens_on,
+    )
 
 
 class NpsPolicy(PlaybookPolicy):
@@ -33,19 +40,16 @@ class NpsPolicy(PlaybookPolicy):
     reminder_template: str = "survey_invitation"
 
 
-class NpsFollowUpInput(BaseModel):
-    context: PlaybookContext
-    policy: NpsPolicy = Field(default_factory=NpsPolicy)
+class NpsFollowUpInput(PlaybookInput[NpsPolicy]):
     survey_token: str
     survey_link: str
     round: int
 
 
-class NpsFollowUpResult(BaseModel):
+class NpsFollowUpResult(PlaybookResult):
     reminded: bool
     score: int | None = None
     category: SurveyCategory | None = None
-    log: WorkLog = Field(default_factory=WorkLog)
 
 
 @workflow.defn
@@ -114,6 +118,7 @@ class NpsSent(BaseModel):
     round: int
 
 
+@opens_on(JourneyMoment.NPS_SENT)
 def _opens(trigger: Trigger, policy: NpsPolicy) -> Opening | None:
     sent = trigger.payload
     if not isinstance(sent, NpsSent):
@@ -132,11 +137,5 @@ def _opens(trigger: Trigger, policy: NpsPolicy) -> Opening | None:
 
 
 SPEC = PlaybookSpec(
-    name="nps",
-    title="NPS follow-up",
-    workflow=NpsFollowUpWorkflow,
-    policy=NpsPolicy,
-    triggers=frozenset({JourneyMoment.NPS_SENT}),
-    opens=_opens,
-    survey_outcomes=True,
+    "nps", "NPS follow-up", NpsFollowUpWorkflow, NpsPolicy, _opens, Receives(survey_outcomes=True)
 )

@@ -2,7 +2,8 @@
 
 Each module in `workflows/playbooks/` defines its workflow and exports one `SPEC`; the registry
 lists them. The journey asks every spec whose triggers match what just happened whether it
-opens (`opens` returns an `Opening` or None), and forwards later events to the open ones.
+opens (its `opens_on` condition returns an `Opening` or None), and forwards later events to the
+open ones.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pydantic import BaseModel
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from domain.models import AccountUpsert, ContactRole, Segment
+    from domain.models import AccountUpsert, ContactRole
     from workflows.customer_event import CustomerEvent, CustomerEventType
     from workflows.journey_state import JourneyInput, JourneyState
     from workflows.playbooks.base import PlaybookContext, PlaybookPolicy
@@ -73,12 +74,43 @@ class Opening:
     input: BaseModel
 
 
-def _no_defaults(segment: Segment) -> dict[str, Any]:
-    return {}
+@dataclass(frozen=True)
+class Opener(Generic[P]):
+    """A playbook's condition: given what just happened, the opening it calls for, if any."""
+
+    triggers: frozenset[CustomerEventType | JourneyMoment]
+    decide: Callable[[Trigger, P], Opening | None]
+
+    def __call__(self, trigger: Trigger, policy: P) -> Opening | None:
+        return self.decide(trigger, policy)
+
+
+def opens_on(
+    *triggers: CustomerEventType | JourneyMoment,
+) -> Callable[[Callable[[Trigger, P], Opening | None]], Opener[P]]:
+    """Declare the events or journey moments a playbook's condition listens to."""
+
+    def declare(decide: Callable[[Trigger, P], Opening | None]) -> Opener[P]:
+        return Opener(frozenset(triggers), decide)
+
+    return declare
 
 
 def _every_open_one(situation: str, payload: Any) -> bool:
     return True
+
+
+@dataclass(frozen=True)
+class Receives:
+    """What an open playbook hears about after it started: customer events (those of its
+    situation, by `wants`) and the survey answers the journey records."""
+
+    events: frozenset[CustomerEventType] = frozenset()
+    survey_outcomes: bool = False
+    wants: Callable[[str, Any], bool] = _every_open_one
+
+
+NOTHING = Receives()
 
 
 @dataclass(frozen=True)
@@ -87,16 +119,12 @@ class PlaybookSpec(Generic[P]):
     title: str  # for people: the Web UI summary and reports
     workflow: type[Any]  # has a `run` method: the worker registers it, the journey starts it
     policy: type[P]
-    triggers: frozenset[CustomerEventType | JourneyMoment]
-    opens: Callable[[Trigger, P], Opening | None]
-    # Shipped defaults per segment, under what `SegmentPlaybookConfig.playbooks` overrides.
-    defaults: Callable[[Segment], dict[str, Any]] = _no_defaults
-    # Customer events passed on to this playbook's open instances (signal `customer_event`),
-    # and which instance wants one (by its situation and the event's payload).
-    forwards: frozenset[CustomerEventType] = frozenset()
-    wants: Callable[[str, Any], bool] = _every_open_one
-    # Whether its open instances get the survey answers the journey records.
-    survey_outcomes: bool = False
+    opens: Opener[P]
+    receives: Receives = NOTHING
+
+    @property
+    def triggers(self) -> frozenset[CustomerEventType | JourneyMoment]:
+        return self.opens.triggers
 
     def templates(self) -> list[str]:
         """The email templates it sends by default (its policy's `*_template` fields)."""
@@ -107,4 +135,6 @@ class PlaybookSpec(Generic[P]):
         """This playbook's policy for the journey's segment, with the segment's overrides."""
         config = journey.config
         overrides = config.playbooks.get(self.name, {})
-        return self.policy.model_validate({**self.defaults(config.segment), **overrides})
+        return self.policy.model_validate(
+            {**self.policy.segment_defaults(config.segment), **overrides}
+        )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
@@ -28,16 +28,16 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.escalation import EscalationInput, EscalationSource, EscalationWorkflow
     from workflows.playbooks.base import (
-        PlaybookContext,
+        PlaybookInput,
         PlaybookPolicy,
         PlaybookReport,
+        PlaybookResult,
         SurveyOutcome,
         answered_within,
         finish,
         report,
     )
-    from workflows.playbooks.spec import Opening, PlaybookSpec, Trigger
-    from workflows.work_log import WorkLog
+    from workflows.playbooks.spec import Opening, PlaybookSpec, Receives, Trigger, opens_on
 
 # A ticket nobody resolves in this time is the escalation's business, not the follow-up's.
 RESOLUTION_WAIT = timedelta(days=90)
@@ -59,9 +59,7 @@ class SupportPolicy(PlaybookPolicy):
     survey_template: str = "survey_invitation"
 
 
-class SupportFollowUpInput(BaseModel):
-    context: PlaybookContext
-    policy: SupportPolicy = Field(default_factory=SupportPolicy)
+class SupportFollowUpInput(PlaybookInput[SupportPolicy]):
     ticket_id: str
     subject: str
     severity: TicketSeverity = TicketSeverity.NORMAL
@@ -70,11 +68,10 @@ class SupportFollowUpInput(BaseModel):
     chain: list[str] = Field(min_length=1)
 
 
-class SupportFollowUpResult(BaseModel):
+class SupportFollowUpResult(PlaybookResult):
     resolved: bool
     csat: int | None = None
     escalation_id: str | None = None
-    log: WorkLog = Field(default_factory=WorkLog)
 
 
 @workflow.defn
@@ -163,6 +160,7 @@ class SupportFollowUpWorkflow:
         )
 
 
+@opens_on(CustomerEventType.TICKET_OPENED)
 def _opens(trigger: Trigger, policy: SupportPolicy) -> Opening | None:
     ticket = trigger.payload
     if not isinstance(ticket, TicketOpenedPayload):
@@ -183,19 +181,15 @@ def _opens(trigger: Trigger, policy: SupportPolicy) -> Opening | None:
     )
 
 
-def _wants(situation: str, payload: Any) -> bool:
+def _own_ticket(situation: str, payload: Any) -> bool:
     # A resolution goes to the follow-up of its own ticket only.
     return isinstance(payload, TicketResolvedPayload) and payload.ticket_id == situation
 
 
+# The resolution of its ticket, and the CSAT answer it asked for.
+_HEARS = Receives(
+    frozenset({CustomerEventType.TICKET_RESOLVED}), survey_outcomes=True, wants=_own_ticket
+)
 SPEC = PlaybookSpec(
-    name="support",
-    title="Support follow-up",
-    workflow=SupportFollowUpWorkflow,
-    policy=SupportPolicy,
-    triggers=frozenset({CustomerEventType.TICKET_OPENED}),
-    opens=_opens,
-    forwards=frozenset({CustomerEventType.TICKET_RESOLVED}),
-    wants=_wants,
-    survey_outcomes=True,
+    "support", "Support follow-up", SupportFollowUpWorkflow, SupportPolicy, _opens, _HEARS
 )

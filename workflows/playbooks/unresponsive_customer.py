@@ -9,16 +9,28 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain.models import EmailStatus, LifecycleStage, TaskPriority
     from workflows.actions import CsActions
     from workflows.customer_event import RESPONSES, CustomerEvent
-    from workflows.playbooks.base import PlaybookContext, PlaybookPolicy, answered_within, finish
-    from workflows.playbooks.spec import JourneyMoment, Opening, PlaybookSpec, Trigger
-    from workflows.work_log import WorkLog
+    from workflows.playbooks.base import (
+        PlaybookInput,
+        PlaybookPolicy,
+        PlaybookResult,
+        answered_within,
+        finish,
+    )
+    from workflows.playbooks.spec import (
+        JourneyMoment,
+        Opening,
+        PlaybookSpec,
+        Receives,
+        Trigger,
+        opens_on,
+    )
 
 
 class UnresponsivePolicy(PlaybookPolicy):
@@ -30,18 +42,15 @@ class UnresponsivePolicy(PlaybookPolicy):
     help_template: str = "re_engagement_help"
 
 
-class UnresponsiveInput(BaseModel):
-    context: PlaybookContext
-    policy: UnresponsivePolicy = Field(default_factory=UnresponsivePolicy)
+class UnresponsiveInput(PlaybookInput[UnresponsivePolicy]):
     unanswered_touches: int
     milestones: list[str] = Field(default_factory=list)
 
 
-class UnresponsiveResult(BaseModel):
+class UnresponsiveResult(PlaybookResult):
     responded: bool
     emails_sent: int
     executive_task: bool
-    log: WorkLog = Field(default_factory=WorkLog)
 
 
 @workflow.defn
@@ -101,6 +110,7 @@ class UnresponsiveCustomerWorkflow:
         )
 
 
+@opens_on(JourneyMoment.WORK_LOGGED)
 def _opens(trigger: Trigger, policy: UnresponsivePolicy) -> Opening | None:
     """After `after_touches` touches in a row went unanswered; one playbook per silence."""
     state = trigger.state
@@ -129,11 +139,10 @@ def _opens(trigger: Trigger, policy: UnresponsivePolicy) -> Opening | None:
 
 
 SPEC = PlaybookSpec(
-    name="unresponsive",
-    title="Unresponsive customer",
-    workflow=UnresponsiveCustomerWorkflow,
-    policy=UnresponsivePolicy,
-    triggers=frozenset({JourneyMoment.WORK_LOGGED}),
-    opens=_opens,
-    forwards=RESPONSES,
+    "unresponsive",
+    "Unresponsive customer",
+    UnresponsiveCustomerWorkflow,
+    UnresponsivePolicy,
+    _opens,
+    Receives(RESPONSES),
 )

@@ -8,15 +8,19 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from workflows.actions import CsActions
     from workflows.customer_event import CustomerEventType, PlanChange, PlanChangedPayload
-    from workflows.playbooks.base import PlaybookContext, PlaybookPolicy, finish
-    from workflows.playbooks.spec import Opening, PlaybookSpec, Trigger
-    from workflows.work_log import WorkLog
+    from workflows.playbooks.base import (
+        PlaybookInput,
+        PlaybookPolicy,
+        PlaybookResult,
+        finish,
+    )
+    from workflows.playbooks.spec import Opening, PlaybookSpec, Trigger, opens_on
 
 
 class UpgradePolicy(PlaybookPolicy):
@@ -27,16 +31,14 @@ class UpgradePolicy(PlaybookPolicy):
     check_in_template: str = "upgrade_check_in"
 
 
-class UpgradeFollowUpInput(BaseModel):
-    context: PlaybookContext
-    policy: UpgradePolicy = Field(default_factory=UpgradePolicy)
+class UpgradeFollowUpInput(PlaybookInput[UpgradePolicy]):
     plan: str
     previous_plan: str | None = None
     new_features: list[str] = Field(default_factory=list)
 
 
-class UpgradeFollowUpResult(BaseModel):
-    log: WorkLog = Field(default_factory=WorkLog)
+class UpgradeFollowUpResult(PlaybookResult):
+    """Its work log."""
 
 
 @workflow.defn
@@ -73,6 +75,7 @@ def _guide(feature: str) -> str:
     return f"https://csflow.example/guides/{slug}"
 
 
+@opens_on(CustomerEventType.PLAN_CHANGED)
 def _opens(trigger: Trigger, policy: UpgradePolicy) -> Opening | None:
     """An upgrade or expansion (a downgrade alerts the CSM instead: the journey does that)."""
     change = trigger.payload
@@ -93,11 +96,4 @@ def _opens(trigger: Trigger, policy: UpgradePolicy) -> Opening | None:
     )
 
 
-SPEC = PlaybookSpec(
-    name="upgrade",
-    title="Upgrade follow-up",
-    workflow=UpgradeFollowUpWorkflow,
-    policy=UpgradePolicy,
-    triggers=frozenset({CustomerEventType.PLAN_CHANGED}),
-    opens=_opens,
-)
+SPEC = PlaybookSpec("upgrade", "Upgrade follow-up", UpgradeFollowUpWorkflow, UpgradePolicy, _opens)

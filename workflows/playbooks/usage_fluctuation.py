@@ -8,25 +8,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from pydantic import BaseModel, Field
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from domain.models import Segment, TaskPriority
+    from domain.models import TaskPriority
     from workflows.actions import CsActions
     from workflows.customer_event import CustomerEventType, UsageReportedPayload
-    from workflows.playbooks.base import PlaybookContext, finish
-    from workflows.playbooks.spec import Opening, PlaybookSpec, Trigger
+    from workflows.playbooks.base import PlaybookInput, PlaybookResult, finish
+    from workflows.playbooks.spec import Opening, PlaybookSpec, Trigger, opens_on
     from workflows.playbooks.usage_trend import UsagePolicy, UsageShift, observe
-    from workflows.work_log import WorkLog
-
-# Bigger accounts are watched more closely: a smaller dip already warrants a call.
-_DROP_THRESHOLD = {Segment.ENTERPRISE: 0.2, Segment.MID_MARKET: 0.25, Segment.SMB: 0.3}
 
 
-class UsageFluctuationInput(BaseModel):
-    context: PlaybookContext
-    policy: UsagePolicy = Field(default_factory=UsagePolicy)
+class UsageFluctuationInput(PlaybookInput[UsagePolicy]):
     shift: UsageShift
     baseline: float
     current: int
@@ -34,9 +27,8 @@ class UsageFluctuationInput(BaseModel):
     sales_owner: str | None = None
 
 
-class UsageFluctuationResult(BaseModel):
+class UsageFluctuationResult(PlaybookResult):
     shift: UsageShift
-    log: WorkLog = Field(default_factory=WorkLog)
 
 
 @workflow.defn
@@ -82,6 +74,7 @@ def _rank(priority: TaskPriority) -> int:
     return _ORDER.index(priority)
 
 
+@opens_on(CustomerEventType.USAGE_REPORTED)
 def _opens(trigger: Trigger, policy: UsagePolicy) -> Opening | None:
     """A new drop or a sustained rise in this report (the trend lives in the journey's state)."""
     payload = trigger.payload
@@ -108,12 +101,4 @@ def _opens(trigger: Trigger, policy: UsagePolicy) -> Opening | None:
     )
 
 
-SPEC = PlaybookSpec(
-    name="usage",
-    title="Usage fluctuation",
-    workflow=UsageFluctuationWorkflow,
-    policy=UsagePolicy,
-    triggers=frozenset({CustomerEventType.USAGE_REPORTED}),
-    opens=_opens,
-    defaults=lambda segment: {"drop_threshold": _DROP_THRESHOLD[segment]},
-)
+SPEC = PlaybookSpec("usage", "Usage fluctuation", UsageFluctuationWorkflow, UsagePolicy, _opens)

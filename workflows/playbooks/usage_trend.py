@@ -11,12 +11,17 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, Field
 
+from domain.models import Segment
 from workflows.playbooks.base import PlaybookPolicy
 
 HISTORY_LIMIT = 24
+
+
+_DROP_THRESHOLD = {Segment.ENTERPRISE: 0.2, Segment.MID_MARKET: 0.25, Segment.SMB: 0.3}
 
 
 class UsagePolicy(PlaybookPolicy):
@@ -29,6 +34,11 @@ class UsagePolicy(PlaybookPolicy):
     # Reports are compared with normal ones at least this old (a trend, not a same-day burst).
     compare_after: timedelta = timedelta(days=7)
     check_in_template: str = "usage_check_in"
+
+    @classmethod
+    def segment_defaults(cls, segment: Segment) -> dict[str, Any]:
+        # Bigger accounts are watched more closely: a smaller dip already warrants a call.
+        return {"drop_threshold": _DROP_THRESHOLD[segment]}
 
 
 class UsageShift(StrEnum):
