@@ -16,7 +16,7 @@ from crm.database import Store
 from crm.tables import AccountRow
 from domain.models import LifecycleStage
 from domain.segment_query import SegmentAccounts, SegmentMember, SegmentQuery
-from workflows.journey import journey_id
+from workflows.workflow_ids import journey_id
 
 
 class SegmentDirectoryActivities:

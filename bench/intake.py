@@ -274,8 +274,8 @@ async def bench(args: argparse.Namespace) -> int:
     from starter.http.app import create_app
     from starter.temporal_binaries import temporal_cli
     from starter.worker_process import build_worker
-    from workflows.journey import journey_id
     from workflows.search_attributes import ALL_KEYS
+    from workflows.workflow_ids import journey_id
 
     out: list[tuple[str, str]] = [
         ("journeys", str(args.journeys)),

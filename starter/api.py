@@ -30,9 +30,10 @@ from workflows.campaign import (
 )
 from workflows.customer_event import CustomerEvent, EventAck
 from workflows.escalation import EscalationAction, EscalationWorkflow
-from workflows.journey import CustomerJourneyWorkflow, journey_id
+from workflows.journey import CustomerJourneyWorkflow
 from workflows.journey_state import JourneyInput, JourneyStatus
 from workflows.nightly_health import NightlyHealthInput, NightlyHealthWorkflow
+from workflows.workflow_ids import journey_id
 
 NIGHTLY_HEALTH_SCHEDULE_ID = "csflow-nightly-health"
 

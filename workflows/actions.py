@@ -18,6 +18,10 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.alerts import AlertActivities
+    from activities.crm import CrmActivities
+    from activities.email import EmailActivities
+    from activities.surveys import SurveyActivities
     from domain.models import (
         AlertSeverity,
         CsmAlert,
@@ -78,7 +82,7 @@ class CsActions:
         )
         failure: ActivityError | None = None
         try:
-            receipt = await send_governed("send_email", request)
+            receipt = await send_governed(EmailActivities.send_email, request)
         except ActivityError as exc:
             # A rejected address or template must not stop the customer's journey: record it.
             workflow.logger.warning("email %s not sent: %s", key, exc.cause or exc)
@@ -115,7 +119,7 @@ class CsActions:
         key = step_key(workflow_id, step)
         owner = owner or self.owner
         task = await call(
-            "create_csm_task",
+            CrmActivities.create_csm_task,
             TaskInput(
                 account_id=self.account_id,
                 owner=owner,
@@ -127,7 +131,6 @@ class CsActions:
                 workflow_id=workflow_id,
                 step=step,
             ),
-            CsmTask,
         )
         self.log.tasks.append(TaskRecord(task_id=task.id, title=title, owner=owner, key=key))
         return task
@@ -147,7 +150,7 @@ class CsActions:
         key = step_key(workflow_id, step)
         owner = owner or self.owner
         await call(
-            "alert_csm",
+            AlertActivities.alert_csm,
             CsmAlert(
                 account_id=self.account_id,
                 owner=owner,
@@ -169,7 +172,7 @@ class CsActions:
         contact = to if to is not None else self.contact_id
         workflow_id = workflow.info().workflow_id
         survey = await call(
-            "create_survey",
+            SurveyActivities.create_survey,
             SurveyRequest(
                 account_id=self.account_id,
                 contact_id=contact,
@@ -178,7 +181,6 @@ class CsActions:
                 workflow_id=workflow_id,
                 idempotency_key=step_key(workflow_id, step),
             ),
-            Survey,
         )
         self.log.surveys.append(
             SurveyRecord(

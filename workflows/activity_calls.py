@@ -1,12 +1,14 @@
-"""How workflows call activities: by contract name (docs/contracts.md), with timeouts sized to
-the work (seconds for CRM calls, heartbeats for email sends and segment scans).
+"""How workflows call activities: by reference to the activity method (so mypy checks the
+argument and the result), with timeouts sized to the work (seconds for CRM calls, heartbeats for
+email sends and segment scans).
 
-Activities are referenced by name, so workflows do not import side-effecting code and tests can
-register doubles under the same names.
+Temporal schedules an activity by its name (the method's name, the contract of
+docs/contracts.md), so tests still register doubles under the same names.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -14,7 +16,8 @@ from typing import Any, TypeVar
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
-T = TypeVar("T")
+A = TypeVar("A")
+R = TypeVar("R")
 
 # Bad input never gets better by retrying; everything else (429/5xx/timeouts) does.
 NON_RETRYABLE = [
@@ -68,15 +71,13 @@ def timeouts_for(name: str) -> Timeouts:
     return TIMEOUTS.get(name, CRM_CALL)
 
 
-async def call(name: str, arg: Any, result_type: type[T] | None = None) -> T:
-    """Run activity `name` with its single input model and decode its result."""
-    timeouts = timeouts_for(name)
-    result: T = await workflow.execute_activity(
-        name,
+async def call(activity: Callable[[Any, A], Awaitable[R]], arg: A) -> R:
+    """Run `activity` (a method of an activity class) with its single input model."""
+    timeouts = timeouts_for(activity.__name__)
+    return await workflow.execute_activity_method(
+        activity,
         arg,
-        result_type=result_type,
         start_to_close_timeout=timeouts.start_to_close,
         heartbeat_timeout=timeouts.heartbeat,
         retry_policy=RETRY_POLICY,
     )
-    return result

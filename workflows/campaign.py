@@ -18,7 +18,8 @@ from temporalio import workflow
 from temporalio.exceptions import TemporalError
 
 with workflow.unsafe.imports_passed_through():
-    from domain.segment_query import SegmentAccounts, SegmentQuery
+    from activities.segment_directory import SegmentDirectoryActivities
+    from domain.segment_query import SegmentQuery
     from workflows.activity_calls import call
 
 
@@ -73,7 +74,7 @@ class CampaignWorkflow:
     async def run(self, input: CampaignInput) -> CampaignResult:
         run_id = workflow.info().workflow_id
         started = workflow.now()
-        accounts = await call("list_segment_accounts", input.segment, SegmentAccounts)
+        accounts = await call(SegmentDirectoryActivities.list_segment_accounts, input.segment)
         message = CampaignMessage(
             campaign_run_id=run_id,
             kind=input.kind,

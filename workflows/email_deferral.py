@@ -6,8 +6,9 @@ until then and asks again with the same idempotency key, so the email goes out e
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from temporalio import workflow
 
@@ -18,9 +19,11 @@ with workflow.unsafe.imports_passed_through():
 Governed = TypeVar("Governed", EmailRequest, KickoffInvite)
 
 
-async def send_governed(activity: str, request: Governed) -> EmailReceipt:
+async def send_governed(
+    activity: Callable[[Any, Governed], Awaitable[EmailReceipt]], request: Governed
+) -> EmailReceipt:
     """Run `activity` until the governor lets the email out (or suppresses it)."""
-    receipt = await call(activity, _at_now(request), EmailReceipt)
+    receipt = await call(activity, _at_now(request))
     while receipt.status == EmailStatus.DEFERRED:
         if receipt.not_before is None:
             workflow.logger.warning("deferred email without not_before: %s", receipt)
@@ -28,7 +31,7 @@ async def send_governed(activity: str, request: Governed) -> EmailReceipt:
         wait = receipt.not_before - workflow.now()
         workflow.logger.info("email %s deferred for %s", request.idempotency_key, wait)
         await workflow.sleep(max(wait, timedelta(0)))
-        receipt = await call(activity, _at_now(request), EmailReceipt)
+        receipt = await call(activity, _at_now(request))
     return receipt
 
 

@@ -27,9 +27,9 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.crm import CrmActivities
     from domain.input_checks import describe_errors
     from domain.models import (
-        AccountSnapshot,
         AccountUpsert,
         ContactRole,
         ContractOutcomeKind,
@@ -67,10 +67,6 @@ with workflow.unsafe.imports_passed_through():
     from workflows.playbooks.spec import JourneyMoment
     from workflows.requirements import RequirementsResult
     from workflows.work_log import TaskRecord
-
-
-def journey_id(account_id: str) -> str:
-    return f"journey-{account_id}"
 
 
 @workflow.defn
@@ -155,7 +151,7 @@ class CustomerJourneyWorkflow:
         state = self._state
         if input.state is None:
             _check_new_journey(input)
-            await call("upsert_account", for_crm(input.account), AccountSnapshot)
+            await call(CrmActivities.upsert_account, for_crm(input.account))
             if input.account.contract is not None:
                 self._journey.set_contract(input.account.contract)
             state.stages.append(StageVisit(stage=state.stage, entered_at=workflow.now()))

@@ -6,15 +6,15 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from activities.crm import CrmActivities
+    from activities.surveys import SurveyActivities
     from domain.input_checks import ACCEPTED_EARLIER, clean_text
     from domain.models import (
-        AccountSnapshot,
         AccountUpsert,
         AlertSeverity,
         SurveyAnswer,
         SurveyCategory,
         SurveyKind,
-        SurveyResponse,
         TaskPriority,
         TouchpointInput,
         TouchpointKind,
@@ -137,7 +137,7 @@ class EventHandlers:
     async def _survey_answered(self, event: CustomerEvent, answer: SurveyAnsweredPayload) -> None:
         state = self._journey.state
         response = await call(
-            "record_survey_response",
+            SurveyActivities.record_survey_response,
             SurveyAnswer.model_validate(
                 # Cleaned: an answer accepted before the checks existed still reaches the CRM.
                 {
@@ -147,7 +147,6 @@ class EventHandlers:
                 },
                 context=ACCEPTED_EARLIER,
             ),
-            SurveyResponse,
         )
         for record in state.log.surveys:
             if record.token == answer.token:
@@ -207,7 +206,7 @@ class EventHandlers:
             )
 
     async def _update_account(self, updated: AccountUpsert) -> None:
-        await call("upsert_account", for_crm(updated), AccountSnapshot)
+        await call(CrmActivities.upsert_account, for_crm(updated))
         self._journey.input.account = updated
 
     async def _log_reply(self, event: CustomerEvent) -> None:
@@ -216,7 +215,7 @@ class EventHandlers:
         number = journey.state.sequence + 1
         workflow_id = workflow.info().workflow_id
         await call(
-            "append_touchpoint",
+            CrmActivities.append_touchpoint,
             TouchpointInput(
                 account_id=event.account_id,
                 kind=TouchpointKind.NOTE,

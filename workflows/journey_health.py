@@ -11,7 +11,8 @@ from temporalio import workflow
 from temporalio.common import SearchAttributeUpdate
 
 with workflow.unsafe.imports_passed_through():
-    from domain.models import HealthInputs, HealthScore
+    from activities.health import HealthActivities
+    from domain.models import HealthInputs
     from workflows import search_attributes as sa
     from workflows.activity_calls import call
     from workflows.contract_dates import contract_end_at
@@ -44,7 +45,7 @@ class HealthKeeper:
             key = step_key(workflow_id, f"health:{reason}", state.health_recomputes)
         recent = now - ENGAGEMENT_WINDOW
         health = await call(
-            "compute_health_score",
+            HealthActivities.compute_health_score,
             HealthInputs(
                 account_id=journey.account.id,
                 licensed_seats=state.usage.licensed_seats,
@@ -62,7 +63,6 @@ class HealthKeeper:
                 workflow_id=workflow_id,
                 idempotency_key=key,
             ),
-            HealthScore,
         )
         state.health_score = health.score
         state.health_band = health.band.value

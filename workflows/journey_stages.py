@@ -17,6 +17,7 @@ from temporalio import workflow
 from temporalio.exceptions import ChildWorkflowError, TemporalError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.crm import CrmActivities
     from domain.models import ContactRole, LifecycleStage, StageChange, TaskPriority
     from workflows import search_attributes as sa
     from workflows.activity_calls import call
@@ -88,7 +89,7 @@ class StageRunner:
         journey.note("stage", f"{stage.value}: {reason}")
         workflow.upsert_search_attributes([sa.LIFECYCLE_STAGE.value_set(stage.value)])
         await call(
-            "set_lifecycle_stage",
+            CrmActivities.set_lifecycle_stage,
             StageChange(
                 account_id=journey.account.id,
                 stage=stage,

@@ -14,7 +14,8 @@ from temporalio import workflow
 from temporalio.exceptions import TemporalError
 
 with workflow.unsafe.imports_passed_through():
-    from domain.segment_query import SegmentAccounts, SegmentQuery
+    from activities.segment_directory import SegmentDirectoryActivities
+    from domain.segment_query import SegmentQuery
     from workflows.activity_calls import call
 
 
@@ -40,7 +41,7 @@ class NightlyHealthResult(BaseModel):
 class NightlyHealthWorkflow:
     @workflow.run
     async def run(self, input: NightlyHealthInput) -> NightlyHealthResult:
-        accounts = await call("list_segment_accounts", input.segment, SegmentAccounts)
+        accounts = await call(SegmentDirectoryActivities.list_segment_accounts, input.segment)
         request = HealthRecompute(reason="nightly", requested_at=workflow.now())
         signalled = skipped = 0
         for index, member in enumerate(accounts.members):

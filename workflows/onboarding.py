@@ -16,6 +16,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.calendar import CalendarActivities
     from domain.models import EmailReceipt, EmailStatus, KickoffInvite, SurveyKind, TaskPriority
     from domain.segments import SegmentPlaybookConfig
     from workflows.actions import CsActions, failure_type
@@ -179,7 +180,7 @@ class OnboardingWorkflow:
         failure: ActivityError | None = None
         try:
             receipt = await send_governed(
-                "send_kickoff_invite",
+                CalendarActivities.send_kickoff_invite,
                 KickoffInvite(
                     account_id=input.account_id,
                     contact_id=input.contact_id,

@@ -14,9 +14,9 @@ from pydantic import BaseModel, Field
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from activities.crm import CrmActivities
     from domain.models import (
         AlertSeverity,
-        Contract,
         ContractOutcome,
         ContractOutcomeKind,
         TaskPriority,
@@ -162,7 +162,7 @@ class RenewalWorkflow:
 
         outcome, new_end = self._outcome(input)
         await call(
-            "record_contract_outcome",
+            CrmActivities.record_contract_outcome,
             ContractOutcome(
                 account_id=input.account_id,
                 outcome=outcome,
@@ -175,7 +175,6 @@ class RenewalWorkflow:
                 reason="renewal workflow",
                 workflow_id=workflow.info().workflow_id,
             ),
-            Contract,
         )
         return RenewalResult(
             outcome=outcome,

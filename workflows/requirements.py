@@ -14,6 +14,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.crm import CrmActivities
     from domain.models import RequirementsAnswers, TaskPriority
     from domain.segments import SegmentPlaybookConfig
     from workflows.actions import CsActions, failure_type
@@ -110,7 +111,7 @@ class RequirementsGatheringWorkflow:
 
         if self._answers is not None:
             try:
-                await call("record_requirements", self._answers)
+                await call(CrmActivities.record_requirements, self._answers)
             except ActivityError as exc:
                 # E.g. an unknown respondent contact: the answers stand, a human files them.
                 workflow.logger.warning("requirements not recorded: %s", exc.cause or exc)

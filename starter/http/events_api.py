@@ -40,8 +40,8 @@ from starter.http.request_keys import KeyConflict, claim_key, fingerprint, relea
 from starter.http.request_log import note_request
 from starter.http.validation_errors import field_error, nested_errors
 from workflows.customer_event import PAYLOAD_MODELS, CustomerEvent
-from workflows.journey import journey_id
 from workflows.journey_state import JourneyInput
+from workflows.workflow_ids import journey_id
 
 router = APIRouter(prefix="/v1", tags=["customer events"])
 log = structlog.get_logger("csflow.api.events")

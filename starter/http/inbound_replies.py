@@ -39,7 +39,7 @@ from starter.http.reply_tokens import ReplyTokenIndex, first_tokens
 from starter.http.request_log import note_request
 from starter.http.validation_errors import field_error
 from workflows.customer_event import CustomerEvent, CustomerEventType
-from workflows.journey import journey_id
+from workflows.workflow_ids import journey_id
 
 router = APIRouter(prefix="/v1/webhooks/sendgrid", tags=["webhooks"])
 log = structlog.get_logger("csflow.api.inbound")

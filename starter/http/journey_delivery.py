@@ -37,8 +37,9 @@ from starter.http.temporal_errors import (
     is_unavailable,
 )
 from workflows.customer_event import CustomerEvent, EventAck
-from workflows.journey import CustomerJourneyWorkflow, journey_id
+from workflows.journey import CustomerJourneyWorkflow
 from workflows.journey_state import JourneyInput
+from workflows.workflow_ids import journey_id
 
 SIGNAL_NAME = "customer_event"
 UPDATE_NAME = "record_customer_event"

@@ -43,7 +43,7 @@ from starter.http.sendgrid_signature import (
 )
 from starter.http.validation_errors import field_error, nested_errors
 from workflows.customer_event import CustomerEvent, CustomerEventType
-from workflows.journey import journey_id
+from workflows.workflow_ids import journey_id
 
 router = APIRouter(prefix="/v1/webhooks/sendgrid", tags=["webhooks"])
 log = structlog.get_logger("csflow.api.sendgrid")

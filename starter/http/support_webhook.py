@@ -39,7 +39,7 @@ from starter.http.support_signature import (
 from starter.http.validation_errors import nested_errors
 from workflows.customer_event import CustomerEvent, CustomerEventType, TicketSeverity
 from workflows.escalation import EscalationAction, EscalationActionKind
-from workflows.journey import journey_id
+from workflows.workflow_ids import journey_id
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
 log = structlog.get_logger("csflow.api.support")

@@ -33,7 +33,7 @@ from starter.http.request_log import note_request
 from starter.http.survey_responses import RecordedAnswer, SurveyLink, find_survey, write_answer
 from starter.http.temporal_errors import TemporalUnavailable
 from workflows.customer_event import CustomerEvent, CustomerEventType
-from workflows.journey import journey_id
+from workflows.workflow_ids import journey_id
 
 router = APIRouter(tags=["survey pages"])
 log = structlog.get_logger("csflow.api.surveys")

@@ -29,9 +29,10 @@ from starter.api import journey_status, start_journey
 from workflows.campaign import CampaignKind, CampaignMessage
 from workflows.catalog import WORKFLOWS
 from workflows.customer_event import CustomerEvent, EventAck
-from workflows.journey import CustomerJourneyWorkflow, journey_id
+from workflows.journey import CustomerJourneyWorkflow
 from workflows.journey_state import JourneyInput
 from workflows.nightly_health import HealthRecompute
+from workflows.workflow_ids import journey_id
 
 # An update the journey never answers fails the test here instead of hanging it.
 ACK_WITHIN = 20

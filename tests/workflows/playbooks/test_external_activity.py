@@ -19,9 +19,9 @@ from domain.models import Segment, TaskPriority
 from starter.api import journey_status, start_journey
 from workflows.catalog import WORKFLOWS
 from workflows.customer_event import CustomerEvent
-from workflows.journey import journey_id
 from workflows.journey_state import JourneyStatus, TimelineEntry
 from workflows.playbooks.base import PlaybookSummary
+from workflows.workflow_ids import journey_id
 
 REVIEW = "https://www.g2.example/products/csflow/reviews/csflow-review-123"
 
