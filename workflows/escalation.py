@@ -8,6 +8,7 @@ a follow-up CSAT survey.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -155,16 +156,21 @@ class EscalationWorkflow:
             due_at=opened + policy.ack_within,
             owner=self._chain[0],
         )
-        await self._work.email(
-            policy.notice_template,
-            "notice",
-            context={
-                "issue": input.summary,
-                "details": f"Severity {input.severity.value}; opened from a {input.source.value}.",
-                "sla": f"first response within {policy.ack_within}, "
-                f"resolution within {policy.resolve_within}",
-                "escalation_level": 0,
-            },
+        # A customer email may wait for the contact's quiet hours; the SLA clock does not.
+        notice = asyncio.ensure_future(
+            self._work.email(
+                policy.notice_template,
+                "notice",
+                context={
+                    "issue": input.summary,
+                    "details": (
+                        f"Severity {input.severity.value}; opened from a {input.source.value}."
+                    ),
+                    "sla": f"first response within {policy.ack_within}, "
+                    f"resolution within {policy.resolve_within}",
+                    "escalation_level": 0,
+                },
+            )
         )
 
         ack_at = opened + policy.ack_within
@@ -217,6 +223,7 @@ class EscalationWorkflow:
             except TimeoutError:
                 pass
 
+        await notice
         csat_token: str | None = None
         if input.follow_up_csat:
             survey = await self._work.survey(

@@ -50,7 +50,6 @@ class EscalationDesk:
             opened_at=workflow.now(),
             ticket_id=ticket_id,
         )
-        state.escalations.append(record)
         handle = await workflow.start_child_workflow(
             EscalationWorkflow.run,
             EscalationInput(
@@ -70,6 +69,9 @@ class EscalationDesk:
             # An escalation runs its SLAs to the end even if the journey closes first.
             parent_close_policy=workflow.ParentClosePolicy.ABANDON,
         )
+        # Recorded once it runs: whoever reads the journey can act on the escalation at once
+        # (events are applied one at a time, so nothing opens the same one meanwhile).
+        state.escalations.append(record)
         self._running[escalation_id] = handle
         journey.note("escalation", f"opened {escalation_id}: {summary}")
         asyncio.create_task(self._watch(record, handle))
