@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-# ensure_search_attributes: tests/workflows/conftest.py still imports it from here.
-from starter.worker_process import ensure_search_attributes, main
-
-__all__ = ["ensure_search_attributes", "main"]
+from starter.worker_process import main
 
 if __name__ == "__main__":
     main()

@@ -37,7 +37,7 @@ from workflows.journey_state import JourneyInput
 
 # The activity doubles live with the workflow tests.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflows"))
-from cs_doubles import FakeCrm  # noqa: E402
+from tests.support.cs_doubles import FakeCrm  # noqa: E402
 
 CSFLOW = str(Path(sys.executable).parent / "csflow")
 RUNNER = """

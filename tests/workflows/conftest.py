@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
-from worker import ensure_search_attributes
+from starter.worker_process import ensure_search_attributes
 
 
 @pytest_asyncio.fixture

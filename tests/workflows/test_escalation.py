@@ -12,13 +12,13 @@ from datetime import datetime, timedelta
 
 import pytest
 import pytest_asyncio
-from cs_timed_support import TimedCrm, offset
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from domain.models import AlertSeverity, Segment, SurveyKind
 from domain.segments import EscalationPolicy, SegmentPlaybookConfig, default_config
+from tests.support.cs_timed_support import TimedCrm, offset
 from workflows.customer_event import CustomerEvent, TicketSeverity
 from workflows.escalation import (
     EscalationAction,

@@ -6,15 +6,15 @@ from datetime import timedelta
 
 import pytest
 import pytest_asyncio
-from cs_doubles import FakeCrm
-from cs_driver import advance_until, event
-from cs_fixtures import journey_input
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from domain.models import LifecycleStage, Segment
 from starter.api import journey_status, start_journey
+from tests.support.cs_doubles import FakeCrm
+from tests.support.cs_driver import advance_until, event
+from tests.support.cs_fixtures import journey_input
 from workflows import search_attributes as sa
 from workflows.catalog import WORKFLOWS
 from workflows.customer_event import CustomerEvent

@@ -14,10 +14,6 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from cs_doubles import FakeCrm
-from cs_driver import event
-from cs_fixtures import journey_input
-from cs_timed_support import TimedCrm, align_to, offset
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -25,6 +21,10 @@ from temporalio.worker import Worker
 from domain.models import AlertSeverity, ContractOutcomeKind, Segment, TaskPriority
 from domain.segments import default_config
 from starter.api import journey_status, start_journey
+from tests.support.cs_doubles import FakeCrm
+from tests.support.cs_driver import event
+from tests.support.cs_fixtures import journey_input
+from tests.support.cs_timed_support import TimedCrm, align_to, offset
 from workflows.catalog import WORKFLOWS
 from workflows.contract_dates import contract_end_at
 from workflows.customer_event import CustomerEvent

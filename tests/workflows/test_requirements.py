@@ -3,11 +3,11 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from cs_doubles import FakeCrm
-from cs_fixtures import config
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from tests.support.cs_doubles import FakeCrm
+from tests.support.cs_fixtures import config
 from workflows.customer_event import CustomerEvent
 from workflows.requirements import RequirementsGatheringWorkflow, RequirementsInput
 

@@ -11,7 +11,6 @@ from datetime import timedelta
 from typing import TypeVar
 
 import pytest_asyncio
-from cs_doubles import Playground, playground, save_history, start_account
 from temporalio.client import ScheduleIntervalSpec, ScheduleSpec, WorkflowExecution
 from temporalio.testing import WorkflowEnvironment
 
@@ -23,6 +22,7 @@ from starter.api import (
     schedule_campaign,
     send_event,
 )
+from tests.support.cs_doubles import Playground, playground, save_history, start_account
 from workflows import search_attributes as sa
 from workflows.campaign import CampaignInput, CampaignKind
 from workflows.catalog import WORKFLOWS

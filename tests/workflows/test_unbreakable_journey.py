@@ -12,9 +12,6 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from cs_doubles import FakeCrm, Playground, playground, start_account
-from cs_driver import advance_until, event
-from cs_fixtures import journey_input
 from temporalio import activity
 from temporalio.client import WorkflowFailureError, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
@@ -26,6 +23,9 @@ from crm.database import Store
 from crm.tables import ContactRow
 from domain.models import EmailReceipt, EmailRequest, LifecycleStage
 from starter.api import journey_status, start_journey
+from tests.support.cs_doubles import FakeCrm, Playground, playground, start_account
+from tests.support.cs_driver import advance_until, event
+from tests.support.cs_fixtures import journey_input
 from workflows.campaign import CampaignKind, CampaignMessage
 from workflows.catalog import WORKFLOWS
 from workflows.customer_event import CustomerEvent, EventAck

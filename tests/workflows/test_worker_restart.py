@@ -3,14 +3,14 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from cs_doubles import FakeCrm
-from cs_driver import advance_until, event
-from cs_fixtures import journey_input
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from domain.models import LifecycleStage
 from starter.api import start_journey
+from tests.support.cs_doubles import FakeCrm
+from tests.support.cs_driver import advance_until, event
+from tests.support.cs_fixtures import journey_input
 from workflows.catalog import WORKFLOWS
 from workflows.customer_event import CustomerEvent
 

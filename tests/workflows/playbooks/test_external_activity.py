@@ -9,14 +9,14 @@ from datetime import timedelta
 
 import pytest
 import pytest_asyncio
-from cs_doubles import Playground, playground, save_history, start_account
-from cs_driver import advance_until, event
-from cs_fixtures import journey_input
 from temporalio.client import WorkflowFailureError
 from temporalio.testing import WorkflowEnvironment
 
 from domain.models import Segment, TaskPriority
 from starter.api import journey_status, start_journey
+from tests.support.cs_doubles import Playground, playground, save_history, start_account
+from tests.support.cs_driver import advance_until, event
+from tests.support.cs_fixtures import journey_input
 from workflows.catalog import WORKFLOWS
 from workflows.customer_event import CustomerEvent
 from workflows.journey_state import JourneyStatus, TimelineEntry

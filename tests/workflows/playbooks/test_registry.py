@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cs_fixtures import account
 
 from activities.rendering import available_templates
 from domain.models import Segment
 from domain.segments import default_config
+from tests.support.cs_fixtures import account
 from workflows.catalog import WORKFLOWS
 from workflows.journey_state import JourneyInput
 from workflows.playbooks.registry import PLAYBOOKS, playbook, policy_problems

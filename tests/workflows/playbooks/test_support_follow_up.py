@@ -6,11 +6,11 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest_asyncio
-from cs_doubles import Playground, playground, save_history, start_account
-from cs_driver import advance_until, event
 from temporalio.testing import WorkflowEnvironment
 
 from starter.api import journey_status
+from tests.support.cs_doubles import Playground, playground, save_history, start_account
+from tests.support.cs_driver import advance_until, event
 from workflows.catalog import WORKFLOWS
 
 

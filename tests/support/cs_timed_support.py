@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from cs_doubles import FakeCrm
 from temporalio import activity
 from temporalio.testing import WorkflowEnvironment
 
@@ -25,6 +24,7 @@ from domain.models import (
     SurveyRequest,
     TaskInput,
 )
+from tests.support.cs_doubles import FakeCrm
 
 
 class TimedCrm(FakeCrm):

@@ -331,7 +331,7 @@ class FakeCrm:
         return SegmentAccounts(query=query.describe(), members=members[: query.limit])
 
 
-HISTORIES = Path(__file__).parent / "histories"
+HISTORIES = Path(__file__).resolve().parents[1] / "workflows" / "histories"
 
 
 async def save_history(client: Client, workflow_id: str, name: str) -> None:
@@ -368,11 +368,10 @@ async def start_account(
     pg: Playground, segment: Any = None, answer: bool = True, **kwargs: Any
 ) -> str:
     """Start a journey for a fresh account; with `answer`, take it through onboarding."""
-    from cs_driver import advance_until, event
-    from cs_fixtures import journey_input
-
     from domain.models import Segment
     from starter.api import start_journey
+    from tests.support.cs_driver import advance_until, event
+    from tests.support.cs_fixtures import journey_input
     from workflows.customer_event import CustomerEvent
 
     account_id = f"acct-{uuid.uuid4().hex[:8]}"
