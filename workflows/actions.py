@@ -115,24 +115,23 @@ class CsActions:
         owner: str | None = None,
     ) -> CsmTask:
         """A task for the CSM (or `owner`), due at `due_at` or `due_in` from now (workflow time)."""
-        workflow_id = workflow.info().workflow_id
-        key = step_key(workflow_id, step)
         owner = owner or self.owner
+        due = workflow.now() + due_in if due_in is not None else due_at
+        keyed = self._keyed(step)
         task = await call(
             CrmActivities.create_csm_task,
             TaskInput(
-                account_id=self.account_id,
                 owner=owner,
                 title=title,
                 description=description,
-                due_at=workflow.now() + due_in if due_in is not None else due_at,
+                due_at=due,
                 priority=priority,
-                idempotency_key=key,
-                workflow_id=workflow_id,
-                step=step,
+                **keyed,
             ),
         )
-        self.log.tasks.append(TaskRecord(task_id=task.id, title=title, owner=owner, key=key))
+        self.log.tasks.append(
+            TaskRecord(task_id=task.id, title=title, owner=owner, key=keyed["idempotency_key"])
+        )
         return task
 
     async def alert(
@@ -146,24 +145,22 @@ class CsActions:
         owner: str | None = None,
     ) -> None:
         """Tell the CSM (or `owner`) at once: a task and an email."""
-        workflow_id = workflow.info().workflow_id
-        key = step_key(workflow_id, step)
         owner = owner or self.owner
+        keyed = self._keyed(step)
         await call(
             AlertActivities.alert_csm,
             CsmAlert(
-                account_id=self.account_id,
                 owner=owner,
                 subject=subject,
                 message=message,
                 severity=severity,
-                idempotency_key=key,
                 due_at=due_at,
-                workflow_id=workflow_id,
-                step=step,
+                **keyed,
             ),
         )
-        self.log.alerts.append(AlertRecord(owner=owner, subject=subject, key=key))
+        self.log.alerts.append(
+            AlertRecord(owner=owner, subject=subject, key=keyed["idempotency_key"])
+        )
 
     async def survey(
         self, kind: SurveyKind, topic: str, template: str, step: str, *, to: str | None = None
@@ -199,6 +196,17 @@ class CsActions:
             category="survey",
         )
         return survey
+
+    def _keyed(self, step: str) -> dict[str, str]:
+        """The fields every CRM request of this step carries: account, step and the idempotency
+        key that makes a retried activity do its work once."""
+        workflow_id = workflow.info().workflow_id
+        return {
+            "account_id": self.account_id,
+            "workflow_id": workflow_id,
+            "step": step,
+            "idempotency_key": step_key(workflow_id, step),
+        }
 
     async def failed_step(self, title: str, *, reason: str, step: str) -> None:
         """Give the CSM a task for a step the workflow skipped because it failed for good."""

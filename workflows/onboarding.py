@@ -9,7 +9,7 @@ then moves the account to Adoption.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, Field
 from temporalio import workflow
@@ -55,11 +55,36 @@ class OnboardingResult(BaseModel):
     log: WorkLog = Field(default_factory=WorkLog)
 
 
-class _Staged(BaseModel):
+class _Staged(NamedTuple):
+    """An onboarding email sent on its day unless the customer finished onboarding before."""
+
     step: str
     due: datetime
     template: str
-    context: dict[str, Any] = Field(default_factory=dict)
+    context: dict[str, Any]
+
+
+# Self-serve material the training email links to.
+_TRAINING_MATERIALS = [
+    {"title": "Getting started", "url": "https://csflow.example/start"},
+    {"title": "Playbooks 101", "url": "https://csflow.example/playbooks"},
+]
+
+
+def _staged_emails(input: OnboardingInput, started: datetime) -> list[_Staged]:
+    """Training material (unless the segment gets a webinar instead), then the webinar invite."""
+    plan = input.config.onboarding
+    webinar = {
+        "webinar_title": "csflow onboarding live",
+        "webinar_at": (started + input.webinar_after + timedelta(days=7)).isoformat(),
+        "registration_link": "https://csflow.example/webinars/onboarding",
+    }
+    training = {"materials": _TRAINING_MATERIALS}
+    emails = [
+        _Staged("training", started + input.training_after, plan.training_template, training),
+        _Staged("webinar", started + input.webinar_after, plan.webinar_template, webinar),
+    ]
+    return emails[1:] if plan.webinar_instead_of_training else emails
 
 
 @workflow.defn
@@ -93,33 +118,7 @@ class OnboardingWorkflow:
         wanted = [m.value for m in input.milestones]
         await self._kickoff(input, started + plan.kickoff_within)
 
-        staged: list[_Staged] = []
-        if not plan.webinar_instead_of_training:
-            staged.append(
-                _Staged(
-                    step="training",
-                    due=started + input.training_after,
-                    template=plan.training_template,
-                    context={
-                        "materials": [
-                            {"title": "Getting started", "url": "https://csflow.example/start"},
-                            {"title": "Playbooks 101", "url": "https://csflow.example/playbooks"},
-                        ]
-                    },
-                )
-            )
-        staged.append(
-            _Staged(
-                step="webinar",
-                due=started + input.webinar_after,
-                template=plan.webinar_template,
-                context={
-                    "webinar_title": "csflow onboarding live",
-                    "webinar_at": (started + input.webinar_after + timedelta(days=7)).isoformat(),
-                    "registration_link": "https://csflow.example/webinars/onboarding",
-                },
-            )
-        )
+        staged = _staged_emails(input, started)
         stalled: list[str] = []
         give_up_at = started + input.give_up_after
 

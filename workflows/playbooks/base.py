@@ -21,6 +21,7 @@ from temporalio.exceptions import TemporalError
 
 with workflow.unsafe.imports_passed_through():
     from domain.models import Segment, SurveyCategory, SurveyKind, TaskPriority
+    from workflows.actions import CsActions
     from workflows.work_log import SurveyRecord, WorkLog
 
 
@@ -55,6 +56,10 @@ class PlaybookContext(BaseModel):
     csm_owner: str
     contact_id: str
     task_priority: TaskPriority = TaskPriority.NORMAL
+
+    def actions(self) -> CsActions:
+        """The CS actions the playbook takes: for this account, to this contact, by this CSM."""
+        return CsActions(self.account_id, self.csm_owner, self.contact_id)
 
 
 class PlaybookInput(BaseModel, Generic[P]):

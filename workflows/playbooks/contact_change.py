@@ -12,7 +12,6 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain.models import AlertSeverity, ContactRole, TaskPriority
-    from workflows.actions import CsActions
     from workflows.customer_event import ContactChangedPayload, CustomerEventType
     from workflows.playbooks.base import (
         PlaybookInput,
@@ -43,7 +42,7 @@ class ContactChangeWorkflow:
     @workflow.run
     async def run(self, input: ContactChangeInput) -> ContactChangeResult:
         ctx = input.context
-        work = CsActions(ctx.account_id, ctx.csm_owner, ctx.contact_id)
+        work = ctx.actions()
         what = "left" if input.champion_left else "changed"
         await work.alert(
             f"Champion {what}: {input.previous_champion}",

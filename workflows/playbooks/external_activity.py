@@ -14,7 +14,6 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain.models import AlertSeverity, TaskPriority
-    from workflows.actions import CsActions
     from workflows.customer_event import (
         CustomerEventType,
         ExternalActivityPayload,
@@ -64,7 +63,7 @@ class ExternalActivityWorkflow:
     @workflow.run
     async def run(self, input: ExternalActivityInput) -> ExternalActivityResult:
         ctx, mention = input.context, input.activity
-        work = CsActions(ctx.account_id, ctx.csm_owner, ctx.contact_id)
+        work = ctx.actions()
         what = _CHANNEL_WORDS[mention.channel]
         by = f" by {mention.author}" if mention.author else ""
         quote = f'\n\n"{mention.text}"' if mention.text else ""

@@ -14,7 +14,6 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain.models import Survey, SurveyCategory
-    from workflows.actions import CsActions
     from workflows.playbooks.base import (
         PlaybookInput,
         PlaybookPolicy,
@@ -67,7 +66,7 @@ class NpsFollowUpWorkflow:
     async def run(self, input: NpsFollowUpInput) -> NpsFollowUpResult:
         ctx = input.context
         self._token = input.survey_token
-        work = CsActions(ctx.account_id, ctx.csm_owner, ctx.contact_id)
+        work = ctx.actions()
         reminded = False
         if not await answered_within(self._answered, input.policy.reminder_after):
             reminded = True

@@ -17,7 +17,6 @@ with workflow.unsafe.imports_passed_through():
     from domain.models import AlertSeverity, SurveyKind
     from domain.segments import SegmentPlaybookConfig
     from workflows import search_attributes as sa
-    from workflows.actions import CsActions
     from workflows.customer_event import (
         CustomerEvent,
         CustomerEventType,
@@ -103,7 +102,7 @@ class SupportFollowUpWorkflow:
     @workflow.run
     async def run(self, input: SupportFollowUpInput) -> SupportFollowUpResult:
         ctx = input.context
-        work = CsActions(ctx.account_id, ctx.csm_owner, ctx.contact_id)
+        work = ctx.actions()
         self._ticket_id = input.ticket_id
         me = workflow.info().workflow_id
         await work.alert(

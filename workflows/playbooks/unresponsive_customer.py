@@ -14,7 +14,6 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain.models import EmailStatus, LifecycleStage, TaskPriority
-    from workflows.actions import CsActions
     from workflows.customer_event import RESPONSES, CustomerEvent
     from workflows.playbooks.base import (
         PlaybookInput,
@@ -67,7 +66,7 @@ class UnresponsiveCustomerWorkflow:
     async def run(self, input: UnresponsiveInput) -> UnresponsiveResult:
         ctx = input.context
         policy = input.policy
-        work = CsActions(ctx.account_id, ctx.csm_owner, ctx.contact_id)
+        work = ctx.actions()
         steps: list[tuple[str, str, dict[str, object]]] = [
             ("product_updates", policy.product_updates_template, {}),
         ]

@@ -12,7 +12,6 @@ from pydantic import Field
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.actions import CsActions
     from workflows.customer_event import CustomerEventType, PlanChange, PlanChangedPayload
     from workflows.playbooks.base import (
         PlaybookInput,
@@ -47,7 +46,7 @@ class UpgradeFollowUpWorkflow:
     async def run(self, input: UpgradeFollowUpInput) -> UpgradeFollowUpResult:
         ctx = input.context
         policy = input.policy
-        work = CsActions(ctx.account_id, ctx.csm_owner, ctx.contact_id)
+        work = ctx.actions()
         plan = {"plan": input.plan, "previous_plan": input.previous_plan}
         await work.email(policy.congratulations_template, "congratulations", context=plan)
         await workflow.sleep(policy.enablement_after)

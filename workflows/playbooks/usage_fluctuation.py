@@ -12,7 +12,6 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain.models import TaskPriority
-    from workflows.actions import CsActions
     from workflows.customer_event import CustomerEventType, UsageReportedPayload
     from workflows.playbooks.base import PlaybookInput, PlaybookResult, finish
     from workflows.playbooks.spec import Opening, PlaybookSpec, Trigger, opens_on
@@ -36,7 +35,7 @@ class UsageFluctuationWorkflow:
     @workflow.run
     async def run(self, input: UsageFluctuationInput) -> UsageFluctuationResult:
         ctx = input.context
-        work = CsActions(ctx.account_id, ctx.csm_owner, ctx.contact_id)
+        work = ctx.actions()
         change = (input.current - input.baseline) / input.baseline if input.baseline else 0.0
         facts = f"active users {input.current} vs usual {input.baseline:.0f} ({change:+.0%})"
         if input.shift == UsageShift.DROP:
