@@ -13,13 +13,13 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from domain.models import AlertSeverity, ContactRole, TaskPriority
     from workflows.customer_event import ContactChangedPayload, CustomerEventType
+    from workflows.playbooks import spec
     from workflows.playbooks.base import (
         PlaybookInput,
         PlaybookPolicy,
         PlaybookResult,
         finish,
     )
-    from workflows.playbooks.spec import Opening, PlaybookSpec, Trigger, opens_on
 
 
 class ContactChangePolicy(PlaybookPolicy):
@@ -74,8 +74,8 @@ class ContactChangeWorkflow:
         return ContactChangeResult(reintroduced=reintroduced, log=work.log)
 
 
-@opens_on(CustomerEventType.CONTACT_CHANGED)
-def _opens(trigger: Trigger, policy: ContactChangePolicy) -> Opening | None:
+@spec.opens_on(CustomerEventType.CONTACT_CHANGED)
+def _opens(trigger: spec.Trigger, policy: ContactChangePolicy) -> spec.Opening | None:
     """The champion left, stopped being the champion, or someone else became it."""
     change = trigger.payload
     before = trigger.account_before
@@ -99,7 +99,7 @@ def _opens(trigger: Trigger, policy: ContactChangePolicy) -> Opening | None:
         if replaced
         else next((c for c in reachable if c.role == ContactRole.DECISION_MAKER), None)
     )
-    return Opening(
+    return spec.Opening(
         situation=f"{champion.id}-{new.id if new else 'none'}",
         summary=f"champion {champion.name} {'replaced' if replaced else 'left'}"
         + (f"; new contact {new.name}" if new else ""),
@@ -113,6 +113,6 @@ def _opens(trigger: Trigger, policy: ContactChangePolicy) -> Opening | None:
     )
 
 
-SPEC = PlaybookSpec(
+SPEC = spec.PlaybookSpec(
     "contact", "Champion change", ContactChangeWorkflow, ContactChangePolicy, _opens
 )

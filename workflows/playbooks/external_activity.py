@@ -20,13 +20,13 @@ with workflow.unsafe.imports_passed_through():
         ExternalChannel,
         Sentiment,
     )
+    from workflows.playbooks import spec
     from workflows.playbooks.base import (
         PlaybookInput,
         PlaybookPolicy,
         PlaybookResult,
         finish,
     )
-    from workflows.playbooks.spec import Opening, PlaybookSpec, Trigger, opens_on
 
 # How the channel reads in a sentence for the CSM ("a negative review").
 _CHANNEL_WORDS = {
@@ -102,8 +102,8 @@ class ExternalActivityWorkflow:
         return ExternalActivityResult(sentiment=mention.sentiment, log=work.log)
 
 
-@opens_on(CustomerEventType.EXTERNAL_ACTIVITY)
-def _opens(trigger: Trigger, policy: ExternalActivityPolicy) -> Opening | None:
+@spec.opens_on(CustomerEventType.EXTERNAL_ACTIVITY)
+def _opens(trigger: spec.Trigger, policy: ExternalActivityPolicy) -> spec.Opening | None:
     mention = trigger.payload
     if not isinstance(mention, ExternalActivityPayload) or mention.sentiment == Sentiment.NEUTRAL:
         return None
@@ -112,7 +112,7 @@ def _opens(trigger: Trigger, policy: ExternalActivityPolicy) -> Opening | None:
     known = author is not None and any(
         c.id == author and not c.opted_out for c in journey.account.contacts
     )
-    return Opening(
+    return spec.Opening(
         situation=mention.thread_key(),
         summary=f"{mention.sentiment.value} {_CHANNEL_WORDS[mention.channel]}: {mention.url}",
         input=ExternalActivityInput(
@@ -125,6 +125,6 @@ def _opens(trigger: Trigger, policy: ExternalActivityPolicy) -> Opening | None:
     )
 
 
-SPEC = PlaybookSpec(
+SPEC = spec.PlaybookSpec(
     "external", "Public mention", ExternalActivityWorkflow, ExternalActivityPolicy, _opens
 )

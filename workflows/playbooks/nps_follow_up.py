@@ -14,6 +14,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain.models import Survey, SurveyCategory
+    from workflows.playbooks import spec
     from workflows.playbooks.base import (
         PlaybookInput,
         PlaybookPolicy,
@@ -21,14 +22,6 @@ with workflow.unsafe.imports_passed_through():
         SurveyOutcome,
         answered_within,
         finish,
-    )
-    from workflows.playbooks.spec import (
-        JourneyMoment,
-        Opening,
-        PlaybookSpec,
-        Receives,
-        Trigger,
-        opens_on,
     )
 
 
@@ -117,12 +110,12 @@ class NpsSent(BaseModel):
     round: int
 
 
-@opens_on(JourneyMoment.NPS_SENT)
-def _opens(trigger: Trigger, policy: NpsPolicy) -> Opening | None:
+@spec.opens_on(spec.JourneyMoment.NPS_SENT)
+def _opens(trigger: spec.Trigger, policy: NpsPolicy) -> spec.Opening | None:
     sent = trigger.payload
     if not isinstance(sent, NpsSent):
         return None
-    return Opening(
+    return spec.Opening(
         situation=f"round-{sent.round}",
         summary=f"NPS round {sent.round}: reminder, promoter ask, detractor escalation",
         input=NpsFollowUpInput(
@@ -135,6 +128,6 @@ def _opens(trigger: Trigger, policy: NpsPolicy) -> Opening | None:
     )
 
 
-SPEC = PlaybookSpec(
-    "nps", "NPS follow-up", NpsFollowUpWorkflow, NpsPolicy, _opens, Receives(survey_outcomes=True)
-)
+# The answer to its round's survey.
+_HEARS = spec.Receives(survey_outcomes=True)
+SPEC = spec.PlaybookSpec("nps", "NPS follow-up", NpsFollowUpWorkflow, NpsPolicy, _opens, _HEARS)

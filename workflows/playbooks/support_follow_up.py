@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
         TicketSeverity,
     )
     from workflows.escalation import EscalationInput, EscalationSource, EscalationWorkflow
+    from workflows.playbooks import spec
     from workflows.playbooks.base import (
         PlaybookInput,
         PlaybookPolicy,
@@ -36,7 +37,6 @@ with workflow.unsafe.imports_passed_through():
         finish,
         report,
     )
-    from workflows.playbooks.spec import Opening, PlaybookSpec, Receives, Trigger, opens_on
 
 # A ticket nobody resolves in this time is the escalation's business, not the follow-up's.
 RESOLUTION_WAIT = timedelta(days=90)
@@ -159,13 +159,13 @@ class SupportFollowUpWorkflow:
         )
 
 
-@opens_on(CustomerEventType.TICKET_OPENED)
-def _opens(trigger: Trigger, policy: SupportPolicy) -> Opening | None:
+@spec.opens_on(CustomerEventType.TICKET_OPENED)
+def _opens(trigger: spec.Trigger, policy: SupportPolicy) -> spec.Opening | None:
     ticket = trigger.payload
     if not isinstance(ticket, TicketOpenedPayload):
         return None
     journey = trigger.journey
-    return Opening(
+    return spec.Opening(
         situation=ticket.ticket_id,
         summary=f"ticket {ticket.ticket_id} ({ticket.severity.value}): {ticket.subject}",
         input=SupportFollowUpInput(
@@ -186,9 +186,9 @@ def _own_ticket(situation: str, payload: Any) -> bool:
 
 
 # The resolution of its ticket, and the CSAT answer it asked for.
-_HEARS = Receives(
+_HEARS = spec.Receives(
     frozenset({CustomerEventType.TICKET_RESOLVED}), survey_outcomes=True, wants=_own_ticket
 )
-SPEC = PlaybookSpec(
+SPEC = spec.PlaybookSpec(
     "support", "Support follow-up", SupportFollowUpWorkflow, SupportPolicy, _opens, _HEARS
 )

@@ -15,20 +15,13 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from domain.models import EmailStatus, LifecycleStage, TaskPriority
     from workflows.customer_event import RESPONSES, CustomerEvent
+    from workflows.playbooks import spec
     from workflows.playbooks.base import (
         PlaybookInput,
         PlaybookPolicy,
         PlaybookResult,
         answered_within,
         finish,
-    )
-    from workflows.playbooks.spec import (
-        JourneyMoment,
-        Opening,
-        PlaybookSpec,
-        Receives,
-        Trigger,
-        opens_on,
     )
 
 
@@ -109,8 +102,8 @@ class UnresponsiveCustomerWorkflow:
         )
 
 
-@opens_on(JourneyMoment.WORK_LOGGED)
-def _opens(trigger: Trigger, policy: UnresponsivePolicy) -> Opening | None:
+@spec.opens_on(spec.JourneyMoment.WORK_LOGGED)
+def _opens(trigger: spec.Trigger, policy: UnresponsivePolicy) -> spec.Opening | None:
     """After `after_touches` touches in a row went unanswered; one playbook per silence."""
     state = trigger.state
     if state.silence_playbook_open or state.stage == LifecycleStage.CHURNED:
@@ -125,7 +118,7 @@ def _opens(trigger: Trigger, policy: UnresponsivePolicy) -> Opening | None:
         return None
     state.silence += 1
     state.silence_playbook_open = True  # until the customer responds (the journey resets it)
-    return Opening(
+    return spec.Opening(
         situation=f"silence-{state.silence}",
         summary=f"no response to {len(touches)} touches since {since:%Y-%m-%d}",
         input=UnresponsiveInput(
@@ -137,11 +130,12 @@ def _opens(trigger: Trigger, policy: UnresponsivePolicy) -> Opening | None:
     )
 
 
-SPEC = PlaybookSpec(
+SPEC = spec.PlaybookSpec(
     "unresponsive",
     "Unresponsive customer",
     UnresponsiveCustomerWorkflow,
     UnresponsivePolicy,
     _opens,
-    Receives(RESPONSES),
+    # Any response ends the re-engagement.
+    spec.Receives(RESPONSES),
 )

@@ -13,13 +13,13 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from workflows.customer_event import CustomerEventType, PlanChange, PlanChangedPayload
+    from workflows.playbooks import spec
     from workflows.playbooks.base import (
         PlaybookInput,
         PlaybookPolicy,
         PlaybookResult,
         finish,
     )
-    from workflows.playbooks.spec import Opening, PlaybookSpec, Trigger, opens_on
 
 
 class UpgradePolicy(PlaybookPolicy):
@@ -74,15 +74,15 @@ def _guide(feature: str) -> str:
     return f"https://csflow.example/guides/{slug}"
 
 
-@opens_on(CustomerEventType.PLAN_CHANGED)
-def _opens(trigger: Trigger, policy: UpgradePolicy) -> Opening | None:
+@spec.opens_on(CustomerEventType.PLAN_CHANGED)
+def _opens(trigger: spec.Trigger, policy: UpgradePolicy) -> spec.Opening | None:
     """An upgrade or expansion (a downgrade alerts the CSM instead: the journey does that)."""
     change = trigger.payload
     if not isinstance(change, PlanChangedPayload) or change.change == PlanChange.DOWNGRADE:
         return None
     before = trigger.account_before or trigger.journey.account
     previous = change.previous_plan or before.plan
-    return Opening(
+    return spec.Opening(
         situation=change.plan,
         summary=f"{change.change.value}: {previous} -> {change.plan}",
         input=UpgradeFollowUpInput(
@@ -95,4 +95,6 @@ def _opens(trigger: Trigger, policy: UpgradePolicy) -> Opening | None:
     )
 
 
-SPEC = PlaybookSpec("upgrade", "Upgrade follow-up", UpgradeFollowUpWorkflow, UpgradePolicy, _opens)
+SPEC = spec.PlaybookSpec(
+    "upgrade", "Upgrade follow-up", UpgradeFollowUpWorkflow, UpgradePolicy, _opens
+)

@@ -13,8 +13,8 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from domain.models import TaskPriority
     from workflows.customer_event import CustomerEventType, UsageReportedPayload
+    from workflows.playbooks import spec
     from workflows.playbooks.base import PlaybookInput, PlaybookResult, finish
-    from workflows.playbooks.spec import Opening, PlaybookSpec, Trigger, opens_on
     from workflows.playbooks.usage_trend import UsagePolicy, UsageShift, observe
 
 
@@ -73,8 +73,8 @@ def _rank(priority: TaskPriority) -> int:
     return _ORDER.index(priority)
 
 
-@opens_on(CustomerEventType.USAGE_REPORTED)
-def _opens(trigger: Trigger, policy: UsagePolicy) -> Opening | None:
+@spec.opens_on(CustomerEventType.USAGE_REPORTED)
+def _opens(trigger: spec.Trigger, policy: UsagePolicy) -> spec.Opening | None:
     """A new drop or a sustained rise in this report (the trend lives in the journey's state)."""
     payload = trigger.payload
     if not isinstance(payload, UsageReportedPayload):
@@ -83,7 +83,7 @@ def _opens(trigger: Trigger, policy: UsagePolicy) -> Opening | None:
     if signal is None:
         return None
     change = (signal.current - signal.baseline) / signal.baseline if signal.baseline else 0
-    return Opening(
+    return spec.Opening(
         situation=signal.situation,
         summary=(
             f"usage {signal.shift.value} {change:+.0%} "
@@ -100,4 +100,6 @@ def _opens(trigger: Trigger, policy: UsagePolicy) -> Opening | None:
     )
 
 
-SPEC = PlaybookSpec("usage", "Usage fluctuation", UsageFluctuationWorkflow, UsagePolicy, _opens)
+SPEC = spec.PlaybookSpec(
+    "usage", "Usage fluctuation", UsageFluctuationWorkflow, UsagePolicy, _opens
+)
