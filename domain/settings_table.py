@@ -41,6 +41,11 @@ def _default_text(field: FieldInfo) -> str:
     return f"`{value}`"
 
 
+def _description(field: FieldInfo) -> str:
+    # A field's docstring is its description; one that wraps becomes one line of the table.
+    return " ".join((field.description or "").split())
+
+
 # Read by `temporalio.envconfig`, not by `Settings`; listed in the table all the same.
 TEMPORAL_VARIABLES: tuple[tuple[str, str, str, str], ...] = (
     ("TEMPORAL_ADDRESS", "string", "`localhost:7233`", "Temporal frontend, host:port"),
@@ -57,7 +62,7 @@ def settings_table() -> str:
     for field in Settings.model_fields.values():
         rows.append(
             f"| `{field.validation_alias}` | {_type_name(field)} | {_default_text(field)} "
-            f"| {field.description} |"
+            f"| {_description(field)} |"
         )
     for name, kind, default, description in TEMPORAL_VARIABLES:
         rows.append(f"| `{name}` | {kind} | {default} | {description} (`temporalio.envconfig`) |")
