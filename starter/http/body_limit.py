@@ -9,6 +9,8 @@ from fastapi import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from starter.http.tracked_send import TrackedSend
+
 
 class BodyTooLarge(HTTPException):
     # An HTTPException, so FastAPI's body parsing re-raises it instead of turning it into a 400.
@@ -35,7 +37,6 @@ class BodyLimitMiddleware:
                 await self._refuse(scope, receive, send)
                 return
         received = 0
-        response_started = False
 
         async def counting_receive() -> Message:
             nonlocal received
@@ -46,16 +47,12 @@ class BodyLimitMiddleware:
                     raise BodyTooLarge(self.max_bytes)
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal response_started
-            response_started = response_started or message["type"] == "http.response.start"
-            await send(message)
-
+        tracked_send = TrackedSend(send)
         try:
-            await self.app(scope, counting_receive, tracking_send)
+            await self.app(scope, counting_receive, tracked_send)
         except BodyTooLarge:
             # Raised outside FastAPI's handlers (e.g. a form parser): answer here if we still can.
-            if response_started:
+            if tracked_send.response_started:
                 raise
             await self._refuse(scope, receive, send)
 

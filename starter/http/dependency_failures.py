@@ -11,9 +11,10 @@ import structlog
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.responses import JSONResponse
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from starter.http.temporal_errors import is_unavailable
+from starter.http.tracked_send import TrackedSend
 
 log = structlog.get_logger("csflow.api")
 
@@ -40,18 +41,12 @@ class DependencyFailureMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        response_started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal response_started
-            response_started = response_started or message["type"] == "http.response.start"
-            await send(message)
-
+        tracked_send = TrackedSend(send)
         try:
-            await self.app(scope, receive, tracking_send)
+            await self.app(scope, receive, tracked_send)
         except Exception as exc:
             detail = outage_detail(exc)
-            if detail is None or response_started:
+            if detail is None or tracked_send.response_started:
                 raise
             log.warning("dependency unavailable", error=f"{type(exc).__name__}: {exc}"[:300])
             response = JSONResponse(
