@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -81,6 +82,32 @@ def _require_event_id(event: CustomerEvent) -> str:
     if not event.event_id:
         raise ValueError("event_id is required for deduplicated delivery")
     return event.event_id
+
+
+def _update_id(event: CustomerEvent) -> str:
+    return f"event:{_require_event_id(event)}"
+
+
+async def _acknowledgement(
+    client: Client,
+    workflow_id: str,
+    update: Awaitable[EventAck],
+    rpc_timeout: timedelta,
+    wait_timeout: timedelta,
+) -> EventAck:
+    """Wait up to `wait_timeout` for the journey's answer to `update`: EventRejected when its
+    validator refuses the event, _timed_out's error when a deadline passes, TemporalUnavailable
+    for an outage; any other failure (NOT_FOUND: no running journey) is raised as it came."""
+    try:
+        return await asyncio.wait_for(update, timeout=wait_timeout.total_seconds())
+    except WorkflowUpdateFailedError as exc:
+        raise EventRejected(str(exc.cause or exc)) from exc
+    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as exc:
+        raise await _timed_out(client, workflow_id, exc, rpc_timeout) from exc
+    except Exception as exc:
+        if is_unavailable(exc):
+            raise TemporalUnavailable(str(exc)) from exc
+        raise
 
 
 async def signal_once(
@@ -188,27 +215,15 @@ async def record_with_start(
         task_queue=task_queue,
         id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
     )
-    try:
-        ack: EventAck = await asyncio.wait_for(
-            client.execute_update_with_start_workflow(
-                UPDATE_NAME,
-                event,
-                start_workflow_operation=start,
-                id=f"event:{_require_event_id(event)}",
-                result_type=EventAck,
-                rpc_timeout=rpc_timeout,
-            ),
-            timeout=wait_timeout.total_seconds(),
-        )
-    except WorkflowUpdateFailedError as exc:
-        raise EventRejected(str(exc.cause or exc)) from exc
-    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as exc:
-        raise await _timed_out(client, workflow_id, exc, rpc_timeout) from exc
-    except Exception as exc:
-        if is_unavailable(exc):
-            raise TemporalUnavailable(str(exc)) from exc
-        raise
-    return ack
+    update = client.execute_update_with_start_workflow(
+        UPDATE_NAME,
+        event,
+        start_workflow_operation=start,
+        id=_update_id(event),
+        result_type=EventAck,
+        rpc_timeout=rpc_timeout,
+    )
+    return await _acknowledgement(client, workflow_id, update, rpc_timeout, wait_timeout)
 
 
 async def record_on_running_journey(
@@ -220,26 +235,12 @@ async def record_on_running_journey(
 ) -> EventAck | None:
     """Update the running journey and wait for its acknowledgement; None if none is running."""
     workflow_id = journey_id(event.account_id)
-    handle = client.get_workflow_handle(workflow_id)
+    update = client.get_workflow_handle(workflow_id).execute_update(
+        UPDATE_NAME, event, id=_update_id(event), result_type=EventAck, rpc_timeout=rpc_timeout
+    )
     try:
-        ack: EventAck = await asyncio.wait_for(
-            handle.execute_update(
-                UPDATE_NAME,
-                event,
-                id=f"event:{_require_event_id(event)}",
-                result_type=EventAck,
-                rpc_timeout=rpc_timeout,
-            ),
-            timeout=wait_timeout.total_seconds(),
-        )
-    except WorkflowUpdateFailedError as exc:
-        raise EventRejected(str(exc.cause or exc)) from exc
-    except (TimeoutError, WorkflowUpdateRPCTimeoutOrCancelledError) as exc:
-        raise await _timed_out(client, workflow_id, exc, rpc_timeout) from exc
+        return await _acknowledgement(client, workflow_id, update, rpc_timeout, wait_timeout)
     except Exception as exc:
         if is_not_found(exc):
             return None
-        if is_unavailable(exc):
-            raise TemporalUnavailable(str(exc)) from exc
         raise
-    return ack
