@@ -128,33 +128,25 @@ _RESPONSES = {
         "retries"
     ),
 }
-_FORM_BODY = request_body(
-    "multipart/form-data", InboundParseForm, "the message, as Inbound Parse posts it"
-)
+# Both inbound URLs (basic auth, or a secret path segment) take the same form, the same way.
+_INBOUND_ROUTE: dict[str, Any] = {
+    "response_model": InboundReceipt,
+    "dependencies": [Depends(require_inbound_credentials)],
+    "responses": _RESPONSES,
+    "openapi_extra": request_body(
+        "multipart/form-data", InboundParseForm, "the message, as Inbound Parse posts it"
+    ),
+}
 
 
-@router.post(
-    "/inbound",
-    response_model=InboundReceipt,
-    dependencies=[Depends(require_inbound_credentials)],
-    responses=_RESPONSES,
-    openapi_extra=_FORM_BODY,
-    summary="Inbound reply (basic auth)",
-)
+@router.post("/inbound", summary="Inbound reply (basic auth)", **_INBOUND_ROUTE)
 async def inbound_reply(
     request: Request, client: TemporalDep, index: ReplyIndexDep
 ) -> InboundReceipt:
     return await _receive(request, client, index)
 
 
-@router.post(
-    "/inbound/{secret}",
-    response_model=InboundReceipt,
-    dependencies=[Depends(require_inbound_credentials)],
-    responses=_RESPONSES,
-    openapi_extra=_FORM_BODY,
-    summary="Inbound reply (secret path segment)",
-)
+@router.post("/inbound/{secret}", summary="Inbound reply (secret path segment)", **_INBOUND_ROUTE)
 async def inbound_reply_with_path_secret(
     request: Request, secret: str, client: TemporalDep, index: ReplyIndexDep
 ) -> InboundReceipt:
