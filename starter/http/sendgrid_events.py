@@ -16,7 +16,7 @@ import json
 from typing import Any
 
 import structlog
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from sqlmodel import Session
 from temporalio.client import Client
@@ -34,14 +34,9 @@ from starter.http.json_bounds import MAX_SAFE_INTEGER, check_json_bounds
 from starter.http.limits import SENDGRID_TIMESTAMP_TOLERANCE, TEMPORAL_RPC_TIMEOUT
 from starter.http.openapi_docs import request_body
 from starter.http.request_log import note_request
-from starter.http.sendgrid_signature import (
-    SIGNATURE_HEADER,
-    TIMESTAMP_HEADER,
-    SignatureMissing,
-    SignatureRejected,
-    verify_sendgrid_signature,
-)
+from starter.http.sendgrid_signature import verify_sendgrid_signature
 from starter.http.validation_errors import field_error, nested_errors
+from starter.http.webhook_signatures import signature_checked
 from workflows.customer_event import CustomerEvent, CustomerEventType
 from workflows.workflow_ids import journey_id
 
@@ -128,19 +123,13 @@ async def sendgrid_events(
     request: Request, settings: SettingsDep, client: TemporalDep
 ) -> EventsReceipt:
     body = await request.body()
-    try:
+    with signature_checked(log, "sendgrid"):
         verify_sendgrid_signature(
             body,
-            request.headers.get(SIGNATURE_HEADER),
-            request.headers.get(TIMESTAMP_HEADER),
+            request.headers,
             settings.sendgrid_webhook_public_key,
             SENDGRID_TIMESTAMP_TOLERANCE,
         )
-    except SignatureMissing as exc:
-        raise HTTPException(401, str(exc)) from exc
-    except SignatureRejected as exc:
-        log.warning("sendgrid signature rejected", reason=str(exc))
-        raise HTTPException(403, f"signature rejected: {exc}") from exc
 
     events = _parse(body)
     receipt = EventsReceipt(received=len(events))

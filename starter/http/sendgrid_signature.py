@@ -6,9 +6,12 @@ from __future__ import annotations
 import binascii
 import re
 import time
+from collections.abc import Mapping
 from datetime import timedelta
 
 from sendgrid.helpers.eventwebhook import EventWebhook
+
+from starter.http.webhook_signatures import SignatureMissing, SignatureRejected
 
 SIGNATURE_HEADER = "X-Twilio-Email-Event-Webhook-Signature"
 TIMESTAMP_HEADER = "X-Twilio-Email-Event-Webhook-Timestamp"
@@ -17,22 +20,14 @@ TIMESTAMP_HEADER = "X-Twilio-Email-Event-Webhook-Timestamp"
 _TIMESTAMP = re.compile(r"[0-9]{1,11}")
 
 
-class SignatureMissing(Exception):
-    """No signature headers at all (HTTP 401)."""
-
-
-class SignatureRejected(Exception):
-    """The signature does not verify, or is too old (HTTP 403)."""
-
-
 def verify_sendgrid_signature(
     body: bytes,
-    signature: str | None,
-    timestamp: str | None,
+    headers: Mapping[str, str],
     public_key: str | None,
     tolerance: timedelta,
     now: float | None = None,
 ) -> None:
+    signature, timestamp = headers.get(SIGNATURE_HEADER), headers.get(TIMESTAMP_HEADER)
     if not public_key:
         raise SignatureRejected("SENDGRID_WEBHOOK_PUBLIC_KEY is not configured")
     if not signature or not timestamp:

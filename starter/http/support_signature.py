@@ -13,21 +13,16 @@ import hashlib
 import hmac
 import re
 import time
+from collections.abc import Mapping
 from datetime import timedelta
+
+from starter.http.webhook_signatures import SignatureMissing, SignatureRejected
 
 SIGNATURE_HEADER = "X-Signature"
 TIMESTAMP_HEADER = "X-Signature-Timestamp"
 _SIGNATURE = re.compile(r"sha256=([0-9a-fA-F]{64})")
 # Unix seconds, bounded before int() (a 400-digit value would overflow the window arithmetic).
 _TIMESTAMP = re.compile(r"[0-9]{1,11}")
-
-
-class SignatureMissing(Exception):
-    """A signature header is absent (HTTP 401)."""
-
-
-class SignatureRejected(Exception):
-    """Malformed, stale or not matching the body (HTTP 403)."""
 
 
 def support_signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -38,12 +33,12 @@ def support_signature(secret: str, timestamp: str, body: bytes) -> str:
 
 def verify_support_signature(
     body: bytes,
-    signature: str | None,
-    timestamp: str | None,
+    headers: Mapping[str, str],
     secret: str,
     tolerance: timedelta,
     now: float | None = None,
 ) -> None:
+    signature, timestamp = headers.get(SIGNATURE_HEADER), headers.get(TIMESTAMP_HEADER)
     if not signature or not timestamp:
         raise SignatureMissing(f"{SIGNATURE_HEADER} and {TIMESTAMP_HEADER} are required")
     if _SIGNATURE.fullmatch(signature.strip()) is None:

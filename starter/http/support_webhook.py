@@ -29,14 +29,9 @@ from starter.http.limits import SUPPORT_TIMESTAMP_TOLERANCE, TEMPORAL_RPC_TIMEOU
 from starter.http.openapi_docs import ONE_LINE, SANE_DATE, TEXT, request_body
 from starter.http.request_keys import KeyConflict, claim, fingerprint
 from starter.http.request_log import note_request
-from starter.http.support_signature import (
-    SIGNATURE_HEADER,
-    TIMESTAMP_HEADER,
-    SignatureMissing,
-    SignatureRejected,
-    verify_support_signature,
-)
+from starter.http.support_signature import verify_support_signature
 from starter.http.validation_errors import nested_errors
+from starter.http.webhook_signatures import signature_checked
 from workflows.customer_event import CustomerEvent, CustomerEventType, TicketSeverity
 from workflows.escalation import EscalationAction, EscalationActionKind
 from workflows.workflow_ids import journey_id
@@ -90,19 +85,10 @@ def escalation_id_for_ticket(account_id: str, ticket_id: str) -> str:
 def _verify(request: Request, body: bytes, secret: SecretStr | None) -> None:
     if secret is None:
         raise HTTPException(403, "CSFLOW_SUPPORT_WEBHOOK_SECRET is not configured")
-    try:
+    with signature_checked(log, "support"):
         verify_support_signature(
-            body,
-            request.headers.get(SIGNATURE_HEADER),
-            request.headers.get(TIMESTAMP_HEADER),
-            secret.get_secret_value(),
-            SUPPORT_TIMESTAMP_TOLERANCE,
+            body, request.headers, secret.get_secret_value(), SUPPORT_TIMESTAMP_TOLERANCE
         )
-    except SignatureMissing as exc:
-        raise HTTPException(401, str(exc)) from exc
-    except SignatureRejected as exc:
-        log.warning("support signature rejected", reason=str(exc))
-        raise HTTPException(403, f"signature rejected: {exc}") from exc
 
 
 @router.post(
