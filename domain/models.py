@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
@@ -20,6 +20,8 @@ from domain.input_checks import FiniteNumbers, SaneDate, SingleLine, Text
 # Syntactic IANA check only ("UTC", "Europe/Berlin", "America/Argentina/Buenos_Aires"): resolving
 # the zone reads tz data from disk, which the workflow sandbox forbids; activities resolve it.
 _TIMEZONE = re.compile(r"^(UTC|GMT|[A-Za-z_]+(?:/[A-Za-z0-9_+\-]+)+|Etc/[A-Za-z0-9+\-]+)$")
+# A contract as stored or as a CRM sync sends it: its term must end after it starts.
+_Term = TypeVar("_Term", "Contract", "ContractInput")
 
 
 class LifecycleStage(StrEnum):
@@ -152,8 +154,8 @@ class DomainModel(FiniteNumbers):
     model_config = ConfigDict(extra="forbid", use_enum_values=False)
 
 
-def _check_timezone(value: str) -> str:
-    if not _TIMEZONE.match(value):
+def _check_timezone(value: str | None) -> str | None:
+    if value is not None and not _TIMEZONE.match(value):
         raise ValueError(f"not an IANA timezone name: {value!r}")
     return value
 
@@ -163,6 +165,12 @@ def _check_email(value: str) -> str:
     if not is_valid_email(address):
         raise ValueError(f"not a valid email address: {value!r}")
     return address
+
+
+def _check_term(contract: _Term) -> _Term:
+    if contract.end_date <= contract.start_date:
+        raise ValueError("end_date must be after start_date")
+    return contract
 
 
 # --- entities -------------------------------------------------------------------------------
@@ -196,11 +204,7 @@ class Contact(DomainModel):
     timezone: str | None = None
 
     _email = field_validator("email")(_check_email)
-
-    @field_validator("timezone")
-    @classmethod
-    def _tz(cls, value: str | None) -> str | None:
-        return None if value is None else _check_timezone(value)
+    _tz = field_validator("timezone")(_check_timezone)
 
 
 class Contract(DomainModel):
@@ -212,11 +216,7 @@ class Contract(DomainModel):
     auto_renew: bool = False
     status: ContractStatus = ContractStatus.ACTIVE
 
-    @model_validator(mode="after")
-    def _dates_ordered(self) -> Contract:
-        if self.end_date <= self.start_date:
-            raise ValueError("end_date must be after start_date")
-        return self
+    _dates_ordered = model_validator(mode="after")(_check_term)
 
 
 class Touchpoint(DomainModel):
@@ -329,11 +329,7 @@ class ContactInput(DomainModel):
     timezone: str | None = None
 
     _email = field_validator("email")(_check_email)
-
-    @field_validator("timezone")
-    @classmethod
-    def _tz(cls, value: str | None) -> str | None:
-        return None if value is None else _check_timezone(value)
+    _tz = field_validator("timezone")(_check_timezone)
 
 
 class ContractInput(DomainModel):
@@ -343,11 +339,7 @@ class ContractInput(DomainModel):
     value: float = Field(ge=0)
     auto_renew: bool = False
 
-    @model_validator(mode="after")
-    def _dates_ordered(self) -> ContractInput:
-        if self.end_date <= self.start_date:
-            raise ValueError("end_date must be after start_date")
-        return self
+    _dates_ordered = model_validator(mode="after")(_check_term)
 
 
 class AccountUpsert(DomainModel):
