@@ -2,7 +2,8 @@
 
 `DATABASE_URL` (domain.settings) picks the backend (default: SQLite at `var/csflow.db`, relative
 to the working directory). Activities are given their `Store`; the API and the CLI use the
-module-level one through `get_store()`, created lazily on first use, and tests call
+module-level one through `get_store()`, created lazily on first use (the CLI's read-only views
+through `get_existing_store()`, which never creates a SQLite file), and tests call
 `configure(url)` to point it somewhere else.
 """
 
@@ -109,6 +110,41 @@ def get_store() -> Store:
     with _lock:
         if _store is None:
             _store = Store(database_url())
+        return _store
+
+
+class DatabaseMissing(Exception):
+    """A SQLite database file that does not exist, opened by a reader."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"no CRM database at {path}")
+        self.path = path
+
+
+def missing_sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite `url` when it does not exist (None: it exists, or not a file)."""
+    parsed = make_url(url)
+    database = parsed.database
+    if parsed.get_backend_name() != "sqlite" or not database or database == ":memory:":
+        return None
+    if database.startswith("file:"):
+        return None
+    path = Path(database).expanduser()
+    return None if path.exists() else path
+
+
+def get_existing_store() -> Store:
+    """The module-level store for readers (the CLI's views): like `get_store()`, but a SQLite
+    file that does not exist raises DatabaseMissing instead of being created (with its
+    directory) by the first connection, so a read never leaves a database behind."""
+    global _store
+    with _lock:
+        if _store is None:
+            url = database_url()
+            missing = missing_sqlite_file(url)
+            if missing is not None:
+                raise DatabaseMissing(missing)
+            _store = Store(url)
         return _store
 
 
