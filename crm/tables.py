@@ -1,4 +1,7 @@
-"""SQLModel tables of the CRM store. Activity-side only: workflows see `domain.models`."""
+"""SQLModel tables of the CRM store. Activity-side only: workflows see `domain.models`.
+
+A row's `to_model()` is its domain model, read from the columns of the same names (pydantic's
+`from_attributes`): the model's validators and enums apply as they would to any input."""
 
 from __future__ import annotations
 
@@ -62,18 +65,7 @@ class AccountRow(SQLModel, table=True):
     segment_key: str | None = Field(default=None, max_length=64)
 
     def to_model(self) -> models.Account:
-        return models.Account(
-            id=self.id,
-            name=self.name,
-            arr=self.arr,
-            plan=self.plan,
-            segment=models.Segment(self.segment),
-            lifecycle_stage=models.LifecycleStage(self.lifecycle_stage),
-            csm_owner=self.csm_owner,
-            health_score=self.health_score,
-            timezone=self.timezone,
-            segment_key=self.segment_key,
-        )
+        return models.Account.model_validate(self, from_attributes=True)
 
 
 class ContactRow(SQLModel, table=True):
@@ -88,15 +80,7 @@ class ContactRow(SQLModel, table=True):
     timezone: str | None = Field(default=None, max_length=64)
 
     def to_model(self) -> models.Contact:
-        return models.Contact(
-            id=self.id,
-            account_id=self.account_id,
-            name=self.name,
-            email=self.email,
-            role=models.ContactRole(self.role),
-            opted_out=self.opted_out,
-            timezone=self.timezone,
-        )
+        return models.Contact.model_validate(self, from_attributes=True)
 
 
 class ContractRow(SQLModel, table=True):
@@ -114,15 +98,7 @@ class ContractRow(SQLModel, table=True):
     closed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
     def to_model(self) -> models.Contract:
-        return models.Contract(
-            id=self.id,
-            account_id=self.account_id,
-            start_date=self.start_date,
-            end_date=self.end_date,
-            value=self.value,
-            auto_renew=self.auto_renew,
-            status=models.ContractStatus(self.status),
-        )
+        return models.Contract.model_validate(self, from_attributes=True)
 
 
 class TouchpointRow(SQLModel, table=True):
@@ -140,16 +116,7 @@ class TouchpointRow(SQLModel, table=True):
 
     def to_model(self) -> models.Touchpoint:
         assert self.id is not None
-        return models.Touchpoint(
-            id=self.id,
-            account_id=self.account_id,
-            kind=models.TouchpointKind(self.kind),
-            summary=self.summary,
-            occurred_at=self.occurred_at,
-            workflow_id=self.workflow_id,
-            step=self.step,
-            details=dict(self.details or {}),
-        )
+        return models.Touchpoint.model_validate(self, from_attributes=True)
 
 
 class CsmTaskRow(SQLModel, table=True):
@@ -171,20 +138,7 @@ class CsmTaskRow(SQLModel, table=True):
 
     def to_model(self) -> models.CsmTask:
         assert self.id is not None
-        return models.CsmTask(
-            id=self.id,
-            account_id=self.account_id,
-            owner=self.owner,
-            title=self.title,
-            description=self.description,
-            due_at=self.due_at,
-            priority=models.TaskPriority(self.priority),
-            status=models.TaskStatus(self.status),
-            outcome=self.outcome,
-            created_at=self.created_at,
-            completed_at=self.completed_at,
-            workflow_id=self.workflow_id,
-        )
+        return models.CsmTask.model_validate(self, from_attributes=True)
 
 
 class SurveyRow(SQLModel, table=True):
@@ -253,24 +207,7 @@ class EmailSendRow(SQLModel, table=True):
     not_before: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
     def to_model(self) -> models.EmailSend:
-        return models.EmailSend(
-            idempotency_key=self.idempotency_key,
-            account_id=self.account_id,
-            to_email=self.to_email,
-            contact_id=self.contact_id,
-            template=self.template,
-            subject=self.subject,
-            category=self.category,
-            status=models.EmailStatus(self.status),
-            provider=self.provider,  # type: ignore[arg-type]
-            message_id=self.message_id,
-            reason=self.reason,
-            workflow_id=self.workflow_id,
-            step=self.step,
-            created_at=self.created_at,
-            sent_at=self.sent_at,
-            not_before=self.not_before,
-        )
+        return models.EmailSend.model_validate(self, from_attributes=True)
 
 
 class RequirementsAnswersRow(SQLModel, table=True):
