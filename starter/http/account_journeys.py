@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from activities.crm_lookups import snapshot
 from crm.database import get_store
 from crm.tables import AccountRow
@@ -11,9 +13,12 @@ from domain.models import (
     ContactInput,
     ContractInput,
     ContractStatus,
+    DomainModel,
 )
 from domain.segments import default_config
 from workflows.journey_state import JourneyInput
+
+_Input = TypeVar("_Input", bound=DomainModel)
 
 
 def journey_input(account: AccountUpsert, team: dict[str, str] | None = None) -> JourneyInput:
@@ -23,35 +28,25 @@ def journey_input(account: AccountUpsert, team: dict[str, str] | None = None) ->
     )
 
 
+# What an upsert sets from the account itself; the lifecycle stage is left out, so the upsert
+# keeps the stored one.
+_UPSERTED_ACCOUNT_FIELDS = {"id", "name", "arr", "plan", "segment", "csm_owner", "timezone"}
+
+
+def _as_input(model: DomainModel, input_type: type[_Input]) -> _Input:
+    """`model`'s values of the fields `input_type` declares (a contact's, a contract's terms)."""
+    return input_type.model_validate(model.model_dump(include=set(input_type.model_fields)))
+
+
 def account_from_snapshot(snap: AccountSnapshot) -> AccountUpsert:
-    account = snap.account
+    """The upsert that writes the account back as the CRM has it: its own fields, its contacts
+    and the terms of its active contract."""
     contract = snap.contract
     return AccountUpsert(
-        id=account.id,
-        name=account.name,
-        arr=account.arr,
-        plan=account.plan,
-        segment=account.segment,
-        csm_owner=account.csm_owner,
-        timezone=account.timezone,
-        contacts=[
-            ContactInput(
-                id=c.id,
-                name=c.name,
-                email=c.email,
-                role=c.role,
-                opted_out=c.opted_out,
-                timezone=c.timezone,
-            )
-            for c in snap.contacts
-        ],
+        **snap.account.model_dump(include=_UPSERTED_ACCOUNT_FIELDS),
+        contacts=[_as_input(contact, ContactInput) for contact in snap.contacts],
         contract=(
-            ContractInput(
-                start_date=contract.start_date,
-                end_date=contract.end_date,
-                value=contract.value,
-                auto_renew=contract.auto_renew,
-            )
+            _as_input(contract, ContractInput)
             if contract is not None and contract.status == ContractStatus.ACTIVE
             else None
         ),
