@@ -52,6 +52,38 @@ class Customer:
             self.done.add(step)
             await self.send(type_, **payload)
 
+    async def answer_questionnaire(
+        self, status: JourneyStatus, reasons_for_purchase: str, intended_use: str, **more: Any
+    ) -> None:
+        """Answer the requirements questionnaire once, while the journey waits for it."""
+        if status.stage == "requirements":
+            await self.once(
+                "answers",
+                "questionnaire_answered",
+                reasons_for_purchase=reasons_for_purchase,
+                intended_use=intended_use,
+                **more,
+            )
+
+    async def reach(
+        self, milestone: str, active_users: int, licensed_seats: int, **usage: Any
+    ) -> None:
+        """Report an onboarding milestone once, with the usage at that moment."""
+        await self.once(
+            milestone,
+            "usage_reported",
+            milestone=milestone,
+            active_users=active_users,
+            licensed_seats=licensed_seats,
+            **usage,
+        )
+
+    async def renew(self, status: JourneyStatus) -> None:
+        """Renew for another year, once, when the journey reaches the renewal stage."""
+        if status.stage == "renewal" and status.contract_end is not None:
+            renewed_until = _next_year(status.contract_end).isoformat()
+            await self.once("renew", "contract_renewed", new_end_date=renewed_until)
+
     async def answer_surveys(self, status: JourneyStatus, nps: int, csat: int) -> None:
         for survey in status.surveys:
             if survey.token in self.answered_tokens:
@@ -65,32 +97,13 @@ class Customer:
 
 async def _engaged(c: Customer, day: int, status: JourneyStatus) -> None:
     """Answers everything promptly and renews."""
-    if status.stage == "requirements":
-        await c.once(
-            "answers",
-            "questionnaire_answered",
-            reasons_for_purchase="scale CS",
-            intended_use="automate renewals",
-            previous_tools=["spreadsheets"],
-        )
+    await c.answer_questionnaire(
+        status, "scale CS", "automate renewals", previous_tools=["spreadsheets"]
+    )
     if status.stage == "onboarding" and day >= 3:
-        await c.once(
-            "login",
-            "usage_reported",
-            milestone="first_login",
-            active_users=40,
-            licensed_seats=50,
-            feature_adoption=0.5,
-        )
+        await c.reach("first_login", active_users=40, licensed_seats=50, feature_adoption=0.5)
     if status.stage == "onboarding" and day >= 6:
-        await c.once(
-            "key",
-            "usage_reported",
-            milestone="first_key_action",
-            active_users=45,
-            licensed_seats=50,
-            feature_adoption=0.7,
-        )
+        await c.reach("first_key_action", active_users=45, licensed_seats=50, feature_adoption=0.7)
     await c.answer_surveys(status, nps=9, csat=5)
     for step, on_day, address in (
         ("review", 150, "https://www.g2.example/products/csflow/reviews/acme-corp"),
@@ -117,35 +130,16 @@ async def _engaged(c: Customer, day: int, status: JourneyStatus) -> None:
         )
     if status.stage == "renewal":
         await c.once("reply", "email_replied", subject="Re: your renewal")
-        if status.contract_end is not None:
-            await c.once(
-                "renew",
-                "contract_renewed",
-                new_end_date=_next_year(status.contract_end).isoformat(),
-            )
+    await c.renew(status)
 
 
 async def _unhappy(c: Customer, day: int, status: JourneyStatus) -> None:
     """Onboards, then raises a ticket, scores 3 on NPS, and still renews."""
-    if status.stage == "requirements":
-        await c.once(
-            "answers",
-            "questionnaire_answered",
-            reasons_for_purchase="replace tool",
-            intended_use="onboarding",
-        )
+    await c.answer_questionnaire(status, "replace tool", "onboarding")
     if status.stage == "onboarding":
-        await c.once(
-            "login", "usage_reported", milestone="first_login", active_users=3, licensed_seats=10
-        )
+        await c.reach("first_login", active_users=3, licensed_seats=10)
         if day >= 20:
-            await c.once(
-                "key",
-                "usage_reported",
-                milestone="first_key_action",
-                active_users=4,
-                licensed_seats=10,
-            )
+            await c.reach("first_key_action", active_users=4, licensed_seats=10)
     if status.stage == "adoption" and day >= 60:
         await c.once(
             "ticket",
@@ -175,28 +169,15 @@ async def _unhappy(c: Customer, day: int, status: JourneyStatus) -> None:
                     EscalationAction(kind=EscalationActionKind.RESOLVED, by="csm"),
                 )
     await c.answer_surveys(status, nps=3, csat=2)
-    if status.stage == "renewal" and status.contract_end is not None:
-        await c.once(
-            "renew", "contract_renewed", new_end_date=_next_year(status.contract_end).isoformat()
-        )
+    await c.renew(status)
 
 
 async def _churner(c: Customer, day: int, status: JourneyStatus) -> None:
     """Onboards fine, then cancels when the renewal comes up."""
-    if status.stage == "requirements":
-        await c.once(
-            "answers",
-            "questionnaire_answered",
-            reasons_for_purchase="try it",
-            intended_use="surveys",
-        )
+    await c.answer_questionnaire(status, "try it", "surveys")
     if status.stage == "onboarding":
-        await c.once(
-            "login", "usage_reported", milestone="first_login", active_users=2, licensed_seats=5
-        )
-        await c.once(
-            "key", "usage_reported", milestone="first_key_action", active_users=2, licensed_seats=5
-        )
+        await c.reach("first_login", active_users=2, licensed_seats=5)
+        await c.reach("first_key_action", active_users=2, licensed_seats=5)
     await c.answer_surveys(status, nps=7, csat=4)
     if status.stage == "renewal":
         await c.once("cancel", "contract_cancelled", reason="budget cuts")
@@ -228,19 +209,10 @@ async def _champion_leaves(c: Customer, day: int, status: JourneyStatus) -> None
 
 
 async def _onboard_quietly(c: Customer, status: JourneyStatus, users: int, seats: int) -> None:
-    if status.stage == "requirements":
-        await c.once(
-            "answers", "questionnaire_answered", reasons_for_purchase="x", intended_use="y"
-        )
+    await c.answer_questionnaire(status, "x", "y")
     if status.stage == "onboarding":
         for milestone in ("first_login", "first_key_action"):
-            await c.once(
-                milestone,
-                "usage_reported",
-                milestone=milestone,
-                active_users=users,
-                licensed_seats=seats,
-            )
+            await c.reach(milestone, active_users=users, licensed_seats=seats)
 
 
 def _next_year(day: date) -> date:
