@@ -65,8 +65,10 @@ class CsActions:
         to: str | None = None,
         category: str = "customer_success",
         attempt: int | None = None,
+        asks: bool = False,
     ) -> EmailReceipt:
-        """Send one templated email; a rejected one is recorded and given to the CSM as a task."""
+        """Send one templated email; a rejected one is recorded and given to the CSM as a task.
+        `asks`: it asks the customer for an answer (the silence check counts it)."""
         contact = to if to is not None else self.contact_id
         workflow_id = workflow.info().workflow_id
         key = step_key(workflow_id, step, attempt)
@@ -91,7 +93,9 @@ class CsActions:
             )
             failure = exc
         self.log.emails.append(
-            EmailRecord(key=key, template=template, status=receipt.status, at=workflow.now())
+            EmailRecord(
+                key=key, template=template, status=receipt.status, at=workflow.now(), asks=asks
+            )
         )
         if failure is not None:
             # One task per contact and kind of failure: later emails to the same broken contact
@@ -194,6 +198,7 @@ class CsActions:
             context={"survey_link": survey.link, "survey_kind": kind.value, "topic": topic},
             to=contact,
             category="survey",
+            asks=True,
         )
         return survey
 

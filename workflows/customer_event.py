@@ -44,12 +44,15 @@ class CustomerEventType(StrEnum):
     EXTERNAL_ACTIVITY = "external_activity"
 
 
-# What counts as the customer answering a touch (it ends a silence).
-RESPONSES = frozenset(
+# What shows the customer is there (it ends a silence): answering us, and acting on their own
+# (a ticket, using the product).
+CUSTOMER_ACTIONS = frozenset(
     {
         CustomerEventType.EMAIL_REPLIED,
         CustomerEventType.QUESTIONNAIRE_ANSWERED,
         CustomerEventType.SURVEY_ANSWERED,
+        CustomerEventType.TICKET_OPENED,
+        CustomerEventType.USAGE_REPORTED,
     }
 )
 

@@ -202,8 +202,12 @@ class CustomerJourneyWorkflow:
         state = self._state
         await self._stages.await_reachable_contact("the NPS survey")
         assert state.next_nps_at is not None
-        state.nps_sent += 1
         state.next_nps_at += self._input.config.surveys.nps_every
+        if any(p.kind == "unresponsive" and p.open for p in state.playbooks):
+            # A customer we are trying to re-engage gets no survey on top; the next round comes.
+            self._journey.note("survey", "NPS round skipped: re-engagement under way")
+            return
+        state.nps_sent += 1
         try:
             survey = await self._journey.work().survey(
                 SurveyKind.NPS,
@@ -251,7 +255,7 @@ class CustomerJourneyWorkflow:
             await stages.enter(LifecycleStage.CHURNED, "contract not renewed")
             return
         self._journey.set_contract_end(result.new_end_date)
-        state.cancel_requested = False
+        state.cancel_requested, state.cancel_reason = False, ""
         await stages.enter(LifecycleStage.ADOPTION, f"contract {result.outcome.value}")
 
     # ---- waiting and continuing-as-new -------------------------------------------------------

@@ -58,6 +58,8 @@ class BackgroundWork:
                 if self.health_request is not None:
                     reason, self.health_request = self.health_request, None
                     await self._health.refresh(reason)
+                    # Answer windows close with time, not with events: look at silence again.
+                    journey.work_logged = True
                 while state.campaign_pending:
                     await self._campaign(state.campaign_pending[0])
                     state.campaign_pending.pop(0)
@@ -76,6 +78,13 @@ class BackgroundWork:
         journey, state = self._journey, self._journey.state
         state.campaigns_seen = [*state.campaigns_seen, message.campaign_run_id][-CAMPAIGNS_LIMIT:]
         if state.stage == LifecycleStage.CHURNED:
+            return
+        if message.kind == CampaignKind.RENEWAL_OUTREACH and (
+            state.stage == LifecycleStage.RENEWAL or state.auto_renew
+        ):
+            # The renewal workflow talks to this customer about their renewal (an auto-renewing
+            # one gets its single notice there): one voice, not two.
+            journey.note("campaign", f"{message.campaign_run_id} not sent: renewal handled")
             return
         context = dict(message.context)
         if message.kind == CampaignKind.RENEWAL_OUTREACH:

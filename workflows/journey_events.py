@@ -21,7 +21,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.activity_calls import call
     from workflows.customer_event import (
-        RESPONSES,
+        CUSTOMER_ACTIONS,
         ContactChangedPayload,
         ContractCancelledPayload,
         ContractRenewedPayload,
@@ -84,7 +84,7 @@ class EventHandlers:
         await self._playbooks.forward(event, payload)
         if handled_by is not None:
             return handled_by
-        if kind in RESPONSES:
+        if kind in CUSTOMER_ACTIONS:
             self._health.responded(kind)
         journey.work_logged = True
         handed_to = await self._stages.hand_over(event, payload)
@@ -130,8 +130,9 @@ class EventHandlers:
                 await self._plan_changed(payload)
             case ContractRenewedPayload(new_end_date=end) if not renewal_running:
                 journey.set_contract_end(end)
-            case ContractCancelledPayload() if not renewal_running:
+            case ContractCancelledPayload(reason=reason) if not renewal_running:
                 journey.state.cancel_requested = True
+                journey.state.cancel_reason = reason
         return None
 
     async def _survey_answered(self, event: CustomerEvent, answer: SurveyAnsweredPayload) -> None:

@@ -95,7 +95,7 @@ class HealthKeeper:
             state.last_response_at = workflow.now()
 
     def responded(self, kind: CustomerEventType) -> None:
-        """The customer answered a touch: the current silence (if any) is over."""
+        """The customer acted: the current silence (if any) is over."""
         state = self._journey.state
         now = workflow.now()
         state.last_response_at = now

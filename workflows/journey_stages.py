@@ -151,6 +151,7 @@ class StageRunner:
             auto_renew=state.auto_renew,
             config=journey.config,
             cancel_requested=state.cancel_requested,
+            cancel_reason=state.cancel_reason,
         )
         return (
             RenewalWorkflow.run,

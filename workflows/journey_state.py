@@ -107,6 +107,7 @@ class JourneyState(BaseModel):
     next_nps_at: datetime | None = None
     nps_sent: int = 0
     cancel_requested: bool = False
+    cancel_reason: str = ""
     pending: list[CustomerEvent] = Field(default_factory=list)
     seen_event_ids: list[str] = Field(default_factory=list)
     sequence: int = 0

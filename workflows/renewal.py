@@ -26,9 +26,10 @@ with workflow.unsafe.imports_passed_through():
     from workflows.activity_calls import call
     from workflows.contract_dates import contract_end_at
     from workflows.customer_event import (
+        ContractCancelledPayload,
         ContractRenewedPayload,
         CustomerEvent,
-        CustomerEventType,
+        EmailRepliedPayload,
         InvalidCustomerEvent,
     )
     from workflows.work_log import WorkLog
@@ -45,8 +46,9 @@ class RenewalInput(BaseModel):
     # Term of an auto-renewal (and of a renewal that does not name its own end date).
     renewal_term: timedelta = timedelta(days=365)
     config: SegmentPlaybookConfig
-    # A cancellation that arrived before the renewal window opened.
+    # A cancellation that arrived before the renewal window opened, and the reason given.
     cancel_requested: bool = False
+    cancel_reason: str = ""
 
 
 class RenewalResult(BaseModel):
@@ -58,6 +60,19 @@ class RenewalResult(BaseModel):
     log: WorkLog = Field(default_factory=WorkLog)
 
 
+# Why a renewal ended as it did, when the customer gave no reason of their own.
+_REASONS = {
+    ContractOutcomeKind.RENEWED: "renewed by the customer",
+    ContractOutcomeKind.CHURNED: "cancelled by the customer",
+    ContractOutcomeKind.AUTO_RENEWED: "renewed automatically",
+}
+_UNDECIDED = {
+    ContractOutcomeKind.RENEWED: "renewed by the customer",
+    ContractOutcomeKind.CHURNED: "the contract ended without a renewal decision",
+    ContractOutcomeKind.AUTO_RENEWED: "renewed automatically at the end of the term",
+}
+
+
 @workflow.defn
 class RenewalWorkflow:
     def __init__(self) -> None:
@@ -66,27 +81,28 @@ class RenewalWorkflow:
         # The renewed contract's value when the customer renewed at a new price.
         self._new_value: float | None = None
         self._new_end: date | None = None
+        self._reason = ""  # the customer's own words when they cancel
         self._log = WorkLog()
 
     @workflow.signal(name="customer_event")
     def customer_event(self, event: CustomerEvent) -> None:
         try:
-            kind = event.event_type
             payload = event.parse(accepted=True)
         except InvalidCustomerEvent as exc:
             workflow.logger.warning("ignoring customer event: %s", exc)
             return
-        if kind == CustomerEventType.EMAIL_REPLIED:
-            self._responded = True
-        elif kind == CustomerEventType.CONTRACT_RENEWED and self._decision is None:
-            assert isinstance(payload, ContractRenewedPayload)
-            self._responded = True
-            self._decision = ContractOutcomeKind.RENEWED
-            self._new_end = payload.new_end_date
-            self._new_value = payload.new_value
-        elif kind == CustomerEventType.CONTRACT_CANCELLED and self._decision is None:
-            self._responded = True
-            self._decision = ContractOutcomeKind.CHURNED
+        match payload:
+            case EmailRepliedPayload():
+                self._responded = True
+            case ContractRenewedPayload() if self._decision is None:
+                self._responded = True
+                self._decision = ContractOutcomeKind.RENEWED
+                self._new_end = payload.new_end_date
+                self._new_value = payload.new_value
+            case ContractCancelledPayload() if self._decision is None:
+                self._responded = True
+                self._decision = ContractOutcomeKind.CHURNED
+                self._reason = payload.reason
 
     @workflow.query
     def decision(self) -> ContractOutcomeKind | None:
@@ -100,6 +116,7 @@ class RenewalWorkflow:
         plan = input.config.renewal
         if input.cancel_requested:
             self._decision = ContractOutcomeKind.CHURNED
+            self._reason = input.cancel_reason
         end_at = contract_end_at(input.contract_end)
         escalate_at = end_at - plan.manager_escalation_before_end
 
@@ -114,7 +131,9 @@ class RenewalWorkflow:
         next_outreach = workflow.now()
         while self._decision is None and workflow.now() < end_at:
             now = workflow.now()
-            if not self._responded and next_outreach <= now:
+            # An auto-renewing contract gets one notice, not a chase: it renews by itself.
+            chase = not input.auto_renew or outreach == 0
+            if not self._responded and chase and next_outreach <= now:
                 outreach += 1
                 await self._work.email(
                     plan.outreach_template if outreach == 1 else plan.reminder_template,
@@ -124,9 +143,15 @@ class RenewalWorkflow:
                         "days_left": max(0, (end_at - now).days),
                     },
                     attempt=outreach,
+                    asks=True,
                 )
                 next_outreach = now + plan.reminder_cadence
-            if not self._responded and not escalated and escalate_at <= now:
+            if (
+                not self._responded
+                and not input.auto_renew
+                and not escalated
+                and escalate_at <= now
+            ):
                 escalated = True
                 await self._work.alert(
                     "Renewal at risk: decision maker unresponsive",
@@ -142,10 +167,12 @@ class RenewalWorkflow:
                     priority=TaskPriority.URGENT,
                 )
             deadlines = [end_at]
-            if not self._responded:
+            if not self._responded and not input.auto_renew:
                 deadlines.append(next_outreach)
                 if not escalated:
                     deadlines.append(escalate_at)
+            elif not self._responded and outreach == 0:
+                deadlines.append(next_outreach)
             remaining = min(deadlines) - workflow.now()
             if remaining <= timedelta(0):
                 continue
@@ -172,7 +199,7 @@ class RenewalWorkflow:
                     if outcome == ContractOutcomeKind.CHURNED
                     else self._new_value or input.contract_value
                 ),
-                reason="renewal workflow",
+                reason=self._reason_for(outcome),
                 workflow_id=workflow.info().workflow_id,
             ),
         )
@@ -184,6 +211,12 @@ class RenewalWorkflow:
             escalated_to_manager=escalated,
             log=self._log,
         )
+
+    def _reason_for(self, outcome: ContractOutcomeKind) -> str:
+        """What the CRM keeps as the outcome's reason: the customer's words when they gave any."""
+        if self._reason:
+            return self._reason
+        return _REASONS[outcome] if self._decision is not None else _UNDECIDED[outcome]
 
     def _outcome(self, input: RenewalInput) -> tuple[ContractOutcomeKind, date | None]:
         if self._decision == ContractOutcomeKind.RENEWED:

@@ -82,6 +82,7 @@ class RequirementsGatheringWorkflow:
             plan.questionnaire_template,
             "questionnaire",
             context={"questionnaire_link": questionnaire_link(input.account_id)},
+            asks=True,
         )
 
         reminders = 0
@@ -93,6 +94,7 @@ class RequirementsGatheringWorkflow:
                 "questionnaire_reminder",
                 context={"questionnaire_link": questionnaire_link(input.account_id)},
                 attempt=number,
+                asks=True,
             )
             reminders += 1
 

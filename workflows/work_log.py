@@ -18,6 +18,9 @@ class EmailRecord(BaseModel):
     template: str
     status: EmailStatus
     at: datetime
+    # It asks the customer for something (an answer, a decision, a reply): a touch that can go
+    # unanswered. Informational mail (introductions, "you're live", newsletters) does not.
+    asks: bool = False
 
 
 class TaskRecord(BaseModel):

@@ -158,7 +158,7 @@ async def test_silent_decision_maker_gets_the_cadence_then_the_manager_is_alerte
     renewals: Renewals, segment: Segment
 ):
     outreach_days, escalation_day, emails_before_escalation, end_day = SILENT_CADENCE[segment]
-    handle = await renewals.start(segment, auto_renew=True)
+    handle = await renewals.start(segment, auto_renew=False)
     result = await handle.result()
     end = renewals.contract_end
     assert end is not None
@@ -203,23 +203,39 @@ async def test_silent_decision_maker_gets_the_cadence_then_the_manager_is_alerte
         f"{end.isoformat()}."
     )
 
-    # Nobody answered and the contract auto-renews: renewed for its term at the end date.
+    # Nobody answered and nothing renews the contract by itself: it ends at the end date.
     [(outcome_at, outcome)] = renewals.crm.at("record_contract_outcome")
     assert renewals.hours(outcome_at) == int(end_day * DAY)
-    assert outcome.outcome == ContractOutcomeKind.AUTO_RENEWED
-    assert outcome.new_end_date == end + timedelta(days=365)
-    assert outcome.new_value == 12_000
+    assert (outcome.outcome, outcome.new_end_date) == (ContractOutcomeKind.CHURNED, None)
+    assert outcome.reason == "the contract ended without a renewal decision"
     assert (outcome.account_id, outcome.workflow_id) == (renewals.account_id, handle.id)
-    assert (result.outcome, result.new_end_date) == (
-        ContractOutcomeKind.AUTO_RENEWED,
-        end + timedelta(days=365),
-    )
+    assert (result.outcome, result.new_end_date) == (ContractOutcomeKind.CHURNED, None)
     assert (result.responded, result.outreach_sent, result.escalated_to_manager) == (
         False,
         len(outreach_days),
         True,
     )
     assert [e.key for e in result.log.emails] == [e.idempotency_key for e in emails]
+
+
+async def test_an_auto_renewing_contract_gets_one_notice_and_renews_by_itself(
+    renewals: Renewals,
+) -> None:
+    handle = await renewals.start(Segment.ENTERPRISE, auto_renew=True)
+    result = await handle.result()
+    end = renewals.contract_end
+    assert end is not None
+    # One notice at the start of the window: no reminders, no manager escalation.
+    assert [key for _, key, _, _ in renewals.outreach()] == ["renewal_outreach:1"]
+    assert renewals.crm.at("alert_csm") == []
+    [(_, outcome)] = renewals.crm.at("record_contract_outcome")
+    assert (outcome.outcome, outcome.new_end_date, outcome.new_value) == (
+        ContractOutcomeKind.AUTO_RENEWED,
+        end + timedelta(days=365),
+        12_000,
+    )
+    assert outcome.reason == "renewed automatically at the end of the term"
+    assert (result.outreach_sent, result.escalated_to_manager) == (1, False)
 
 
 async def test_silence_without_auto_renew_churns_at_the_end_date(renewals: Renewals):
@@ -299,7 +315,7 @@ async def test_a_reply_without_a_decision_churns_at_the_end_unless_auto_renew(
 
 async def test_a_cancellation_churns_immediately(renewals: Renewals):
     """Enterprise: emails on day 0 and 14; cancelled on day 20."""
-    handle = await renewals.start(Segment.ENTERPRISE, auto_renew=True)
+    handle = await renewals.start(Segment.ENTERPRISE, auto_renew=False)
     await renewals.env.sleep(timedelta(days=20))
     await _event(handle, renewals.account_id, "contract_cancelled", reason="budget")
     # A later renewal cannot undo the decision.
@@ -307,6 +323,7 @@ async def test_a_cancellation_churns_immediately(renewals: Renewals):
     result = await handle.result()
     [(outcome_at, outcome)] = renewals.crm.at("record_contract_outcome")
     assert renewals.hours(outcome_at) == 20 * DAY
+    assert outcome.reason == "budget"  # the customer's own words
     assert (outcome.outcome, outcome.new_end_date, outcome.new_value) == (
         ContractOutcomeKind.CHURNED,
         None,
@@ -334,7 +351,7 @@ async def test_a_cancellation_before_the_window_churns_without_outreach(renewals
 
 
 async def test_a_malformed_event_is_ignored(renewals: Renewals):
-    handle = await renewals.start(Segment.SMB, auto_renew=True)
+    handle = await renewals.start(Segment.SMB, auto_renew=False)
     await renewals.env.sleep(timedelta(days=2))
     await _event(handle, renewals.account_id, "contract_renewed", new_end_date="not a date")
     await _event(handle, renewals.account_id, "party_started")

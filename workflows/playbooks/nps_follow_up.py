@@ -73,6 +73,7 @@ class NpsFollowUpWorkflow:
                     "reminder": True,
                 },
                 category="survey",
+                asks=True,
             )
             await answered_within(self._answered, input.policy.window - input.policy.reminder_after)
         answer = self._answer

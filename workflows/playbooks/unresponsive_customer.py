@@ -14,7 +14,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain.models import EmailStatus, LifecycleStage, TaskPriority
-    from workflows.customer_event import RESPONSES, CustomerEvent
+    from workflows.customer_event import CUSTOMER_ACTIONS, CustomerEvent
     from workflows.playbooks import spec
     from workflows.playbooks.base import (
         PlaybookInput,
@@ -26,8 +26,10 @@ with workflow.unsafe.imports_passed_through():
 
 
 class UnresponsivePolicy(PlaybookPolicy):
-    # Touches without any reply before re-engagement starts, and its cadence.
+    # Touches that asked for an answer and got none within `answer_window`, in a row, before
+    # re-engagement starts; and its cadence.
     after_touches: int = Field(default=3, ge=1)
+    answer_window: timedelta = timedelta(days=7)  # about five business days
     every: timedelta = timedelta(days=7)
     product_updates_template: str = "re_engagement_product_updates"
     milestones_template: str = "re_engagement_milestones"
@@ -109,10 +111,13 @@ def _opens(trigger: spec.Trigger, policy: UnresponsivePolicy) -> spec.Opening | 
     if state.silence_playbook_open or state.stage == LifecycleStage.CHURNED:
         return None
     since = state.last_response_at or state.started_at
+    answered_by = trigger.now - policy.answer_window
     touches = [
         e
         for e in state.log.emails
-        if e.at > since and e.status in (EmailStatus.SENT, EmailStatus.OUTBOXED)
+        if e.asks
+        and since < e.at <= answered_by
+        and e.status in (EmailStatus.SENT, EmailStatus.OUTBOXED)
     ]
     if len(touches) < policy.after_touches:
         return None
@@ -137,5 +142,5 @@ SPEC = spec.PlaybookSpec(
     UnresponsivePolicy,
     _opens,
     # Any response ends the re-engagement.
-    spec.Receives(RESPONSES),
+    spec.Receives(CUSTOMER_ACTIONS),
 )

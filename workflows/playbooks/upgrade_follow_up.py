@@ -63,7 +63,7 @@ class UpgradeFollowUpWorkflow:
         )
         remaining = policy.check_in_after - policy.enablement_after
         await workflow.sleep(max(remaining, timedelta(0)))
-        await work.email(policy.check_in_template, "check_in", context=plan)
+        await work.email(policy.check_in_template, "check_in", context=plan, asks=True)
         outcome = f"upgrade to {input.plan}: congratulations, enablement, 30-day check-in"
         await finish(ctx, outcome, work.log)
         return UpgradeFollowUpResult(log=work.log)

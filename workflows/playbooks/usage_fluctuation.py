@@ -50,6 +50,7 @@ class UsageFluctuationWorkflow:
                 input.policy.check_in_template,
                 "check_in",
                 context={"active_users": input.current, "usual_active_users": input.baseline},
+                asks=True,
             )
             outcome = f"drop: {facts}; CSM task and check-in email"
         else:

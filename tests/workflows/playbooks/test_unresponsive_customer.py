@@ -8,8 +8,10 @@ from datetime import timedelta
 import pytest_asyncio
 from temporalio.testing import WorkflowEnvironment
 
+from starter.api import journey_status
 from tests.support.cs_doubles import Playground, playground, save_history, start_account
 from tests.support.cs_driver import advance_until, event
+from workflows.campaign import CampaignKind, CampaignMessage
 from workflows.catalog import WORKFLOWS
 
 
@@ -49,3 +51,31 @@ async def test_any_response_ends_the_sequence(pg: Playground) -> None:
     assert status.playbooks[0].outcome == "customer responded after 1 re-engagement emails"
     assert len([e for e in pg.crm.emails if e.workflow_id == pid]) == 1
     assert pg.crm.named_tasks("executive sponsor") == []
+
+
+async def test_informational_mail_is_not_an_unanswered_touch(pg: Playground) -> None:
+    # An onboarded customer who reads our release notes without replying: newsletters ask for
+    # no answer, so three of them are no silence.
+    acct = await start_account(pg)
+    journey = pg.client.get_workflow_handle(f"journey-{acct}")
+    for number in range(3):
+        release = CampaignMessage(
+            campaign_run_id=f"release-{number}", kind=CampaignKind.FEATURE_RELEASE
+        )
+        await journey.signal("campaign_message", release)
+        await pg.env.sleep(timedelta(days=3))
+    await pg.env.sleep(timedelta(days=8))  # every answer window has closed
+    status = await journey_status(pg.client, acct)
+    assert len(pg.crm.emails_with("feature_release")) == 3
+    assert [p for p in status.playbooks if p.kind == "unresponsive"] == []
+
+
+async def test_using_the_product_ends_a_silence_before_it_opens_a_playbook(pg: Playground) -> None:
+    acct = await start_account(pg, answer=False)
+    # Questionnaire and reminders go unanswered, but the team logs in and works meanwhile.
+    for day in range(1, 16):
+        await pg.env.sleep(timedelta(days=1))
+        if day % 4 == 0:
+            await event(pg.client, acct, "usage_reported", active_users=3, licensed_seats=10)
+    status = await journey_status(pg.client, acct)
+    assert [p for p in status.playbooks if p.kind == "unresponsive"] == []
