@@ -17,7 +17,6 @@ from crm.tables import SurveyResponseRow, SurveyRow, utcnow
 from domain.models import (
     Survey,
     SurveyAnswer,
-    SurveyCategory,
     SurveyKind,
     SurveyRequest,
     SurveyResponse,
@@ -34,19 +33,10 @@ def new_token() -> str:
 
 
 def _response_model(survey: SurveyRow, row: SurveyResponseRow) -> SurveyResponse:
+    """The answer `row` (every column of it), with its survey's token, account, contact and kind."""
     assert row.id is not None and survey.id is not None
-    return SurveyResponse(
-        id=row.id,
-        survey_id=survey.id,
-        token=survey.token,
-        account_id=survey.account_id,
-        contact_id=survey.contact_id,
-        kind=SurveyKind(survey.kind),
-        score=row.score,
-        comment=row.comment,
-        category=SurveyCategory(row.category),
-        responded_at=row.responded_at,
-    )
+    about = survey.model_dump(include={"token", "account_id", "contact_id", "kind"})
+    return SurveyResponse.model_validate({**row.model_dump(), **about})
 
 
 class SurveyActivities:
