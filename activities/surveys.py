@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import Session, select
 from temporalio import activity
 
 from activities.context import activity_logger, in_thread
@@ -30,6 +30,13 @@ TOKEN_BYTES = 24
 
 def new_token() -> str:
     return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def _survey_with_token(session: Session, token: str) -> SurveyRow:
+    survey = session.exec(select(SurveyRow).where(SurveyRow.token == token)).first()
+    if survey is None or survey.id is None:
+        raise permanent(UNKNOWN_SURVEY_TOKEN, "no survey for this token")
+    return survey
 
 
 def _response_model(survey: SurveyRow, row: SurveyResponseRow) -> SurveyResponse:
@@ -106,20 +113,16 @@ class SurveyActivities:
 
     def _existing_response(self, token: str) -> SurveyResponse | None:
         with self.store.session() as session:
-            survey = session.exec(select(SurveyRow).where(SurveyRow.token == token)).first()
-            if survey is None or survey.id is None:
-                raise permanent(UNKNOWN_SURVEY_TOKEN, "no survey for this token")
+            survey = _survey_with_token(session, token)
+            assert survey.id is not None
             row = first_answer(session, survey.id)
             return _response_model(survey, row) if row else None
 
     def _record(self, answer: SurveyAnswer) -> SurveyResponse:
         try:
             with self.store.session() as session:
-                survey = session.exec(
-                    select(SurveyRow).where(SurveyRow.token == answer.token)
-                ).first()
-                if survey is None or survey.id is None:
-                    raise permanent(UNKNOWN_SURVEY_TOKEN, "no survey for this token")
+                survey = _survey_with_token(session, answer.token)
+                assert survey.id is not None
                 kind = SurveyKind(survey.kind)
                 if not score_in_range(kind, answer.score):
                     low, high = SCORE_RANGES[kind]
