@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import Session, select
 from temporalio import activity
 
 from activities.context import activity_logger, attempt_key, in_thread
@@ -56,6 +56,12 @@ def _aware(value: datetime | None, field_name: str) -> datetime | None:
     if value is not None and value.tzinfo is None:
         raise permanent(INVALID_INPUT, f"{field_name}: must be timezone-aware")
     return value
+
+
+def _task_with_key(session: Session, key: str | None) -> CsmTaskRow | None:
+    if key is None:
+        return None  # outside an activity nothing is deduplicated
+    return session.exec(select(CsmTaskRow).where(CsmTaskRow.idempotency_key == key)).first()
 
 
 class CrmActivities:
@@ -216,12 +222,9 @@ class CrmActivities:
         try:
             with self.store.session() as session:
                 require_account(session, task.account_id)
-                if key is not None:
-                    existing = session.exec(
-                        select(CsmTaskRow).where(CsmTaskRow.idempotency_key == key)
-                    ).first()
-                    if existing is not None:
-                        return existing.to_model()
+                existing = _task_with_key(session, key)
+                if existing is not None:
+                    return existing.to_model()
                 row = CsmTaskRow(
                     account_id=task.account_id,
                     owner=task.owner,
@@ -250,9 +253,7 @@ class CrmActivities:
         except IntegrityError:
             # A concurrent attempt inserted the same key first: its row is the answer.
             with self.store.session() as session:
-                found = session.exec(
-                    select(CsmTaskRow).where(CsmTaskRow.idempotency_key == key)
-                ).first()
+                found = _task_with_key(session, key)
                 if found is None:
                     raise
                 return found.to_model()
