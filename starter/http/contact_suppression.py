@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from crm.tables import ContactRow, EmailSendRow
+from activities.email_ledger import ledger_row
+from crm.tables import ContactRow
 from crm.timeline import record_touchpoint
 from domain.addresses import normalize_email
 from domain.models import ContactInput, ContactRole, TouchpointKind
@@ -15,9 +16,7 @@ def find_contact(
 ) -> ContactRow | None:
     """The contact an email went to: via the ledger row when known, else by address."""
     if idempotency_key:
-        sent = session.exec(
-            select(EmailSendRow).where(EmailSendRow.idempotency_key == idempotency_key)
-        ).first()
+        sent = ledger_row(session, idempotency_key)
         if sent is not None and sent.contact_id and sent.account_id == account_id:
             contact = session.get(ContactRow, sent.contact_id)
             if contact is not None:
