@@ -26,16 +26,11 @@ _PHASE: dict[LifecycleStage, str] = {
     LifecycleStage.RENEWAL: "renewal",
     LifecycleStage.CHURNED: "churned",
 }
-_BAND_LABEL = {
-    HealthBand.HEALTHY: "healthy",
-    HealthBand.AT_RISK: "at-risk",
-    HealthBand.CRITICAL: "critical",
-}
-_TIER_LABEL = {
-    Segment.ENTERPRISE: "enterprise",
-    Segment.MID_MARKET: "mid-market",
-    Segment.SMB: "smb",
-}
+
+
+def _label(value: HealthBand | Segment) -> str:
+    """How a key spells a band or a tier: its value, hyphenated (`at-risk`, `mid-market`)."""
+    return value.value.replace("_", "-")
 
 
 def segment_for(
@@ -48,16 +43,16 @@ def segment_for(
     `AccountUpsert` derives from ARR unless pinned); the `at_risk` stage makes the band at least
     at-risk, because a CSM flagged it even if the numbers have not caught up."""
     tier = account.segment
-    band_label = "unscored" if health_band is None else _BAND_LABEL[health_band]
+    band_label = "unscored" if health_band is None else _label(health_band)
     if stage == LifecycleStage.AT_RISK and band_label in ("healthy", "unscored"):
         band_label = "at-risk"
     phase = _PHASE[stage]
     if mode == SegmentationMode.STATIC:
         key = tier.value
     elif phase == "churned":
-        key = f"{_TIER_LABEL[tier]}-churned"
+        key = f"{_label(tier)}-churned"
     else:
-        key = f"{_TIER_LABEL[tier]}-{band_label}-{phase}"
+        key = f"{_label(tier)}-{band_label}-{phase}"
     return SegmentAssignment(
         key=key,
         mode=mode,
