@@ -48,84 +48,92 @@ class Settings(BaseSettings):
     )
 
     # -- processes --------------------------------------------------------------------------
-    task_queue: str = Field("csflow", validation_alias="CSFLOW_TASK_QUEUE")
+    task_queue: str = Field(default="csflow", validation_alias="CSFLOW_TASK_QUEUE")
     """Temporal task queue of the worker, the API and the CLI"""
-    environment: str = Field("development", validation_alias="CSFLOW_ENV")
+    environment: str = Field(default="development", validation_alias="CSFLOW_ENV")
     """`production`: JSON logs, and the worker leaves migrations to a job"""
-    log_level: str = Field("INFO", validation_alias="CSFLOW_LOG_LEVEL")
+    log_level: str = Field(default="INFO", validation_alias="CSFLOW_LOG_LEVEL")
     """log threshold (Python level)"""
     register_search_attributes: bool = Field(
-        True, validation_alias="CSFLOW_REGISTER_SEARCH_ATTRIBUTES"
+        default=True, validation_alias="CSFLOW_REGISTER_SEARCH_ATTRIBUTES"
     )
     """the worker registers csflow's search attributes at start-up"""
-    metrics_port: int | None = Field(None, validation_alias="CSFLOW_METRICS_PORT")
+    metrics_port: int | None = Field(default=None, validation_alias="CSFLOW_METRICS_PORT")
     """port of the worker's Prometheus `/metrics` (unset: no metrics)"""
-    metrics_host: str = Field("0.0.0.0", validation_alias="CSFLOW_METRICS_HOST")
+    metrics_host: str = Field(default="0.0.0.0", validation_alias="CSFLOW_METRICS_HOST")
     """address metrics bind to"""
-    api_host: str = Field("127.0.0.1", validation_alias="CSFLOW_API_HOST")
+    api_host: str = Field(default="127.0.0.1", validation_alias="CSFLOW_API_HOST")
     """address `csflow api` binds"""
-    api_port: int = Field(8000, validation_alias="CSFLOW_API_PORT")
+    api_port: int = Field(default=8000, validation_alias="CSFLOW_API_PORT")
     """port `csflow api` listens on"""
-    healthcheck_url: str | None = Field(None, validation_alias="CSFLOW_HEALTHCHECK_URL")
+    healthcheck_url: str | None = Field(default=None, validation_alias="CSFLOW_HEALTHCHECK_URL")
     """what the image's health probe GETs (unset: chosen from the process)"""
-    temporal_cli: Path | None = Field(None, validation_alias="CSFLOW_TEMPORAL_CLI")
+    temporal_cli: Path | None = Field(default=None, validation_alias="CSFLOW_TEMPORAL_CLI")
     """the `temporal` CLI binary (unset: the one installed with csflow)"""
-    temporal_test_server: Path | None = Field(None, validation_alias="CSFLOW_TEMPORAL_TEST_SERVER")
+    temporal_test_server: Path | None = Field(
+        default=None, validation_alias="CSFLOW_TEMPORAL_TEST_SERVER"
+    )
     """Temporal's time-skipping test server binary (unset: the installed one)"""
 
     # -- CRM and activities -----------------------------------------------------------------
-    database_url: str = Field(DEFAULT_DATABASE_URL, validation_alias="DATABASE_URL")
+    database_url: str = Field(default=DEFAULT_DATABASE_URL, validation_alias="DATABASE_URL")
     """SQLAlchemy URL of the CRM store (SQLite or PostgreSQL)"""
     segmentation: SegmentationMode = Field(
-        SegmentationMode.DYNAMIC, validation_alias="CSFLOW_SEGMENTATION"
+        default=SegmentationMode.DYNAMIC, validation_alias="CSFLOW_SEGMENTATION"
     )
     """`static`: segment = ARR tier; `dynamic`: tier x health band x phase"""
-    sendgrid_api_key: SecretStr | None = Field(None, validation_alias="SENDGRID_API_KEY")
+    sendgrid_api_key: SecretStr | None = Field(default=None, validation_alias="SENDGRID_API_KEY")
     """SendGrid Mail Send key (unset: emails become `.eml` files in the outbox)"""
-    outbox_dir: Path = Field(Path("var/outbox"), validation_alias="CSFLOW_OUTBOX_DIR")
+    outbox_dir: Path = Field(default=Path("var/outbox"), validation_alias="CSFLOW_OUTBOX_DIR")
     """where emails are written without a SendGrid key"""
-    from_email: str = Field("success@csflow.example.com", validation_alias="CSFLOW_FROM_EMAIL")
+    from_email: str = Field(
+        default="success@csflow.example.com", validation_alias="CSFLOW_FROM_EMAIL"
+    )
     """sender address of every email"""
-    from_name: str = Field("Customer Success", validation_alias="CSFLOW_FROM_NAME")
+    from_name: str = Field(default="Customer Success", validation_alias="CSFLOW_FROM_NAME")
     """sender name"""
-    reply_secret: SecretStr | None = Field(None, validation_alias="CSFLOW_REPLY_SECRET")
+    reply_secret: SecretStr | None = Field(default=None, validation_alias="CSFLOW_REPLY_SECRET")
     """HMAC key of the reply-to addresses (unset: replies go to the CSM, and inbound replies
     are ignored)"""
-    reply_domain: str = Field("reply.csflow.example", validation_alias="CSFLOW_REPLY_DOMAIN")
+    reply_domain: str = Field(
+        default="reply.csflow.example", validation_alias="CSFLOW_REPLY_DOMAIN"
+    )
     """domain of the reply-to addresses (SendGrid Inbound Parse)"""
-    contact_governor: bool = Field(True, validation_alias="CSFLOW_CONTACT_GOVERNOR")
+    contact_governor: bool = Field(default=True, validation_alias="CSFLOW_CONTACT_GOVERNOR")
     """quiet hours and frequency cap for customer emails (opt-outs always apply)"""
-    public_url: str = Field("http://localhost:8000", validation_alias="CSFLOW_PUBLIC_URL")
+    public_url: str = Field(default="http://localhost:8000", validation_alias="CSFLOW_PUBLIC_URL")
     """base URL of the API in survey links"""
 
     # -- API --------------------------------------------------------------------------------
     api_tokens: Annotated[tuple[SecretStr, ...], NoDecode] = Field(
-        (), validation_alias="CSFLOW_API_TOKENS"
+        default=(), validation_alias="CSFLOW_API_TOKENS"
     )
     """bearer tokens for `POST /v1/events` (none: it refuses every caller)"""
     sendgrid_webhook_public_key: str | None = Field(
-        None, validation_alias="SENDGRID_WEBHOOK_PUBLIC_KEY"
+        default=None, validation_alias="SENDGRID_WEBHOOK_PUBLIC_KEY"
     )
     """Event Webhook verification key, base64 DER (unset: events are refused)"""
-    inbound_user: SecretStr | None = Field(None, validation_alias="CSFLOW_INBOUND_USER")
+    inbound_user: SecretStr | None = Field(default=None, validation_alias="CSFLOW_INBOUND_USER")
     """basic-auth user of the Inbound Parse URL (with CSFLOW_INBOUND_PASSWORD)"""
-    inbound_password: SecretStr | None = Field(None, validation_alias="CSFLOW_INBOUND_PASSWORD")
+    inbound_password: SecretStr | None = Field(
+        default=None, validation_alias="CSFLOW_INBOUND_PASSWORD"
+    )
     """basic-auth password of the Inbound Parse URL"""
     # The description names the minimum, so it is computed rather than a docstring.
     inbound_path_secret: SecretStr | None = Field(
-        None,
+        default=None,
         validation_alias="CSFLOW_INBOUND_PATH_SECRET",
         description=f"secret path segment of the Inbound Parse URL ({MIN_PATH_SECRET_CHARS}+ "
         "URL-safe characters)",
     )
     support_webhook_secret: SecretStr | None = Field(
-        None, validation_alias="CSFLOW_SUPPORT_WEBHOOK_SECRET"
+        default=None, validation_alias="CSFLOW_SUPPORT_WEBHOOK_SECRET"
     )
     """HMAC key of support-desk webhooks (unset: they are refused)"""
-    product_name: str = Field("our product", validation_alias="CSFLOW_PRODUCT_NAME")
+    product_name: str = Field(default="our product", validation_alias="CSFLOW_PRODUCT_NAME")
     """named in NPS pages"""
     survey_ttl: timedelta = Field(
-        timedelta(days=60), gt=timedelta(0), validation_alias="CSFLOW_SURVEY_TTL_DAYS"
+        default=timedelta(days=60), gt=timedelta(0), validation_alias="CSFLOW_SURVEY_TTL_DAYS"
     )
     """days a survey link accepts answers"""
 
