@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
+from temporalio.api.failure.v1 import Failure
 from temporalio.client import (
     Client,
     Schedule,
@@ -16,10 +17,13 @@ from temporalio.client import (
     SchedulePolicy,
     ScheduleRange,
     ScheduleSpec,
+    WorkflowExecutionStatus,
     WorkflowHandle,
+    WorkflowHistoryEventFilterType,
 )
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.exceptions import FailureError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
 
 from workflows import search_attributes as sa
 from workflows.campaign import (
@@ -34,6 +38,8 @@ from workflows.journey import CustomerJourneyWorkflow
 from workflows.journey_state import JourneyInput, JourneyStatus
 from workflows.nightly_health import NightlyHealthInput, NightlyHealthWorkflow
 from workflows.workflow_ids import journey_id
+
+JOURNEY_PREFIX = journey_id("")
 
 NIGHTLY_HEALTH_SCHEDULE_ID = "csflow-nightly-health"
 
@@ -89,6 +95,106 @@ async def journey_status(
     return await handle.query(CustomerJourneyWorkflow.status, rpc_timeout=rpc_timeout)
 
 
+class JourneyView(JourneyStatus):
+    """A journey's status with how its workflow stands: running, completed, or why it ended
+    otherwise (a failed journey's state is the one it failed in)."""
+
+    workflow_id: str
+    workflow_status: str = Field(
+        description="Temporal's execution status: RUNNING, COMPLETED, FAILED, TERMINATED, "
+        "CANCELED or TIMED_OUT"
+    )
+    failure: str | None = Field(
+        default=None, description="why the journey ended, when it failed or was stopped"
+    )
+    closed_at: datetime | None = None
+
+
+class JourneyUnanswered(Exception):
+    """The journey exists but no worker answered its status query in time."""
+
+    def __init__(self, workflow_id: str, workflow_status: str, failure: str | None) -> None:
+        super().__init__(f"no worker answered the status query of {workflow_id}")
+        self.workflow_id = workflow_id
+        self.workflow_status = workflow_status
+        self.failure = failure
+
+
+# Query failures that mean "nobody answered in time" rather than "the server refused".
+_UNANSWERED = {RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED}
+# Statuses of a journey that did not end as a journey ends (churned, or continued as new).
+_ENDED_OTHERWISE = {
+    WorkflowExecutionStatus.FAILED,
+    WorkflowExecutionStatus.TERMINATED,
+    WorkflowExecutionStatus.CANCELED,
+    WorkflowExecutionStatus.TIMED_OUT,
+}
+
+
+async def describe_journey(
+    client: Client, account_id: str, *, rpc_timeout: timedelta
+) -> JourneyView:
+    """The journey's status (query) with its workflow's: for a journey that failed or was
+    stopped, why (from its closing event). RPCError NOT_FOUND when the account has no journey;
+    JourneyUnanswered when no worker answers the query within `rpc_timeout`."""
+    workflow_id = journey_id(account_id)
+    described = await client.get_workflow_handle(workflow_id).describe(rpc_timeout=rpc_timeout)
+    status = described.status or WorkflowExecutionStatus.RUNNING
+    run = client.get_workflow_handle_for(
+        CustomerJourneyWorkflow.run, workflow_id, run_id=described.run_id
+    )
+    failure = await _why_it_ended(client, run, rpc_timeout) if status in _ENDED_OTHERWISE else None
+    try:
+        journey = await run.query(CustomerJourneyWorkflow.status, rpc_timeout=rpc_timeout)
+    except RPCError as exc:
+        if exc.status in _UNANSWERED:
+            raise JourneyUnanswered(workflow_id, status.name, failure) from exc
+        raise
+    return JourneyView(
+        **journey.model_dump(),
+        workflow_id=workflow_id,
+        workflow_status=status.name,
+        failure=failure,
+        closed_at=described.close_time,
+    )
+
+
+async def _why_it_ended(
+    client: Client,
+    run: WorkflowHandle[CustomerJourneyWorkflow, JourneyStatus],
+    rpc_timeout: timedelta,
+) -> str | None:
+    """The failure message, termination reason or timeout from the run's closing event."""
+    async for event in run.fetch_history_events(
+        event_filter_type=WorkflowHistoryEventFilterType.CLOSE_EVENT,
+        rpc_timeout=rpc_timeout,
+    ):
+        if event.HasField("workflow_execution_failed_event_attributes"):
+            return await _failure_text(
+                client, event.workflow_execution_failed_event_attributes.failure
+            )
+        if event.HasField("workflow_execution_terminated_event_attributes"):
+            reason = event.workflow_execution_terminated_event_attributes.reason
+            return f"terminated: {reason}" if reason else "terminated"
+        if event.HasField("workflow_execution_timed_out_event_attributes"):
+            return "timed out (its execution timeout passed)"
+        if event.HasField("workflow_execution_canceled_event_attributes"):
+            return "canceled"
+    return None
+
+
+async def _failure_text(client: Client, failure: Failure) -> str:
+    """A failure and its causes on one line, decoded as the client decodes results."""
+    error: BaseException | None = await client.data_converter.decode_failure(failure)
+    parts: list[str] = []
+    while error is not None and len(parts) < 5:
+        message = error.message if isinstance(error, FailureError) else str(error)
+        if message and message not in parts:
+            parts.append(message)
+        error = error.__cause__
+    return ": ".join(parts) or "failed"
+
+
 async def escalation_action(client: Client, escalation_id: str, action: EscalationAction) -> None:
     """Acknowledge, update or resolve an escalation (support-side actions)."""
     handle = client.get_workflow_handle_for(EscalationWorkflow.run, escalation_id)
@@ -117,6 +223,13 @@ def visibility_query(
     return " AND ".join(clauses)
 
 
+def account_of_journey(workflow_id: str) -> str | None:
+    """The account id in a journey's workflow id (`journey-<account id>`)."""
+    return (
+        workflow_id.removeprefix(JOURNEY_PREFIX) if workflow_id.startswith(JOURNEY_PREFIX) else None
+    )
+
+
 async def list_journeys(
     client: Client, stage: str | None = None, csm: str | None = None, segment: str | None = None
 ) -> list[JourneyListing]:
@@ -126,7 +239,8 @@ async def list_journeys(
         listings.append(
             JourneyListing(
                 workflow_id=execution.id,
-                account_id=attrs.get(sa.CUSTOMER_ID),
+                # A journey that failed before its first step has no search attributes yet.
+                account_id=attrs.get(sa.CUSTOMER_ID) or account_of_journey(execution.id),
                 stage=attrs.get(sa.LIFECYCLE_STAGE),
                 csm_owner=attrs.get(sa.CSM_OWNER),
                 segment=attrs.get(sa.SEGMENT),
