@@ -13,6 +13,7 @@ from temporalio.client import Client
 
 from domain.settings import Settings
 from starter.http import (
+    account_journey_api,
     events_api,
     health,
     inbound_replies,
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
 
     app.include_router(health.router)
     app.include_router(events_api.router)
+    app.include_router(account_journey_api.router)
     app.include_router(sendgrid_events.router)
     app.include_router(inbound_replies.router)
     app.include_router(support_webhook.router)

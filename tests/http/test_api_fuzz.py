@@ -15,6 +15,7 @@ from tests.support.http_support import (
     account_body,
     bearer,
     new_account_id,
+    start_paid_journey,
     support_headers,
 )
 
@@ -48,6 +49,8 @@ async def test_generated_requests_get_documented_answers_and_no_5xx(
     acts: Activities,
 ) -> None:
     token = await _survey_token(acts)
+    # A journey that runs, so valid status reads get past the lookup.
+    account_id = await start_paid_journey(http, running_worker)
     report = await run_fuzz(
         app.openapi(),
         http,
@@ -57,6 +60,7 @@ async def test_generated_requests_get_documented_answers_and_no_5xx(
         path_parameters={
             "/v1/webhooks/sendgrid/inbound/{secret}": {"secret": INBOUND_PATH_SECRET},
             "/s/{token}": {"token": token},
+            "/v1/accounts/{account_id}/journey": {"account_id": account_id},
         },
     )
     print(report.summary())
