@@ -14,6 +14,7 @@ from temporalio.client import Client
 from domain.settings import Settings
 from starter.http import (
     account_journey_api,
+    docs_pages,
     events_api,
     health,
     inbound_replies,
@@ -51,6 +52,9 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
         "drive the csflow customer journeys.",
         version="1",
         lifespan=lifespan,
+        # Served by docs_pages from the app's own assets instead of a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.reply_index = (
@@ -69,6 +73,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
     app.include_router(support_webhook.router)
     app.include_router(survey_pages.router)
     openapi_docs.install(app)
+    docs_pages.install(app)
     app.add_exception_handler(RequestValidationError, validation_failed)
     app.add_exception_handler(HTTPException, http_error)
 
