@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -61,6 +62,9 @@ QUERY_DEADLINE = timedelta(minutes=2)
 # Skipping a day returns once every workflow woken that day is idle again; with hundreds of
 # accounts that takes longer than the SDK's default RPC deadline.
 DAY_SKIP_DEADLINE = timedelta(minutes=10)
+# A progress line at least this often (wall time), and every PROGRESS_DAYS simulated days.
+PROGRESS_EVERY = timedelta(seconds=2)
+PROGRESS_DAYS = 60
 
 
 class AccountSummary(BaseModel):
@@ -208,7 +212,9 @@ async def run_demo(
     """Run the simulated year; `on_year_end` sees the server and the id of every workflow the
     year ran before they are stopped (the replay-history generator saves histories there).
     `settings` default to the environment's; the CRM and outbox are the run's own."""
+    say = on_progress or (lambda _message: None)
     settings, store = prepare_store(new_run_dir(var_dir, "demo"), settings or Settings.from_env())
+    say("starting Temporal's time-skipping test server")
     env = await time_skipping_environment(settings)
     try:
         client = env.client
@@ -221,6 +227,7 @@ async def run_demo(
         finished: set[str] = set()
         activities = build_activities(settings, store)
         async with build_worker(client, activities, task_queue=queue, interceptors=[runs]):
+            say(f"starting {len(customers)} customer journeys on {started_at:%Y-%m-%d}")
             for customer in customers:
                 await start_journey(
                     client,
@@ -232,9 +239,15 @@ async def run_demo(
                     CustomerEvent(account_id=customer.account.id, type="payment_received"),
                     task_queue=queue,
                 )
+            said_at = 0.0
             for day in range(SIMULATED_DAYS):
-                if on_progress is not None and day % 60 == 0:
-                    on_progress(f"simulated day {day} of {SIMULATED_DAYS}")
+                if (
+                    day % PROGRESS_DAYS == 0
+                    or time.monotonic() - said_at >= PROGRESS_EVERY.total_seconds()
+                ):
+                    today_is = (started_at + timedelta(days=day)).date()
+                    say(f"simulated day {day} of {SIMULATED_DAYS} ({today_is})")
+                    said_at = time.monotonic()
                 await scheduled.run_due(day, started_at + timedelta(days=day))
                 # Only customers who act read their journey; a query is a round trip through
                 # the server to the worker, the largest cost of a simulated day.
@@ -246,6 +259,7 @@ async def run_demo(
                     elif customer.script is not None:
                         await customer.script(customer, day, status)
                 await _skip_one_day(client)
+            say(f"simulated day {SIMULATED_DAYS} of {SIMULATED_DAYS}: reading every journey")
             statuses = await _statuses(client, [c.id for c in customers])
             ended_at = await env.get_current_time()
             if on_year_end is not None:

@@ -19,7 +19,13 @@ def test_csflow_demo_json_tells_the_scripted_year(tmp_path: Path):
         timeout=110,
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    summary = json.loads(done.stdout)
+    summary = json.loads(done.stdout)  # stdout is the one JSON document; progress is on stderr
+    progress = [line for line in done.stderr.splitlines() if line.startswith("csflow demo: ")]
+    days = [line for line in progress if "simulated day" in line]
+    # A line at least every couple of seconds and every 60 simulated days, from day 0 to the end.
+    assert len(days) >= 380 // 60 + 2, progress
+    assert days[0].startswith("csflow demo: simulated day 0 of 380 (")
+    assert days[-1] == "csflow demo: simulated day 380 of 380: reading every journey"
     accounts = {a["behaviour"]: a for a in summary["accounts"]}
     assert summary["simulated_days"] >= 365
 
