@@ -1,23 +1,30 @@
 """`csflow health`, `csflow tasks` and `csflow plan`: read-only views of the CRM store for CSMs.
 
-They read the database at `DATABASE_URL` directly (no Temporal needed). Registered on the main
-app by `register(app)` (see starter/cli.py).
+They read the database at `DATABASE_URL` directly (no Temporal needed), and never create it: a
+SQLite file that does not exist, or a database without csflow's schema, is a one-line error
+saying what to do. Registered on the main app by `register(app)` (see starter/cli.py).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from pathlib import Path
+from typing import Any, NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlmodel import Session, col, or_, select
 
-from crm.database import get_store
+from crm.database import DatabaseMissing, database_url, get_existing_store
 from crm.health_history import explain
 from crm.tables import AccountRow, CsmTaskRow, TouchpointRow
 from domain.models import HealthExplanation, TaskPriority, TaskStatus, TouchpointKind
+from starter.cli_output import table
 
 # Most urgent first.
 _PRIORITY_RANK = {
@@ -30,9 +37,43 @@ _PRIORITY_RANK = {
 _MANUAL_KINDS = {TouchpointKind.CALL.value, TouchpointKind.MEETING.value, TouchpointKind.NOTE.value}
 
 
-def _fail(message: str) -> None:
+MIGRATE_HINT = "create or upgrade it with `python -m crm.migrate` (it migrates DATABASE_URL)"
+
+
+def _fail(message: str) -> NoReturn:
     typer.echo(f"csflow: {message}", err=True)
     raise typer.Exit(1)
+
+
+def _shown_url() -> str:
+    try:
+        return make_url(database_url()).render_as_string(hide_password=True)
+    except Exception:  # an unparsable URL: the store's own error names it
+        return "DATABASE_URL"
+
+
+@contextmanager
+def crm_session() -> Iterator[Session]:
+    """A session on the CRM for reading; what stands in the way is one line and a hint."""
+    try:
+        store = get_existing_store()
+    except DatabaseMissing as exc:
+        where = exc.path if exc.path.is_absolute() else f"{exc.path} (in {Path.cwd()})"
+        _fail(
+            f"no CRM database at {where}: run csflow where its var/ is, set DATABASE_URL, "
+            f"or {MIGRATE_HINT}"
+        )
+    try:
+        with store.session() as session:
+            yield session
+    except (OperationalError, ProgrammingError) as exc:
+        reason = " ".join(str(exc.orig).split())[:200]
+        if "no such table" in reason or ("relation" in reason and "does not exist" in reason):
+            _fail(f"the CRM at {_shown_url()} has no csflow schema ({reason}): {MIGRATE_HINT}")
+        _fail(f"cannot read the CRM at {_shown_url()}: {reason}")
+    finally:
+        # Connections closed now leave no SQLite -wal/-shm files behind a short-lived read.
+        store.engine.dispose()
 
 
 def _dump(data: Any) -> None:
@@ -87,15 +128,13 @@ def health(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Latest health score of an account (and, with --explain, why)."""
-    with get_store().session() as session:
+    with crm_session() as session:
         account = session.get(AccountRow, account_id)
         if account is None:
             _fail(f"no account {account_id!r}")
-            return
         exp = explain(session, account)
     if exp is None:
         _fail(f"account {account_id!r} has no health score yet")
-        return
     if as_json:
         typer.echo(exp.model_dump_json(indent=2))
     else:
@@ -135,7 +174,7 @@ def tasks(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Open CSM tasks of one owner, most urgent first."""
-    with get_store().session() as session:
+    with crm_session() as session:
         items = open_tasks(session, csm)
     if as_json:
         _dump(items)
@@ -143,9 +182,17 @@ def tasks(
     if not items:
         typer.echo(f"no open tasks for {csm}")
         return
-    for t in items:
-        due = t["due_at"][:16].replace("T", " ") if t["due_at"] else "no due date"
-        typer.echo(f"[{t['priority']:>6}] #{t['id']} {due:<16}  {t['account_name']}: {t['title']}")
+    rows = [
+        (
+            t["priority"],
+            t["due_at"][:16].replace("T", " ") + " UTC" if t["due_at"] else "no due date",
+            t["account_name"],
+            t["title"],
+            t["id"],
+        )
+        for t in items
+    ]
+    typer.echo(table(["priority", "due", "account", "task", "id"], rows))
 
 
 # --- day plan -------------------------------------------------------------------------------
@@ -155,7 +202,7 @@ def _day_window(day: date, zone_name: str) -> tuple[datetime, datetime]:
     try:
         zone = ZoneInfo(zone_name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise typer.BadParameter(f"unknown timezone {zone_name!r}", param_hint="--tz") from None
+        _fail(f"--tz: unknown time zone {zone_name!r} (an IANA name such as Europe/Berlin)")
     start = datetime.combine(day, time(0, 0)).replace(tzinfo=zone).astimezone(UTC)
     end = datetime.combine(day + timedelta(days=1), time(0, 0)).replace(tzinfo=zone)
     return start, end.astimezone(UTC)
@@ -241,8 +288,8 @@ def plan(
     try:
         parsed = date.fromisoformat(day)
     except ValueError:
-        raise typer.BadParameter(f"not a date: {day!r}", param_hint="--date") from None
-    with get_store().session() as session:
+        _fail(f"--date: not a date: {day!r} (expected YYYY-MM-DD)")
+    with crm_session() as session:
         result = day_plan(session, csm, parsed, tz)
     if as_json:
         _dump(result)
