@@ -1,13 +1,15 @@
-"""/docs (Swagger UI) and /redoc, served offline: the pages load their scripts, styles and icon
-from the app itself (`/docs-assets/`, the files the `fastapi-offline` package ships), never from
-a CDN, so the API docs work on a laptop without internet and behind strict egress rules."""
+"""/docs (Swagger UI), served offline: the page loads its script, styles and icon from the app
+itself (`/docs-assets/`, the files the `fastapi-offline` package ships), never from a CDN, so the
+API docs work on a laptop without internet and behind strict egress rules.
+
+No /redoc: ReDoc's page fetches its footer logo from Redocly's CDN whatever it is given."""
 
 from __future__ import annotations
 
 from importlib.resources import files
 
 from fastapi import FastAPI, Request
-from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -16,8 +18,8 @@ ASSETS_DIR = files("fastapi_offline") / "static"
 
 
 def install(app: FastAPI) -> None:
-    """Serve /docs, /redoc and their assets; `app` is created with docs_url=None and
-    redoc_url=None, so FastAPI's CDN-based pages are not registered."""
+    """Serve /docs and its assets; `app` is created with docs_url=None and redoc_url=None, so
+    FastAPI's CDN-based pages are not registered."""
     app.mount(ASSETS_URL, StaticFiles(directory=str(ASSETS_DIR)), name="docs-assets")
 
     @app.get("/docs", include_in_schema=False)
@@ -32,15 +34,4 @@ def install(app: FastAPI) -> None:
             oauth2_redirect_url=None,
             # No online validator badge: it would send the document's URL to swagger.io.
             swagger_ui_parameters={"validatorUrl": None},
-        )
-
-    @app.get("/redoc", include_in_schema=False)
-    async def redoc(request: Request) -> HTMLResponse:
-        root = request.scope.get("root_path", "")
-        return get_redoc_html(
-            openapi_url=f"{root}{app.openapi_url}",
-            title=f"{app.title} - ReDoc",
-            redoc_js_url=f"{root}{ASSETS_URL}/redoc.standalone.js",
-            redoc_favicon_url=f"{root}{ASSETS_URL}/favicon.png",
-            with_google_fonts=False,
         )
