@@ -7,7 +7,14 @@ from temporalio import activity
 from activities.context import activity_logger, in_thread
 from activities.crm import CrmActivities
 from activities.email import EmailActivities
-from domain.models import AlertSeverity, CsmAlert, EmailRequest, TaskInput, TaskPriority
+from domain.models import (
+    AlertSeverity,
+    CsmAlert,
+    CsmTask,
+    EmailRequest,
+    TaskInput,
+    TaskPriority,
+)
 
 PRIORITY_FOR_SEVERITY = {
     AlertSeverity.INFO: TaskPriority.NORMAL,
@@ -24,15 +31,17 @@ class AlertActivities:
         self.email = email
 
     @activity.defn(name="alert_csm")
-    async def alert_csm(self, input: CsmAlert) -> None:
-        await in_thread(self._alert, input)
+    async def alert_csm(self, input: CsmAlert) -> CsmTask:
+        """The alert's task (the workflow closes it when the cause is resolved)."""
+        task = await in_thread(self._alert, input)
         activity_logger(account_id=input.account_id, step=input.step).info(
             "csm alerted", owner=input.owner, severity=input.severity.value
         )
+        return task
 
-    def _alert(self, alert: CsmAlert) -> None:
+    def _alert(self, alert: CsmAlert) -> CsmTask:
         # Task first: if the email provider is down, the CSM's queue still shows the alert.
-        self.crm.create_task_once(
+        task = self.crm.create_task_once(
             TaskInput(
                 account_id=alert.account_id,
                 owner=alert.owner,
@@ -61,3 +70,4 @@ class AlertActivities:
                 step=alert.step,
             )
         )
+        return task

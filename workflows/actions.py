@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
         Survey,
         SurveyKind,
         SurveyRequest,
+        TaskCompletion,
         TaskInput,
         TaskPriority,
     )
@@ -147,11 +148,11 @@ class CsActions:
         severity: AlertSeverity = AlertSeverity.WARNING,
         due_at: datetime | None = None,
         owner: str | None = None,
-    ) -> None:
-        """Tell the CSM (or `owner`) at once: a task and an email."""
+    ) -> CsmTask:
+        """Tell the CSM (or `owner`) at once: a task and an email; the task is returned."""
         owner = owner or self.owner
         keyed = self._keyed(step)
-        await call(
+        task = await call(
             AlertActivities.alert_csm,
             CsmAlert(
                 owner=owner,
@@ -162,9 +163,10 @@ class CsActions:
                 **keyed,
             ),
         )
-        self.log.alerts.append(
-            AlertRecord(owner=owner, subject=subject, key=keyed["idempotency_key"])
-        )
+        key = keyed["idempotency_key"]
+        self.log.alerts.append(AlertRecord(owner=owner, subject=subject, key=key))
+        self.log.tasks.append(TaskRecord(task_id=task.id, title=subject, owner=owner, key=key))
+        return task
 
     async def survey(
         self, kind: SurveyKind, topic: str, template: str, step: str, *, to: str | None = None
@@ -201,6 +203,28 @@ class CsActions:
             asks=True,
         )
         return survey
+
+    async def close(self, *steps: str, outcome: str) -> None:
+        """Complete the open tasks this workflow created at `steps` (a trailing `*` matches a
+        prefix): their cause has resolved. One a CSM closed already stays as they left it."""
+        workflow_id = workflow.info().workflow_id
+        wanted = [step_key(workflow_id, s.removesuffix("*")) for s in steps]
+        exact = [not s.endswith("*") for s in steps]
+        for record in self.log.tasks:
+            matches = any(
+                record.key == key if is_exact else record.key.startswith(key)
+                for key, is_exact in zip(wanted, exact, strict=True)
+            )
+            if not record.open or not matches:
+                continue
+            try:
+                await call(
+                    CrmActivities.complete_csm_task,
+                    TaskCompletion(task_id=record.task_id, outcome=outcome),
+                )
+            except ActivityError as exc:
+                workflow.logger.warning("task %s not closed: %s", record.task_id, exc.cause or exc)
+            record.open = False
 
     def _keyed(self, step: str) -> dict[str, str]:
         """The fields every CRM request of this step carries: account, step and the idempotency

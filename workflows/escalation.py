@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from domain.models import AlertSeverity, SurveyKind
+    from domain.models import AlertSeverity, CsmTask, SurveyKind
     from domain.segments import SegmentPlaybookConfig
     from workflows.actions import CsActions
     from workflows.customer_event import (
@@ -106,6 +106,13 @@ class EscalationWorkflow:
         self._chain: list[str] = []
         self._id = ""
         self._log = WorkLog()
+        self._opened_task: int | None = None  # the CSM's "acknowledge" task
+
+    @workflow.signal(name="task_completed")
+    def task_completed(self, task: CsmTask) -> None:
+        """The CSM completed a task of this escalation; its opening task acknowledges it."""
+        if task.id == self._opened_task and self._acked_at is None:
+            self._acked_at = workflow.now()
 
     @workflow.signal(name="action")
     def action(self, action: EscalationAction) -> None:
@@ -147,7 +154,7 @@ class EscalationWorkflow:
         self._id = input.escalation_id
         opened = workflow.now()
         severity = _SEVERITY_ALERT[input.severity]
-        await self._work.alert(
+        opened_task = await self._work.alert(
             f"Escalation opened ({input.severity.value}): {input.summary}"[:300],
             "opened",
             message=f"Acknowledge within {policy.ack_within}, resolve within "
@@ -173,6 +180,7 @@ class EscalationWorkflow:
             )
         )
 
+        self._opened_task = opened_task.id
         ack_at = opened + policy.ack_within
         resolve_at = opened + policy.resolve_within
         ack_missed = resolve_missed = False
@@ -224,6 +232,8 @@ class EscalationWorkflow:
                 pass
 
         await notice
+        # Its tasks are done with: nobody has to acknowledge or chase a resolved escalation.
+        await self._work.close("opened", "sla:*", outcome="the escalation was resolved")
         csat_token: str | None = None
         if input.follow_up_csat:
             survey = await self._work.survey(

@@ -58,6 +58,11 @@ class HealthKeeper:
                 auto_renew=state.auto_renew,
                 outreach_sent_90d=len([e for e in state.log.emails if e.at >= recent]) or None,
                 outreach_replied_90d=len([r for r in state.replies if r >= recent]) or None,
+                # The customer's last action (reply, answer, ticket, product use) or, before
+                # any, the start of the relationship.
+                days_since_last_touchpoint=(
+                    now - (state.last_response_at or state.started_at)
+                ).days,
                 lifecycle_stage=state.stage,
                 now=now,
                 workflow_id=workflow_id,

@@ -177,6 +177,7 @@ class StageRunner:
             priority=TaskPriority.HIGH,
         )
         await self._idle(journey.has_reachable_contact)
+        await self._journey.work().close("no-contact:*", outcome="a reachable contact was added")
 
     async def hand_over(self, event: CustomerEvent, payload: object) -> str | None:
         """Give the event to the stage it is for: the running child (its id), or keep it for a

@@ -159,6 +159,7 @@ class OnboardingWorkflow:
         completed = done()
         csat_token: str | None = None
         if completed:
+            await self._work.close("stalled:*", outcome="the customer reached every milestone")
             await self._work.email(plan.complete_template, "complete")
             if input.config.surveys.csat_after_onboarding:
                 survey = await self._work.survey(

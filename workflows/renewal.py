@@ -60,6 +60,11 @@ class RenewalResult(BaseModel):
     log: WorkLog = Field(default_factory=WorkLog)
 
 
+_DECIDED = {
+    ContractOutcomeKind.RENEWED: "renewed",
+    ContractOutcomeKind.CHURNED: "not renewed",
+    ContractOutcomeKind.AUTO_RENEWED: "renewed automatically",
+}
 # Why a renewal ended as it did, when the customer gave no reason of their own.
 _REASONS = {
     ContractOutcomeKind.RENEWED: "renewed by the customer",
@@ -188,6 +193,9 @@ class RenewalWorkflow:
                 pass
 
         outcome, new_end = self._outcome(input)
+        await self._work.close(
+            "prepare", "manager_escalation*", outcome=f"renewal decided: {_DECIDED[outcome]}"
+        )
         await call(
             CrmActivities.record_contract_outcome,
             ContractOutcome(

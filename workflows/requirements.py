@@ -112,6 +112,7 @@ class RequirementsGatheringWorkflow:
             await self._wait_for_answers_until(started + plan.escalate_after + input.give_up_after)
 
         if self._answers is not None:
+            await self._work.close("questionnaire_escalation", outcome="the customer answered")
             try:
                 await call(CrmActivities.record_requirements, self._answers)
             except ActivityError as exc:

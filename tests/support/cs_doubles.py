@@ -45,6 +45,7 @@ from domain.models import (
     SurveyKind,
     SurveyRequest,
     SurveyResponse,
+    TaskCompletion,
     TaskInput,
     Touchpoint,
     TouchpointInput,
@@ -70,6 +71,8 @@ class FakeCrm:
         self.emails: list[EmailRequest] = []
         self.tasks: dict[str, CsmTask] = {}
         self.alerts: list[CsmAlert] = []
+        self.alert_tasks: dict[str, CsmTask] = {}
+        self.completions: list[TaskCompletion] = []
         self.surveys: dict[str, Survey] = {}
         self.stages: list[StageChange] = []
         self.outcomes: list[ContractOutcome] = []
@@ -104,6 +107,7 @@ class FakeCrm:
             self.create_survey,
             self.record_survey_response,
             self.alert_csm,
+            self.complete_csm_task,
             self.send_kickoff_invite,
             self.compute_health_score,
             self.list_segment_accounts,
@@ -266,9 +270,27 @@ class FakeCrm:
         )
 
     @activity.defn(name="alert_csm")
-    async def alert_csm(self, alert: CsmAlert) -> None:
+    async def alert_csm(self, alert: CsmAlert) -> CsmTask:
         self.calls.append(("alert_csm", alert))
         self.alerts.append(alert)
+        key = f"{alert.idempotency_key}:task"
+        if key not in self.alert_tasks:
+            self.alert_tasks[key] = CsmTask(
+                id=1000 + len(self.alert_tasks),
+                account_id=alert.account_id,
+                owner=alert.owner,
+                title=alert.subject,
+                created_at=_now(),
+            )
+        return self.alert_tasks[key]
+
+    @activity.defn(name="complete_csm_task")
+    async def complete_csm_task(self, completion: TaskCompletion) -> CsmTask:
+        self.calls.append(("complete_csm_task", completion))
+        self.completions.append(completion)
+        everything = [*self.tasks.values(), *self.alert_tasks.values()]
+        task = next(t for t in everything if t.id == completion.task_id)
+        return task.model_copy(update={"status": completion.status, "outcome": completion.outcome})
 
     @activity.defn(name="send_kickoff_invite")
     async def send_kickoff_invite(self, invite: KickoffInvite) -> EmailReceipt:

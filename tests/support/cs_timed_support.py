@@ -41,9 +41,9 @@ class TimedCrm(FakeCrm):
         return [(when, arg) for when, called, arg in self.timeline if called == name]
 
     @activity.defn(name="alert_csm")
-    async def alert_csm(self, alert: CsmAlert) -> None:
+    async def alert_csm(self, alert: CsmAlert) -> CsmTask:
         self._note("alert_csm", alert)
-        await super().alert_csm(alert)
+        return await super().alert_csm(alert)
 
     @activity.defn(name="send_email")
     async def send_email(self, request: EmailRequest) -> EmailReceipt:

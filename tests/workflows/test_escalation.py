@@ -378,3 +378,29 @@ async def test_a_detractor_escalation_with_a_one_person_chain_alerts_only_the_cs
     assert esc.missed(result) == [("acknowledge", 8 * HOUR, None), ("resolve", 240 * HOUR, None)]
     assert esc.alerts() == [(0, CSM, "opened")]
     assert esc.crm.emails[0].context["details"] == "Severity high; opened from a detractor."
+
+
+async def test_completing_the_opening_task_acknowledges_and_resolution_closes_the_rest(
+    esc: Escalations,
+) -> None:
+    handle = await esc.open(Segment.ENTERPRISE)
+    await esc.env.sleep(timedelta(minutes=10))
+    [opened_task] = esc.crm.alert_tasks.values()
+    # The CSM ticks the task off in their queue (csflow task done / the API signals this).
+    await handle.signal(
+        EscalationWorkflow.task_completed,
+        opened_task.model_copy(update={"status": "done", "outcome": "called the customer"}),
+    )
+    await esc.env.sleep(timedelta(hours=2))  # past the 1-hour acknowledgement SLA
+    status = await handle.query(EscalationWorkflow.status)
+    assert status.acknowledged and [m.sla for m in status.missed_slas] == []
+
+    await esc.env.sleep(timedelta(hours=3))  # the 4-hourly update is missed: an SLA task
+    await _act(handle, "resolved")
+    result = await handle.result()
+    assert [m.sla for m in result.missed_slas] == ["update:1"]
+    closed = {c.task_id: c.outcome for c in esc.crm.completions}
+    # Every task this escalation opened is closed with its reason once it is resolved.
+    assert set(closed) == {t.id for t in esc.crm.alert_tasks.values()}
+    assert set(closed.values()) == {"the escalation was resolved"}
+    assert all(not t.open for t in result.log.tasks)

@@ -116,6 +116,7 @@ class SupportFollowUpWorkflow:
         except TimeoutError:
             await finish(ctx, "ticket not resolved", work.log)
             return SupportFollowUpResult(resolved=False, log=work.log)
+        await work.close("ticket_logged", outcome="the ticket was resolved")
 
         await workflow.sleep(input.policy.csat_delay)
         survey = await work.survey(
