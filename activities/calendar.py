@@ -156,6 +156,7 @@ class CalendarActivities:
                 workflow_id=invite.workflow_id,
                 step=invite.step,
                 now=invite.now,
+                deadline=invite.deadline or invite.starts_at - timedelta(days=1),
                 attachments=[
                     EmailAttachment(
                         filename="invite.ics",

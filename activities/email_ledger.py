@@ -117,6 +117,7 @@ def govern(
         category=request.category,
         idempotency_key=request.idempotency_key,
         now=now,
+        deadline=request.deadline,
     )
     if decision.not_before is None:
         row.status = EmailStatus.PENDING.value

@@ -97,6 +97,32 @@ def decide(
     category: str,
     idempotency_key: str,
     now: datetime,
+    deadline: datetime | None = None,
+) -> Decision:
+    decision = _pace(
+        session,
+        policy=policy,
+        email=email,
+        timezone=timezone,
+        category=category,
+        idempotency_key=idempotency_key,
+        now=now,
+    )
+    if decision.not_before is not None and deadline is not None and decision.not_before > deadline:
+        # Due by a time (an invite, an SLA acknowledgement): late is worse than off-hours.
+        return Decision()
+    return decision
+
+
+def _pace(
+    session: Session,
+    *,
+    policy: ContactPolicy,
+    email: str,
+    timezone: str | None,
+    category: str,
+    idempotency_key: str,
+    now: datetime,
 ) -> Decision:
     if category in policy.exempt_categories:
         return Decision()

@@ -474,6 +474,9 @@ class EmailRequest(DomainModel):
     # The caller's clock (workflows pass workflow.now()): the contact governor judges quiet
     # hours and the frequency cap at this instant. None: the activity's own clock.
     now: datetime | None = None
+    # A message that must reach the contact by then (a meeting invite, an SLA acknowledgement):
+    # the governor never holds it past this time, it sends at once instead.
+    deadline: datetime | None = None
 
     @field_validator("now")
     @classmethod
@@ -545,6 +548,8 @@ class KickoffInvite(DomainModel):
     step: str | None = None
     # Passed through to the governed email (see EmailRequest.now).
     now: datetime | None = None
+    # The invite must arrive by then (default: a day before the meeting); see EmailRequest.
+    deadline: datetime | None = None
 
     @field_validator("starts_at")
     @classmethod

@@ -67,9 +67,11 @@ class CsActions:
         category: str = "customer_success",
         attempt: int | None = None,
         asks: bool = False,
+        deadline: datetime | None = None,
     ) -> EmailReceipt:
         """Send one templated email; a rejected one is recorded and given to the CSM as a task.
-        `asks`: it asks the customer for an answer (the silence check counts it)."""
+        `asks`: it asks the customer for an answer (the silence check counts it); `deadline`:
+        it must reach them by then, so quiet hours and the frequency cap do not hold it past."""
         contact = to if to is not None else self.contact_id
         workflow_id = workflow.info().workflow_id
         key = step_key(workflow_id, step, attempt)
@@ -82,6 +84,7 @@ class CsActions:
             category=category,
             workflow_id=workflow_id,
             step=step if attempt is None else f"{step}:{attempt}",
+            deadline=deadline,
         )
         failure: ActivityError | None = None
         try:

@@ -177,6 +177,8 @@ class EscalationWorkflow:
                     f"resolution within {policy.resolve_within}",
                     "escalation_level": 0,
                 },
+                # The customer hears back within the acknowledgement SLA, whatever the hour.
+                deadline=opened + policy.ack_within,
             )
         )
 

@@ -197,3 +197,17 @@ async def test_governor_switched_off_keeps_opt_out_but_not_quiet_hours(
     for index in range(4):  # past the default cap of 2 per 7 days
         sent = await run(acts.email.send_email, request(f"burst-{index}", WED_10_NY))
         assert sent.status == EmailStatus.OUTBOXED
+
+
+async def test_a_message_due_by_a_time_is_never_held_past_it(
+    store: Store, outbox: Path, acts: Activities
+) -> None:
+    await seed_account(acts)
+    # 21:00 in New York: quiet hours would hold it until 08:00, an hour after it is due.
+    urgent = request("ack", TUE_21_NY, deadline=WED_08_NY - timedelta(hours=1))
+    receipt: EmailReceipt = await run(acts.email.send_email, urgent)
+    assert receipt.status in (EmailStatus.SENT, EmailStatus.OUTBOXED)
+    # Due after quiet hours end: it waits for the morning like any other message.
+    later = request("later", TUE_21_NY, deadline=WED_08_NY + timedelta(hours=4))
+    held: EmailReceipt = await run(acts.email.send_email, later)
+    assert (held.status, held.not_before) == (EmailStatus.DEFERRED, WED_08_NY)
