@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import structlog
 from temporalio import activity
 
 from activities.errors import as_permanent
+from crm.tables import CAUSED_AT
 
 T = TypeVar("T")
 
@@ -39,6 +41,10 @@ def attempt_key(purpose: str) -> str | None:
     return f"{purpose}:{info.workflow_id}:{info.workflow_run_id}:{info.activity_id}"
 
 
+def _as_utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 # While blocking work runs, the activity heartbeats this often (the SDK throttles what it sends
 # to 80% of the heartbeat timeout the workflow set).
 HEARTBEAT_EVERY_SECONDS = 1.0
@@ -52,6 +58,9 @@ async def in_thread(func: Callable[..., T], *args: Any) -> T:
 
     A failure no retry can fix (bad data) comes out as the contract's non-retryable
     `InvalidInput` (`activities.errors.as_permanent`); others propagate unchanged."""
+    if activity.in_activity():
+        # Rows this work writes are stamped with the workflow's time (crm.tables.utcnow).
+        CAUSED_AT.set(_as_utc(activity.info().scheduled_time))
     work = asyncio.ensure_future(asyncio.to_thread(func, *args))
     try:
         while True:

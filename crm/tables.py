@@ -5,6 +5,7 @@ A row's `to_model()` is its domain model, read from the columns of the same name
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -44,8 +45,13 @@ SQLModel.metadata.naming_convention = {
 }
 
 
+# Inside an activity: when the workflow asked for the work (activities.context sets it), so every
+# row a workflow causes carries workflow time, also under time skipping. Elsewhere: the clock.
+CAUSED_AT: ContextVar[datetime | None] = ContextVar("caused_at", default=None)
+
+
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    return CAUSED_AT.get() or datetime.now(UTC)
 
 
 class AccountRow(SQLModel, table=True):

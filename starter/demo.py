@@ -32,6 +32,7 @@ from temporalio.runtime import (
 from temporalio.testing import WorkflowEnvironment
 
 from activities import build_activities
+from crm.account_activity import AccountActivity, account_activity
 from crm.database import Store
 from domain.segment_query import SegmentQuery
 from domain.segments import default_config
@@ -272,7 +273,11 @@ async def run_demo(
             ended_at=ended_at,
             database=settings.database_url,
             outbox=str(settings.outbox_dir),
-            accounts=[_summarise(c, s) for c, s in zip(customers, statuses, strict=True)],
+            # Emails and tasks as the CRM has them: every workflow of the account, and people.
+            accounts=[
+                _summarise(c, s, account_activity(store, c.id))
+                for c, s in zip(customers, statuses, strict=True)
+            ],
         )
     finally:
         await env.shutdown()
@@ -298,7 +303,9 @@ async def _statuses(client: Client, account_ids: list[str]) -> list[JourneyStatu
     return list(await asyncio.gather(*(one(a) for a in account_ids)))
 
 
-def _summarise(customer: Customer, status: JourneyStatus) -> AccountSummary:
+def _summarise(
+    customer: Customer, status: JourneyStatus, crm: AccountActivity
+) -> AccountSummary:
     return AccountSummary(
         account_id=status.account_id,
         name=status.account_name,
@@ -306,13 +313,13 @@ def _summarise(customer: Customer, status: JourneyStatus) -> AccountSummary:
         behaviour=customer.behaviour,
         stages=[v.stage.value for v in status.stages],
         final_stage=status.stage.value,
-        emails_sent=status.emails_sent,
+        emails_sent=crm.emails_sent,
         surveys=[
             {"kind": s.kind.value, "topic": s.topic, "score": s.score, "category": s.category}
             for s in status.surveys
         ],
-        tasks_created=status.tasks_created,
-        open_tasks=[t.title for t in status.open_tasks],
+        tasks_created=crm.tasks_created,
+        open_tasks=crm.open_tasks,
         alerts=status.alerts,
         escalations=[
             {

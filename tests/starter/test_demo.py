@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 
 
@@ -51,9 +53,47 @@ def test_csflow_demo_json_tells_the_scripted_year(tmp_path: Path):
     churner = accounts["churns at renewal"]
     assert churner["final_stage"] == "churned" and churner["renewal_outcome"] == "churned"
 
+    # Silence means silence: the customer who answers everything is never chased as silent.
+    assert not [p for p in engaged["playbooks"] if p["kind"] == "unresponsive"]
+    assert [p for p in silent["playbooks"] if p["kind"] == "unresponsive"]
+    # The public review and its re-share open one public-mention playbook.
+    assert len([p for p in engaged["playbooks"] if p["kind"] == "external"]) == 1
+
+    crm = sqlite3.connect(tmp_path / summary["database"].removeprefix("sqlite:///"))
+    _every_crm_time_is_workflow_time(crm, summary["started_at"], summary["ended_at"])
+    reasons = dict(crm.execute("SELECT account_id, outcome_reason FROM contracts").fetchall())
+    assert reasons[churner["account_id"]] == "budget cuts"  # the customer's own words
+    # Tasks whose cause resolved are closed: renewals were decided, escalations resolved.
+    open_titles = [t for a in summary["accounts"] for t in a["open_tasks"]]
+    assert not [t for t in open_titles if t.startswith("Prepare renewal")]
+    resolved = [e["summary"] for e in unhappy["escalations"] if not e["open"]]
+    assert resolved and not [t for t in unhappy["open_tasks"] if any(r in t for r in resolved)]
+
     outbox = tmp_path / summary["outbox"]
     assert (
         outbox.is_dir()
         and len(list(outbox.rglob("*.eml")))
         >= sum(a["emails_sent"] for a in summary["accounts"]) // 2
     )
+
+
+def _every_crm_time_is_workflow_time(crm: sqlite3.Connection, started: str, ended: str) -> None:
+    """Rows are stamped with the time the workflow acted, inside the simulated year, not with
+    the wall clock of the run (which would put a renewal on day 1)."""
+    first = datetime.fromisoformat(started).replace(tzinfo=None) - timedelta(seconds=1)
+    last = datetime.fromisoformat(ended).replace(tzinfo=None) + timedelta(seconds=1)
+    columns = {
+        "touchpoints": ["occurred_at"],
+        "csm_tasks": ["created_at", "completed_at"],
+        "email_sends": ["created_at", "sent_at"],
+        "contracts": ["created_at", "closed_at"],
+        "survey_responses": ["responded_at"],
+    }
+    for table, names in columns.items():
+        for name in names:
+            for (value,) in crm.execute(f"SELECT {name} FROM {table} WHERE {name} IS NOT NULL"):
+                assert first <= datetime.fromisoformat(value) <= last, (table, name, value)
+    [(closed,)] = crm.execute(
+        "SELECT MIN(closed_at) FROM contracts WHERE closed_at IS NOT NULL"
+    ).fetchall()
+    assert datetime.fromisoformat(closed) - first > timedelta(days=200)  # renewals come late
