@@ -100,7 +100,8 @@ class EscalationPolicy(_Config):
     chain: list[str] = Field(
         default_factory=lambda: ["csm", "cs_manager", "vp_customer_success"], min_length=1
     )
-    notice_template: str = "escalation_notice"
+    # To the customer: a person acknowledging their issue (staff get the alert).
+    notice_template: str = "escalation_acknowledgement"
 
     @model_validator(mode="after")
     def _ordered(self) -> EscalationPolicy:

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from domain.durations import in_words
     from domain.models import AlertSeverity, CsmTask, SurveyKind
     from domain.segments import SegmentPlaybookConfig
     from workflows.actions import CsActions
@@ -32,6 +33,13 @@ class EscalationSource(StrEnum):
     TICKET = "ticket"
     DETRACTOR = "detractor"
     LOW_CSAT = "low_csat"
+
+
+_SOURCE_WORDS = {
+    EscalationSource.TICKET: "high-severity support ticket",
+    EscalationSource.DETRACTOR: "detractor score on the NPS survey",
+    EscalationSource.LOW_CSAT: "low satisfaction score after a ticket",
+}
 
 
 class EscalationInput(BaseModel):
@@ -157,25 +165,24 @@ class EscalationWorkflow:
         opened_task = await self._work.alert(
             f"Escalation opened ({input.severity.value}): {input.summary}"[:300],
             "opened",
-            message=f"Acknowledge within {policy.ack_within}, resolve within "
-            f"{policy.resolve_within}.",
+            message=f"Acknowledge within {in_words(policy.ack_within)}, resolve within "
+            f"{in_words(policy.resolve_within)}. Opened from a {_SOURCE_WORDS[input.source]}.",
             severity=severity,
             due_at=opened + policy.ack_within,
             owner=self._chain[0],
         )
         # A customer email may wait for the contact's quiet hours; the SLA clock does not.
+        # The customer hears a person's acknowledgement in their own terms; the internals (level,
+        # source, severity) stay with the staff alert above.
         notice = asyncio.ensure_future(
             self._work.email(
                 policy.notice_template,
                 "notice",
                 context={
-                    "issue": input.summary,
-                    "details": (
-                        f"Severity {input.severity.value}; opened from a {input.source.value}."
-                    ),
-                    "sla": f"first response within {policy.ack_within}, "
-                    f"resolution within {policy.resolve_within}",
-                    "escalation_level": 0,
+                    "topic": input.summary if input.source == EscalationSource.TICKET else "",
+                    "ticket_id": input.ticket_id,
+                    "first_response_within": in_words(policy.ack_within),
+                    "resolution_within": in_words(policy.resolve_within),
                 },
                 # The customer hears back within the acknowledgement SLA, whatever the hour.
                 deadline=opened + policy.ack_within,

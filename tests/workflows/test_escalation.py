@@ -108,21 +108,26 @@ async def test_opening_alerts_the_csm_and_notifies_the_customer(esc: Escalations
     assert esc.alerts() == [(0, CSM, "opened")]
     opened = esc.crm.alerts[0]
     assert opened.subject == "Escalation opened (high): Sync broken"
-    assert opened.message == "Acknowledge within 1:00:00, resolve within 2 days, 0:00:00."
+    assert opened.message == (
+        "Acknowledge within 1 hour, resolve within 2 days. Opened from a high-severity support "
+        "ticket."
+    )
     assert opened.severity == AlertSeverity.CRITICAL
     assert opened.idempotency_key == f"{handle.id}:opened"
     assert opened.due_at is not None and esc.minutes(opened.due_at) == HOUR
 
+    # The customer hears a person's acknowledgement, in words, due within the first-response SLA.
     [notice] = esc.crm.emails
     assert notice.idempotency_key == f"{handle.id}:notice"
-    assert notice.template == "escalation_notice"
+    assert notice.template == "escalation_acknowledgement"
     assert notice.to_contact_id == "acct-esc-champion"
     assert notice.context == {
-        "issue": "Sync broken",
-        "details": "Severity high; opened from a ticket.",
-        "sla": "first response within 1:00:00, resolution within 2 days, 0:00:00",
-        "escalation_level": 0,
+        "topic": "Sync broken",
+        "ticket_id": "T-1",
+        "first_response_within": "1 hour",
+        "resolution_within": "2 days",
     }
+    assert notice.deadline is not None and esc.minutes(notice.deadline) == HOUR
     status = await handle.query(EscalationWorkflow.status)
     assert (status.level, status.owner, status.acknowledged, status.resolved) == (
         0,
@@ -377,7 +382,9 @@ async def test_a_detractor_escalation_with_a_one_person_chain_alerts_only_the_cs
     assert result.source == EscalationSource.DETRACTOR and result.level == 0
     assert esc.missed(result) == [("acknowledge", 8 * HOUR, None), ("resolve", 240 * HOUR, None)]
     assert esc.alerts() == [(0, CSM, "opened")]
-    assert esc.crm.emails[0].context["details"] == "Severity high; opened from a detractor."
+    # A detractor is thanked for the feedback: no ticket topic, no internal wording.
+    assert esc.crm.emails[0].context["topic"] == ""
+    assert "detractor" in esc.crm.alerts[0].message
 
 
 async def test_completing_the_opening_task_acknowledges_and_resolution_closes_the_rest(
