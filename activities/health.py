@@ -15,7 +15,7 @@ from crm.database import Store
 from crm.health_history import explain, latest_scores
 from crm.tables import HealthScoreRow
 from crm.timeline import record_touchpoint
-from domain.health import score_health
+from domain.health import score_health, settled_band
 from domain.health_config import health_config_for
 from domain.models import (
     AccountRef,
@@ -104,7 +104,10 @@ class HealthActivities:
                     facts, computed_at=facts.now or utc_now(self.clock), config=config
                 )
                 stage = facts.lifecycle_stage or LifecycleStage(account.lifecycle_stage)
-                assignment = segment_for(account.to_model(), result.band, stage, mode)
+                band = settled_band(
+                    result.score, HealthBand(previous.band) if previous else None, config
+                )
+                assignment = segment_for(account.to_model(), band, stage, mode)
                 row = HealthScoreRow(
                     account_id=facts.account_id,
                     score=result.score,

@@ -29,6 +29,30 @@ def band_for(score: int, config: HealthConfig | None = None) -> HealthBand:
     return HealthBand.AT_RISK if score >= config.at_risk_from else HealthBand.CRITICAL
 
 
+# A score must be this many points past a band's cut-off before the account's segment follows
+# it, so a score hovering on a cut-off does not move the account back and forth.
+SEGMENT_MARGIN = 5
+_RANK = {HealthBand.CRITICAL: 0, HealthBand.AT_RISK: 1, HealthBand.HEALTHY: 2}
+
+
+def settled_band(
+    score: int,
+    previous: HealthBand | None,
+    config: HealthConfig | None = None,
+    margin: int = SEGMENT_MARGIN,
+) -> HealthBand:
+    """The band segmentation uses: the score's band once it is `margin` points clear of the
+    cut-off it crossed, else the `previous` band."""
+    band = band_for(score, config)
+    if previous is None or band == previous:
+        return band
+    if _RANK[band] > _RANK[previous]:
+        clear = band_for(max(score - margin, 0), config)
+        return band if _RANK[clear] > _RANK[previous] else previous
+    clear = band_for(min(score + margin, 100), config)
+    return band if _RANK[clear] < _RANK[previous] else previous
+
+
 def _trend(actual: int | None, baseline: float | None, label: str) -> tuple[float, str] | None:
     """Activity relative to the account's own baseline, capped at 1 (above baseline is fine)."""
     if actual is None or baseline is None:

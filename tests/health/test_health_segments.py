@@ -292,3 +292,19 @@ async def test_cli_tasks_and_day_plan(store: Store, acts: Activities) -> None:
     assert plan["gap"] == {"not_done": [low, normal_soon], "unplanned_done": [unplanned]}
     text = runner.invoke(cli(), ["plan", "--csm", owner, "--date", "2026-11-18"]).output
     assert "gap: 2 planned not done" in text and "1 done unplanned" in text
+
+
+def test_a_score_hovering_on_a_cut_off_does_not_move_the_segment() -> None:
+    from domain.health import SEGMENT_MARGIN, band_for, settled_band
+    from domain.health_config import health_config_for
+
+    config = health_config_for(Segment.SMB)
+    cut = config.healthy_from
+    # One point above the healthy cut-off after an at-risk score: still at risk for segments.
+    assert band_for(cut + 1, config) == HealthBand.HEALTHY
+    assert settled_band(cut + 1, HealthBand.AT_RISK, config) == HealthBand.AT_RISK
+    assert settled_band(cut - 1, HealthBand.HEALTHY, config) == HealthBand.HEALTHY
+    # Clear of the margin it moves, both ways; without history the score decides.
+    assert settled_band(cut + SEGMENT_MARGIN, HealthBand.AT_RISK, config) == HealthBand.HEALTHY
+    assert settled_band(cut - SEGMENT_MARGIN - 1, HealthBand.HEALTHY, config) == HealthBand.AT_RISK
+    assert settled_band(cut + 1, None, config) == HealthBand.HEALTHY
