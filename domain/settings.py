@@ -33,6 +33,9 @@ DEFAULT_DATABASE_URL = "sqlite:///var/csflow.db"
 # A path secret is a password that ends up in SendGrid's settings and proxies' logs: long, plain.
 MIN_PATH_SECRET_CHARS = 24
 _URL_SAFE = re.compile(r"[A-Za-z0-9_\-]+")
+# Signs unsubscribe links where no secret is configured outside production: public, so such
+# links are forgeable; production never uses it (Settings.unsubscribe_key).
+DEVELOPMENT_UNSUBSCRIBE_KEY = "csflow-development-unsubscribe-key"
 
 
 class SettingsError(ValueError):
@@ -102,7 +105,26 @@ class Settings(BaseSettings):
     contact_governor: bool = Field(default=True, validation_alias="CSFLOW_CONTACT_GOVERNOR")
     """quiet hours and frequency cap for customer emails (opt-outs always apply)"""
     public_url: str = Field(default="http://localhost:8000", validation_alias="CSFLOW_PUBLIC_URL")
-    """base URL of the API in survey links"""
+    """base URL of the API in survey and unsubscribe links"""
+
+    # -- what customers see in an email -----------------------------------------------------
+    company_name: str = Field(default="Example Software", validation_alias="CSFLOW_COMPANY_NAME")
+    """the company customers buy from, named in email signatures and footers"""
+    team_names: Annotated[dict[str, str], NoDecode] = Field(
+        default={}, validation_alias="CSFLOW_TEAM_NAMES"
+    )
+    """display names of CSMs by address (others: from the address, `casey.csm@...` is Casey)"""
+    email_signature: str | None = Field(default=None, validation_alias="CSFLOW_EMAIL_SIGNATURE")
+    """line under the CSM's name in customer emails (unset: `Customer Success, <company>`)"""
+    postal_address: str | None = Field(default=None, validation_alias="CSFLOW_POSTAL_ADDRESS")
+    """postal address in the footer of customer emails (CAN-SPAM asks for one)"""
+    meeting_url: str | None = Field(default=None, validation_alias="CSFLOW_MEETING_URL")
+    """video-call link of kickoff meetings (unset: the invitation asks the customer for one)"""
+    unsubscribe_secret: SecretStr | None = Field(
+        default=None, validation_alias="CSFLOW_UNSUBSCRIBE_SECRET"
+    )
+    """HMAC key of unsubscribe links, for the worker and the API (unset: CSFLOW_REPLY_SECRET;
+    neither set: a development key, and in production no one-click link)"""
 
     # -- API --------------------------------------------------------------------------------
     api_tokens: Annotated[tuple[SecretStr, ...], NoDecode] = Field(
@@ -131,7 +153,7 @@ class Settings(BaseSettings):
     )
     """HMAC key of support-desk webhooks (unset: they are refused)"""
     product_name: str = Field(default="our product", validation_alias="CSFLOW_PRODUCT_NAME")
-    """named in NPS pages"""
+    """named in emails and NPS pages"""
     survey_ttl: timedelta = Field(
         default=timedelta(days=60), gt=timedelta(0), validation_alias="CSFLOW_SURVEY_TTL_DAYS"
     )
@@ -153,12 +175,44 @@ class Settings(BaseSettings):
     def production(self) -> bool:
         return self.environment.lower() == "production"
 
+    def unsubscribe_key(self) -> str | None:
+        """The key unsubscribe links are signed with: CSFLOW_UNSUBSCRIBE_SECRET, else
+        CSFLOW_REPLY_SECRET; with neither, a fixed development key outside production (so the
+        worker and the API of a development stack agree) and None in production."""
+        for secret in (self.unsubscribe_secret, self.reply_secret):
+            if secret is not None:
+                return secret.get_secret_value()
+        return None if self.production else DEVELOPMENT_UNSUBSCRIBE_KEY
+
     @field_validator("api_tokens", mode="before")
     @classmethod
     def _split_tokens(cls, value: Any) -> Any:
         if isinstance(value, str):
             return tuple(t.strip() for t in value.split(",") if t.strip())
         return value
+
+    @field_validator("team_names", mode="before")
+    @classmethod
+    def _split_names(cls, value: Any) -> Any:
+        # `casey@example.com=Casey Jones, morgan@example.com=Morgan`; addresses compare folded.
+        if not isinstance(value, str):
+            return value
+        names: dict[str, str] = {}
+        for pair in value.split(","):
+            if not pair.strip():
+                continue
+            email, equals, name = pair.partition("=")
+            if not equals or "@" not in email or not name.strip():
+                raise ValueError(f"expected email=Name pairs, got {pair.strip()!r}")
+            names[email.strip().lower()] = " ".join(name.split())
+        return names
+
+    @field_validator("public_url", "meeting_url")
+    @classmethod
+    def _web_address(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"https?://[^\s/]+", value):
+            raise ValueError(f"must be an http(s) URL, got {value!r}")
+        return value.rstrip("/") if value is not None else None
 
     @field_validator("survey_ttl", mode="before")
     @classmethod

@@ -25,12 +25,14 @@ def _type_name(field: FieldInfo) -> str:
     names = {str: "string", int: "integer", bool: "boolean", Path: "path", SecretStr: "secret"}
     if isinstance(annotation, type) and annotation in names:
         return names[annotation]
+    if getattr(annotation, "__origin__", None) is dict:
+        return "`email=Name` pairs, comma-separated"  # team_names, the one mapping
     return "secrets, comma-separated"  # api_tokens, the one tuple
 
 
 def _default_text(field: FieldInfo) -> str:
     value = field.default
-    if value is None or value == ():
+    if value is None or value == () or value == {}:
         return "unset"
     if isinstance(value, bool):
         return f"`{str(value).lower()}`"
