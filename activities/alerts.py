@@ -7,6 +7,7 @@ from temporalio import activity
 from activities.context import activity_logger, in_thread
 from activities.crm import CrmActivities
 from activities.email import EmailActivities
+from crm.tables import utcnow
 from domain.models import (
     AlertSeverity,
     CsmAlert,
@@ -68,6 +69,9 @@ class AlertActivities:
                 category="csm_alert",
                 workflow_id=alert.workflow_id,
                 step=alert.step,
+                # Workflow time, so the email's Date is when the workflow raised the alert; its
+                # category passes the governor untouched.
+                now=utcnow(),
             )
         )
         return task

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import UTC, datetime, time, timedelta
 
 from temporalio import activity
 
 from activities.context import activity_logger, in_thread
 from activities.crm_lookups import require_account, require_contact
 from activities.email import EmailActivities
+from activities.rendering import day_in_words, moment_in_words, next_quarter_hour, zone_of
 from crm.database import Store
 from crm.tables import utcnow
 from crm.timeline import record_touchpoint
@@ -22,8 +22,13 @@ from domain.models import (
     KickoffInvite,
     TouchpointKind,
 )
+from domain.people import display_name
 
 PRODID = "-//csflow//Customer Success//EN"
+# When a meeting may take place in the contact's zone: weekdays, starting and ending in these
+# hours; a proposal outside them moves to the next weekday at MEETING_MORNING.
+WORKING_HOURS = (time(9, 0), time(17, 0))
+MEETING_MORNING = time(10, 0)
 
 
 def _ics_time(value: datetime) -> str:
@@ -68,6 +73,7 @@ def build_invite(
     attendee_name: str | None,
     location: str | None,
     stamp: datetime,
+    organizer_name: str | None = None,
 ) -> str:
     lines = [
         "BEGIN:VCALENDAR",
@@ -82,7 +88,8 @@ def build_invite(
         f"DTEND:{_ics_time(starts_at + duration)}",
         f"SUMMARY:{_escape(summary)}",
         f"DESCRIPTION:{_escape(description)}",
-        f"ORGANIZER;CN={_escape(organizer_email)}:mailto:{organizer_email}",
+        f'ORGANIZER;CN="{(organizer_name or organizer_email).replace(chr(34), "")}"'
+        f":mailto:{organizer_email}",
         "ATTENDEE;ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=TRUE"
         + (f';CN="{attendee_name.replace(chr(34), "")}"' if attendee_name else "")
         + f":mailto:{attendee_email}",
@@ -93,12 +100,26 @@ def build_invite(
     return "\r\n".join(_fold(line) for line in lines) + "\r\n"
 
 
-def _local_time(value: datetime, timezone: str | None) -> str:
-    try:
-        zone = ZoneInfo(timezone or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    return value.astimezone(zone).strftime("%A %d %B %Y, %H:%M %Z")
+def meeting_time(requested: datetime, duration: timedelta, timezone: str | None) -> datetime:
+    """When to hold a meeting asked for at `requested`: at the next quarter hour, inside the
+    contact's working hours (weekdays 09:00-17:00 in their zone), else the next weekday at
+    10:00 there. Never earlier than asked, so an invitation due a day before still is."""
+    zone = zone_of(timezone)
+    start = next_quarter_hour(requested)
+    local = start.astimezone(zone)
+    opens, closes = WORKING_HOURS
+    end = local + duration
+    if (
+        local.weekday() < 5
+        and opens <= local.time()
+        and end.date() == local.date()
+        and end.time() <= closes
+    ):
+        return start
+    day = local.date() + timedelta(days=0 if local.time() < opens else 1)
+    while day.weekday() >= 5:
+        day += timedelta(days=1)
+    return datetime.combine(day, MEETING_MORNING, tzinfo=zone).astimezone(UTC)
 
 
 class CalendarActivities:
@@ -125,18 +146,23 @@ class CalendarActivities:
             timezone = contact.timezone or account.timezone
             contact_email, contact_name = contact.email, contact.name
             account_name = account.name
+        settings = self.email.settings
+        duration = timedelta(minutes=invite.duration_minutes)
+        starts = meeting_time(invite.starts_at, duration, timezone)
+        meeting_url = invite.meeting_url or settings.meeting_url
         # Stable UID per invitation: a re-sent copy updates the same calendar entry.
         uid = hashlib.sha256(invite.idempotency_key.encode()).hexdigest()[:32] + "@csflow"
         ics = build_invite(
             uid=uid,
-            starts_at=invite.starts_at,
-            duration=timedelta(minutes=invite.duration_minutes),
+            starts_at=starts,
+            duration=duration,
             summary=f"{invite.title}: {account_name}",
             description=invite.agenda or f"{invite.title} for {account_name}",
             organizer_email=organizer,
+            organizer_name=display_name(organizer, settings.team_names),
             attendee_email=contact_email,
             attendee_name=contact_name,
-            location=invite.meeting_url,
+            location=meeting_url,
             stamp=utcnow(),
         )
         receipt = self.email.deliver(
@@ -147,16 +173,18 @@ class CalendarActivities:
                 template="kickoff_invite",
                 context={
                     "title": invite.title,
-                    "starts_at_local": _local_time(invite.starts_at, timezone),
+                    "starts_at_local": moment_in_words(starts, timezone),
+                    "starts_on": f"{starts.astimezone(zone_of(timezone)):%A} "
+                    f"{day_in_words(starts.astimezone(zone_of(timezone)))}",
                     "duration_minutes": invite.duration_minutes,
-                    "meeting_url": invite.meeting_url,
+                    "meeting_url": meeting_url,
                     "agenda": invite.agenda,
                 },
                 category="kickoff",
                 workflow_id=invite.workflow_id,
                 step=invite.step,
                 now=invite.now,
-                deadline=invite.deadline or invite.starts_at - timedelta(days=1),
+                deadline=invite.deadline or starts - timedelta(days=1),
                 attachments=[
                     EmailAttachment(
                         filename="invite.ics",
@@ -173,12 +201,11 @@ class CalendarActivities:
                     session,
                     account_id=invite.account_id,
                     kind=TouchpointKind.MEETING,
-                    summary=f"{invite.title} scheduled for {_ics_time(invite.starts_at)} "
-                    f"with {contact_name}",
+                    summary=f"{invite.title} scheduled for {_ics_time(starts)} with {contact_name}",
                     idempotency_key=f"meeting:{invite.idempotency_key}",
                     workflow_id=invite.workflow_id,
                     step=invite.step,
-                    occurred_at=invite.starts_at,
+                    occurred_at=starts,
                     details={"uid": uid, "duration_minutes": invite.duration_minutes},
                 )
         return receipt

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
 from domain.input_checks import single_line_problem
@@ -26,6 +27,24 @@ class OutgoingEmail:
     from_name: str
     reply_to: str | None = None
     attachments: list[EmailAttachment] = field(default_factory=list)
+    # When it is sent (the `Date` header): the time the send was decided, workflow time.
+    sent_at: datetime | None = None
+    # The template it was rendered from (names outbox files).
+    template: str = ""
+    # More headers: `List-Unsubscribe` and `List-Unsubscribe-Post` on marketing and nurture mail.
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def message_id(self) -> str:
+        return message_id_for(self.idempotency_key, self.from_email)
+
+
+def message_id_for(idempotency_key: str, from_email: str) -> str:
+    """The `Message-ID`: derived from the idempotency key (the same on every attempt, unique per
+    message), in the sender's domain."""
+    digest = hashlib.sha256(idempotency_key.encode()).hexdigest()[:32]
+    domain = from_email.rpartition("@")[2] or "localhost"
+    return f"<{digest}@{domain}>"
 
 
 class DeliveryRejected(Exception):
@@ -61,6 +80,7 @@ def header_problem(message: OutgoingEmail) -> str | None:
         ("reply_to", message.reply_to),
     ]
     values += [("category", c) for c in message.categories]
+    values += [(f"header {name}", name + value) for name, value in message.headers.items()]
     values += [(f"custom_args.{k}", v) for k, v in message.custom_args.items()]
     values += [
         (f"attachment {a.filename!r}", a.filename + a.content_type) for a in message.attachments

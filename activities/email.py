@@ -26,8 +26,13 @@ What it does offer is used:
   show the copies as one message, and SendGrid reports it as `smtp-id`;
 * SendGrid's own `X-Message-Id` is stored on the ledger row once accepted.
 
-The outbox (no SendGrid key) writes `<sha256(key)>.eml` with write-then-rename: a repeated
-delivery overwrites the same file, so it never duplicates.
+The outbox (no SendGrid key) writes `<send time>-<account>-<template>-<key hash>.eml` with
+write-then-rename: a repeated delivery overwrites the same file, so it never duplicates.
+
+Every message carries `Date` (the send time: the `now` the workflow passed, workflow time; SendGrid
+sets its own) and, unless it is service mail (domain.email_kinds), `List-Unsubscribe` with
+`List-Unsubscribe-Post: List-Unsubscribe=One-Click` (RFC 8058) and an unsubscribe link in its
+footer (activities.email_identity). An opted-out contact gets service mail only.
 
 The window between the provider's answer and the ledger update is as small as it can be: the
 `sent`/`outboxed` mark is a single UPDATE committed in its own transaction right after the call
@@ -71,6 +76,7 @@ from activities.delivery import (
     OutgoingEmail,
     header_problem,
 )
+from activities.email_identity import Unsubscribe, identity_context, unsubscribe_of
 from activities.email_ledger import (
     Recipient,
     govern,
@@ -95,6 +101,7 @@ from crm.database import Store
 from crm.tables import AccountRow, ContactRow, EmailSendRow
 from crm.timeline import record_touchpoint
 from domain.contact_policy import ContactPolicy
+from domain.email_kinds import is_transactional
 from domain.models import EmailReceipt, EmailRequest, EmailStatus, TouchpointKind
 from domain.reply_address import reply_address
 from domain.settings import Settings
@@ -201,7 +208,10 @@ class EmailActivities:
                 ):
                     return receipt_of(existing), None  # called too early: still deferred
 
-            if recipient.opted_out:
+            # An opt-out stops marketing and nurture mail; service mail (an escalation's
+            # acknowledgement, a meeting invitation) still reaches the contact. Addresses that
+            # bounced or complained are on the provider's own suppression list as well.
+            if recipient.opted_out and not is_transactional(request.template, request.category):
                 row = existing or new_row(request, recipient, request.subject or "", now)
                 row.status = EmailStatus.SUPPRESSED.value
                 row.provider = "none"
@@ -225,15 +235,17 @@ class EmailActivities:
             contact = (
                 session.get(ContactRow, recipient.contact_id) if recipient.contact_id else None
             )
+            unsubscribe = unsubscribe_of(self.settings, request, recipient)
+            context = {
+                **identity_context(self.settings, account, recipient),
+                **template_context(account, recipient, contact, request),
+                "unsubscribe_link": unsubscribe.link if unsubscribe else None,
+            }
             try:
-                rendered = render_email(
-                    request.template,
-                    template_context(account, recipient, contact, request),
-                    request.subject,
-                )
+                rendered = render_email(request.template, context, request.subject)
             except TemplateProblem as err:
                 raise permanent(INVALID_INPUT, f"template: {err}") from err
-            message = self._message(request, recipient, account, rendered)
+            message = self._message(request, recipient, account, rendered, now, unsubscribe)
             if (problem := header_problem(message)) is not None:
                 # Never sendable (e.g. a contact name with a line break): nothing is recorded, and
                 # every attempt fails the same way, so it is not retried.
@@ -264,6 +276,8 @@ class EmailActivities:
         recipient: Recipient,
         account: AccountRow,
         rendered: RenderedEmail,
+        now: datetime,
+        unsubscribe: Unsubscribe | None,
     ) -> OutgoingEmail:
         custom_args = {
             "idempotency_key": request.idempotency_key,
@@ -286,6 +300,9 @@ class EmailActivities:
             from_email=self.settings.from_email,
             from_name=self.settings.from_name,
             attachments=list(request.attachments),
+            sent_at=now,
+            template=request.template,
+            headers=dict(unsubscribe.headers) if unsubscribe else {},
         )
 
     def _reply_to(self, account_id: str, csm_owner: str) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -57,8 +56,11 @@ def build_mail(message: OutgoingEmail) -> Mail:
         mail.reply_to = ReplyTo(message.reply_to)
     # The same Message-ID on every attempt of one idempotency key: if a crash makes csflow send
     # a message twice, the copies are one message to mail systems that deduplicate by it (Gmail
-    # shows one), and SendGrid's events carry it as `smtp-id`.
-    mail.header = Header("Message-ID", message_id_for(message))
+    # shows one), and SendGrid's events carry it as `smtp-id`. SendGrid sets `Date` itself (when
+    # it sends); List-Unsubscribe and List-Unsubscribe-Post are ordinary headers to its API.
+    mail.header = Header("Message-ID", message.message_id)
+    for name, value in message.headers.items():
+        mail.header = Header(name, value)
     # SendGrid allows at most 10 categories per message.
     mail.category = [Category(c) for c in message.categories[:10]]
     for key, value in message.custom_args.items():
@@ -73,13 +75,6 @@ def build_mail(message: OutgoingEmail) -> Mail:
             )
         )
     return mail
-
-
-def message_id_for(message: OutgoingEmail) -> str:
-    """A Message-ID derived from the idempotency key, in the sender's domain."""
-    digest = hashlib.sha256(message.idempotency_key.encode()).hexdigest()[:32]
-    domain = message.from_email.rpartition("@")[2] or "csflow.invalid"
-    return f"<{digest}@{domain}>"
 
 
 def retry_after(headers: Mapping[str, Any] | None) -> timedelta | None:

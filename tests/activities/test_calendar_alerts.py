@@ -64,7 +64,8 @@ async def test_kickoff_invite_attaches_valid_ics(
     assert props["SUMMARY"] == "Kickoff call: Acme Corp"
     assert props["DESCRIPTION"] == "Goals\\; timeline\\, owners"
     assert re.fullmatch(r"[0-9a-f]{32}@csflow", props["UID"])
-    assert props["ORGANIZER;CN=dana.csm@vendor.example.com"] == "mailto:dana.csm@vendor.example.com"
+    # The organiser as people know them: the CSM's name, not their address.
+    assert props['ORGANIZER;CN="Dana"'] == "mailto:dana.csm@vendor.example.com"
     assert any(line.endswith(":mailto:chloe@acme.example.com") for line in lines)
     assert lines.count("BEGIN:VEVENT") == 1 and lines.count("END:VEVENT") == 1
     # local time in the contact's timezone (America/New_York) in the body
@@ -92,9 +93,10 @@ def test_ics_lines_are_folded_at_75_octets() -> None:
     assert "SUMMARY:" + ("Ünïcødé " * 30) in unfold(ics)
 
 
-async def test_kickoff_invite_to_opted_out_contact_is_suppressed(
+async def test_kickoff_invite_reaches_an_opted_out_contact(
     store: Store, outbox: Path, acts: Activities
 ) -> None:
+    # An invitation is service mail: unsubscribing from nurture mail does not stop it.
     await seed_account(acts)
     receipt = await run(
         acts.calendar.send_kickoff_invite,
@@ -105,8 +107,10 @@ async def test_kickoff_invite_to_opted_out_contact_is_suppressed(
             idempotency_key="k2",
         ),
     )
-    assert receipt.status == EmailStatus.SUPPRESSED
-    assert list(outbox.glob("*.eml")) == []
+    assert receipt.status == EmailStatus.OUTBOXED
+    [eml] = list(outbox.glob("*.eml"))
+    message = email.message_from_bytes(eml.read_bytes(), policy=policy.default)
+    assert message["List-Unsubscribe"] is None and message["Date"] is not None
 
 
 async def test_kickoff_invite_unknown_contact(store: Store, outbox: Path, acts: Activities) -> None:

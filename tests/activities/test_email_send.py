@@ -116,9 +116,9 @@ async def test_outbox_send_writes_eml_and_ledger(
     assert message["Message-ID"] == receipt.message_id
     assert message["X-Csflow-Idempotency-Key"] == "acme:intro"
     assert message["X-Csflow-Workflow-Id"] == "onboarding-acme"
-    assert "Acme Corp" in message["Subject"]
+    assert message["Subject"] == "Welcome to Example Software: meet your Customer Success Manager"
     body = message.get_body(preferencelist=("plain",))
-    assert body is not None and "Hi Chloe Champion" in body.get_content()
+    assert body is not None and "Hi Chloe," in body.get_content()
     [row] = ledger(store)
     assert (row.status, row.provider, row.attempts) == ("outboxed", "outbox", 1)
     assert row.sent_at is not None
@@ -186,7 +186,12 @@ async def test_opted_out_contact_is_suppressed_and_recorded(
     store: Store, outbox: Path, acts: Activities
 ) -> None:
     await seed_account(acts)
-    receipt = await run(acts.email.send_email, welcome("acme:optout", to_contact_id="c-optout"))
+    # Nurture mail (a check-in): the opt-out stops it. Service mail still goes, see
+    # test_email_content.py.
+    receipt = await run(
+        acts.email.send_email,
+        welcome("acme:optout", to_contact_id="c-optout", template="usage_check_in"),
+    )
 
     assert receipt.status == EmailStatus.SUPPRESSED
     assert receipt.reason == "contact opted out"
@@ -204,7 +209,12 @@ async def test_opt_out_applies_when_addressed_by_email(
     await seed_account(acts)
     receipt = await run(
         acts.email.send_email,
-        welcome("acme:optout2", to_contact_id=None, to_email=" Olive@ACME.example.com"),
+        welcome(
+            "acme:optout2",
+            to_contact_id=None,
+            to_email=" Olive@ACME.example.com",
+            template="usage_check_in",
+        ),
     )
     assert receipt.status == EmailStatus.SUPPRESSED
     assert list(outbox.glob("*.eml")) == []

@@ -24,12 +24,14 @@ WED_08_NY = datetime(2026, 11, 18, 13, 0, tzinfo=UTC)
 
 def request(key: str, now: datetime, contact: str = "c-champ", **extra: Any) -> EmailRequest:
     return EmailRequest(
-        idempotency_key=key,
-        account_id="acme",
-        to_contact_id=contact,
-        template="csm_introduction",
-        now=now,
-        **extra,
+        **{
+            "idempotency_key": key,
+            "account_id": "acme",
+            "to_contact_id": contact,
+            "template": "csm_introduction",
+            "now": now,
+            **extra,
+        }
     )
 
 
@@ -100,7 +102,11 @@ async def test_quiet_hours_use_each_contacts_zone(
 
 async def test_opt_out_wins_over_quiet_hours(store: Store, outbox: Path, acts: Activities) -> None:
     await seed_account(acts)
-    receipt = await run(acts.email.send_email, request("o", TUE_21_NY, contact="c-optout"))
+    # A check-in is nurture mail: the opt-out stops it (service mail would still go).
+    receipt = await run(
+        acts.email.send_email,
+        request("o", TUE_21_NY, contact="c-optout", template="usage_check_in"),
+    )
     assert receipt.status == EmailStatus.SUPPRESSED and receipt.not_before is None
     assert ledger(store)["o"].reason == "contact opted out"
     assert len(timeline(store, "email_suppressed")) == 1
