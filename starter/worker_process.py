@@ -122,10 +122,23 @@ async def run_worker(settings: Settings) -> None:
         namespace=client.namespace,
         metrics=metrics_address(settings),
     )
+    _warn_about_customer_email(settings)
     async with worker:
         await stopping.wait()
         log.info("worker stopping")
     log.info("worker stopped")
+
+
+def _warn_about_customer_email(settings: Settings) -> None:
+    """What customer email lacks with these settings (it still goes out)."""
+    if settings.postal_address is None:
+        log.warning("not configured", setting="CSFLOW_POSTAL_ADDRESS (no address in footers)")
+    if settings.unsubscribe_key() is None:
+        log.warning(
+            "not configured",
+            setting="CSFLOW_UNSUBSCRIBE_SECRET or CSFLOW_REPLY_SECRET (no one-click unsubscribe "
+            "link: emails offer a mailto only)",
+        )
 
 
 def main() -> None:

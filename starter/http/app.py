@@ -22,6 +22,7 @@ from starter.http import (
     sendgrid_events,
     support_webhook,
     survey_pages,
+    unsubscribe,
 )
 from starter.http.body_limit import BodyLimitMiddleware
 from starter.http.dependency_failures import DependencyFailureMiddleware
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
     app.include_router(inbound_replies.router)
     app.include_router(support_webhook.router)
     app.include_router(survey_pages.router)
+    app.include_router(unsubscribe.router)
     openapi_docs.install(app)
     docs_pages.install(app)
     app.add_exception_handler(RequestValidationError, validation_failed)
@@ -100,5 +102,9 @@ def _warn_unconfigured(settings: Settings) -> None:
         )
     if settings.support_webhook_secret is None:
         missing.append("CSFLOW_SUPPORT_WEBHOOK_SECRET (support webhooks are refused)")
+    if settings.unsubscribe_key() is None:
+        missing.append(
+            "CSFLOW_UNSUBSCRIBE_SECRET or CSFLOW_REPLY_SECRET (unsubscribe links are refused)"
+        )
     for item in missing:
         log.warning("not configured", setting=item)

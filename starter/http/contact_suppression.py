@@ -36,11 +36,15 @@ def suppress(
     idempotency_key: str,
     workflow_id: str | None,
     step: str | None,
+    summary: str | None = None,
 ) -> ContactInput:
-    """Opt the contact out (sticky, see activities.crm) and note why on the account timeline.
+    """Opt the contact out (sticky, see activities.crm) and note why on the account timeline
+    (`summary`, default: the address is no longer emailed, and why).
 
     The CRM has no separate "bounced" flag yet, so a hard bounce suppresses the address too:
-    mailing a dead mailbox again only hurts sender reputation.
+    mailing a dead mailbox again only hurts sender reputation. An opted-out contact still gets
+    service mail (domain.email_kinds), which the provider's own suppression list stops for a
+    dead or complaining mailbox.
     """
     contact.opted_out = True
     session.add(contact)
@@ -48,7 +52,7 @@ def suppress(
         session,
         account_id=contact.account_id,
         kind=TouchpointKind.NOTE,
-        summary=f"{contact.email} no longer emailed: {why}",
+        summary=summary or f"{contact.email} no longer emailed: {why}",
         idempotency_key=idempotency_key,
         workflow_id=workflow_id,
         step=step,
