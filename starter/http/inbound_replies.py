@@ -1,5 +1,9 @@
 """POST /v1/webhooks/sendgrid/inbound: customer replies via SendGrid Inbound Parse.
 
+A message whose subject carries an unsubscribe token (`unsubscribe <token>`: the mailto of an
+email's List-Unsubscribe, sent to `unsubscribe@<reply domain>`) opts its contact out instead, as
+the one-click link does (starter.http.unsubscribe).
+
 Only SendGrid may post (inbound_auth). The reply-to token in the recipient address (see
 reply_address) names the account, found through the token index (reply_tokens) with one HMAC
 per token and at most MAX_TOKENS_PER_MESSAGE tokens per message; the reply becomes an
@@ -29,14 +33,16 @@ from crm.database import get_store
 from crm.tables import ContactRow
 from domain.addresses import normalize_email
 from domain.input_checks import one_line
+from domain.settings import Settings
 from starter.http.api_responses import BODY_ERRORS, error, unavailable
-from starter.http.dependencies import ReplyIndexDep, TemporalDep
+from starter.http.dependencies import ReplyIndexDep, SettingsDep, TemporalDep
 from starter.http.inbound_auth import require_inbound_credentials
 from starter.http.journey_delivery import signal_running_journey
 from starter.http.limits import TEMPORAL_RPC_TIMEOUT
 from starter.http.openapi_docs import request_body
 from starter.http.reply_tokens import ReplyTokenIndex, first_tokens
 from starter.http.request_log import note_request
+from starter.http.unsubscribe import find_subscriber, opt_out
 from starter.http.validation_errors import field_error
 from workflows.customer_event import CustomerEvent, CustomerEventType
 from workflows.workflow_ids import journey_id
@@ -46,6 +52,8 @@ log = structlog.get_logger("csflow.api.inbound")
 
 SNIPPET_CHARS = 2000
 _TAG = re.compile(r"<[^>]+>")
+# The subject of a List-Unsubscribe mailto (domain.unsubscribe), also under "Re:" and the like.
+_UNSUBSCRIBE = re.compile(r"\bunsubscribe\s+([a-z2-7]{1,110}\.[a-z2-7]{24})\b", re.IGNORECASE)
 # What free text in an event may not hold (domain.input_checks: tabs and line breaks only).
 _TEXT_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
@@ -141,20 +149,20 @@ _INBOUND_ROUTE: dict[str, Any] = {
 
 @router.post("/inbound", summary="Inbound reply (basic auth)", **_INBOUND_ROUTE)
 async def inbound_reply(
-    request: Request, client: TemporalDep, index: ReplyIndexDep
+    request: Request, client: TemporalDep, index: ReplyIndexDep, settings: SettingsDep
 ) -> InboundReceipt:
-    return await _receive(request, client, index)
+    return await _receive(request, client, index, settings)
 
 
 @router.post("/inbound/{secret}", summary="Inbound reply (secret path segment)", **_INBOUND_ROUTE)
 async def inbound_reply_with_path_secret(
-    request: Request, secret: str, client: TemporalDep, index: ReplyIndexDep
+    request: Request, secret: str, client: TemporalDep, index: ReplyIndexDep, settings: SettingsDep
 ) -> InboundReceipt:
-    return await _receive(request, client, index)
+    return await _receive(request, client, index, settings)
 
 
 async def _receive(
-    request: Request, client: Client, index: ReplyTokenIndex | None
+    request: Request, client: Client, index: ReplyTokenIndex | None, settings: Settings
 ) -> InboundReceipt:
     async with request.form(max_files=20, max_fields=50) as form:
         if any(isinstance(v, UploadFile) for k, v in form.multi_items() if k == "to"):
@@ -169,6 +177,19 @@ async def _receive(
         recipients = " ".join(
             [to_field, _text(form, "cc"), _envelope_recipients(_text(form, "envelope"))]
         )
+    unsubscribe = _UNSUBSCRIBE.search(subject)
+    if unsubscribe is not None:
+        subscriber = await asyncio.to_thread(find_subscriber, unsubscribe.group(1), settings)
+        if subscriber is not None:
+            note_request(request, account_id=subscriber.account_id)
+            # TemporalUnavailable: a 503, Inbound Parse posts again, the journey is told then.
+            await opt_out(client, subscriber, via="by email")
+            return InboundReceipt(
+                status="delivered",
+                reason="unsubscribed",
+                account_id=subscriber.account_id,
+                workflow_id=journey_id(subscriber.account_id),
+            )
     if index is None:
         log.warning("inbound reply dropped: CSFLOW_REPLY_SECRET is not configured")
         return InboundReceipt(status="ignored", reason="reply matching is not configured")

@@ -22,6 +22,7 @@ from domain.settings import Settings
 from domain.unsubscribe import unsubscribe_token
 from starter.http.app import create_app
 from tests.support.http_support import (
+    INBOUND_AUTH,
     REPLY_SECRET,
     account_body,
     free_port,
@@ -196,3 +197,26 @@ async def test_when_temporal_is_down_the_opt_out_holds_and_a_retry_is_asked_for(
     assert "press the button again" in response.text
     # Recorded all the same: no more nurture mail while the journey waits to hear of it.
     assert _opted_out(f"{acct}-champion")
+
+
+async def test_the_mailto_unsubscribes_through_inbound_parse(
+    http: httpx.AsyncClient, running_worker: Client
+) -> None:
+    acct = await start_paid_journey(http, running_worker)
+    token = unsubscribe_token(f"{acct}-dm", REPLY_SECRET)
+    form = {
+        "to": "unsubscribe@reply.csflow.test",
+        "from": f"Dana Decider <dm@{acct}.example>",
+        "subject": f"Re: unsubscribe {token}",
+        "text": "",
+    }
+    response = await http.post("/v1/webhooks/sendgrid/inbound", data=form, auth=INBOUND_AUTH)
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "delivered" and response.json()["reason"] == "unsubscribed"
+    assert _opted_out(f"{acct}-dm") and not _opted_out(f"{acct}-champion")
+    await wait_for_status(running_worker, acct, lambda s: s.events_processed >= 2)
+    assert "contact_changed" in await timeline_kinds(running_worker, acct)
+    # A forged token in a subject is an ordinary (unmatched) message.
+    forged = dict(form, subject=f"unsubscribe {unsubscribe_token(f'{acct}-champion', 'guess')}")
+    response = await http.post("/v1/webhooks/sendgrid/inbound", data=forged, auth=INBOUND_AUTH)
+    assert response.json()["status"] == "ignored" and not _opted_out(f"{acct}-champion")
