@@ -99,38 +99,14 @@ def decide(
     now: datetime,
     deadline: datetime | None = None,
 ) -> Decision:
-    decision = _pace(
-        session,
-        policy=policy,
-        email=email,
-        timezone=timezone,
-        category=category,
-        idempotency_key=idempotency_key,
-        now=now,
-    )
-    if decision.not_before is not None and deadline is not None and decision.not_before > deadline:
-        # Due by a time (an invite, an SLA acknowledgement): late is worse than off-hours.
-        return Decision()
-    return decision
-
-
-def _pace(
-    session: Session,
-    *,
-    policy: ContactPolicy,
-    email: str,
-    timezone: str | None,
-    category: str,
-    idempotency_key: str,
-    now: datetime,
-) -> Decision:
     if category in policy.exempt_categories:
         return Decision()
     zone = _zone(timezone)
     zone_name = getattr(zone, "key", "UTC")
     quiet_until = next_allowed_time(now, zone, policy)
     if quiet_until is not None:
-        return Decision(
+        return _by(
+            deadline,
             quiet_until,
             f"quiet hours for {email} ({policy.quiet_start:%H:%M}-{policy.quiet_end:%H:%M}"
             + (", weekends" if policy.quiet_weekends else "")
@@ -145,8 +121,17 @@ def _pace(
     # The slot frees when enough of the window's sends have aged out of it.
     frees_at = sent[len(sent) - policy.max_emails] + policy.per
     not_before = next_allowed_time(frees_at, zone, policy) or frees_at
-    return Decision(
+    return _by(
+        deadline,
         not_before,
         f"frequency cap for {email}: {len(sent)} emails in the last "
         f"{policy.per.days} days (max {policy.max_emails})",
     )
+
+
+def _by(deadline: datetime | None, not_before: datetime, reason: str) -> Decision:
+    """Hold until `not_before`, unless that is past the message's deadline: a message due by a
+    time (an invite, an SLA acknowledgement) is better off-hours than late."""
+    if deadline is not None and not_before > deadline:
+        return Decision()
+    return Decision(not_before, reason)
