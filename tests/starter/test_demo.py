@@ -1,28 +1,14 @@
 from __future__ import annotations
 
-import json
-import os
 import sqlite3
-import subprocess
-import sys
 from datetime import datetime, timedelta
-from pathlib import Path
+
+from tests.support.demo_year import DemoYear
 
 
-def test_csflow_demo_json_tells_the_scripted_year(tmp_path: Path):
-    csflow = Path(sys.executable).parent / "csflow"
-    env = {k: v for k, v in os.environ.items() if k not in ("TEMPORAL_ADDRESS", "DATABASE_URL")}
-    done = subprocess.run(
-        [str(csflow), "demo", "--json"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=110,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    summary = json.loads(done.stdout)  # stdout is the one JSON document; progress is on stderr
-    progress = [line for line in done.stderr.splitlines() if line.startswith("csflow demo: ")]
+def test_csflow_demo_json_tells_the_scripted_year(demo_year: DemoYear):
+    tmp_path, summary = demo_year.cwd, demo_year.summary
+    progress = [line for line in demo_year.stderr.splitlines() if line.startswith("csflow demo: ")]
     days = [line for line in progress if "simulated day" in line]
     # A line at least every couple of seconds and every 60 simulated days, from day 0 to the end.
     assert len(days) >= 380 // 60 + 2, progress
