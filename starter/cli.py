@@ -25,6 +25,7 @@ from typer.core import TyperGroup
 
 from domain.models import ContactRole, LifecycleStage, Segment
 from starter.cs_commands import register as register_cs_commands
+from starter.task_commands import register as register_task_commands
 
 if TYPE_CHECKING:
     from temporalio.client import Client
@@ -78,6 +79,7 @@ app.add_typer(journey_app, name="journey")
 app.add_typer(journeys_app, name="journeys")
 app.add_typer(event_app, name="event")
 register_cs_commands(app)
+register_task_commands(app)
 
 T = TypeVar("T")
 # How long the CLI waits for Temporal to answer a connection, and a worker to answer a query.
@@ -123,7 +125,7 @@ def _temporal_address() -> str:
     try:
         return str(connect_config()["target_host"])
     except Exception:  # a broken profile file: the connection attempt will say so
-        return os.environ.get("TEMPORAL_ADDRESS", "localhost:7233")
+        return "the address in your Temporal profile or TEMPORAL_ADDRESS"
 
 
 def _reason(error: BaseException) -> str:

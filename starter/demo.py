@@ -303,9 +303,7 @@ async def _statuses(client: Client, account_ids: list[str]) -> list[JourneyStatu
     return list(await asyncio.gather(*(one(a) for a in account_ids)))
 
 
-def _summarise(
-    customer: Customer, status: JourneyStatus, crm: AccountActivity
-) -> AccountSummary:
+def _summarise(customer: Customer, status: JourneyStatus, crm: AccountActivity) -> AccountSummary:
     return AccountSummary(
         account_id=status.account_id,
         name=status.account_name,
