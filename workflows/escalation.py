@@ -20,12 +20,8 @@ with workflow.unsafe.imports_passed_through():
     from domain.models import AlertSeverity, CsmTask, SurveyKind
     from domain.segments import SegmentPlaybookConfig
     from workflows.actions import CsActions
-    from workflows.customer_event import (
-        CustomerEvent,
-        CustomerEventType,
-        InvalidCustomerEvent,
-        TicketSeverity,
-    )
+    from workflows.customer_event import CustomerEvent, TicketResolvedPayload, TicketSeverity
+    from workflows.event_payloads import payload_of
     from workflows.work_log import WorkLog
 
 
@@ -136,12 +132,8 @@ class EscalationWorkflow:
 
     @workflow.signal(name="customer_event")
     def customer_event(self, event: CustomerEvent) -> None:
-        try:
-            if event.event_type == CustomerEventType.TICKET_RESOLVED:
-                event.parse(accepted=True)
-                self.action(EscalationAction(kind=EscalationActionKind.RESOLVED, by="customer"))
-        except InvalidCustomerEvent as exc:
-            workflow.logger.warning("ignoring customer event: %s", exc)
+        if payload_of(event, TicketResolvedPayload) is not None:
+            self.action(EscalationAction(kind=EscalationActionKind.RESOLVED, by="customer"))
 
     @workflow.query
     def status(self) -> EscalationStatus:

@@ -22,12 +22,11 @@ with workflow.unsafe.imports_passed_through():
     from workflows.actions import CsActions, failure_type
     from workflows.customer_event import (
         CustomerEvent,
-        CustomerEventType,
-        InvalidCustomerEvent,
         Milestone,
         UsageReportedPayload,
     )
     from workflows.email_deferral import send_governed
+    from workflows.event_payloads import payload_of
     from workflows.idempotency import step_key
     from workflows.work_log import EmailRecord, WorkLog
 
@@ -95,15 +94,12 @@ class OnboardingWorkflow:
 
     @workflow.signal(name="customer_event")
     def customer_event(self, event: CustomerEvent) -> None:
-        try:
-            if event.event_type != CustomerEventType.USAGE_REPORTED:
-                return
-            payload = event.parse(accepted=True)
-        except InvalidCustomerEvent as exc:
-            workflow.logger.warning("ignoring customer event: %s", exc)
-            return
-        assert isinstance(payload, UsageReportedPayload)
-        if payload.milestone is not None and payload.milestone.value not in self._reached:
+        payload = payload_of(event, UsageReportedPayload)
+        if (
+            payload is not None
+            and payload.milestone is not None
+            and payload.milestone.value not in self._reached
+        ):
             self._reached[payload.milestone.value] = workflow.now()
 
     @workflow.query

@@ -30,8 +30,8 @@ with workflow.unsafe.imports_passed_through():
         ContractRenewedPayload,
         CustomerEvent,
         EmailRepliedPayload,
-        InvalidCustomerEvent,
     )
+    from workflows.event_payloads import payload_of
     from workflows.work_log import WorkLog
 
 
@@ -91,23 +91,17 @@ class RenewalWorkflow:
 
     @workflow.signal(name="customer_event")
     def customer_event(self, event: CustomerEvent) -> None:
-        try:
-            payload = event.parse(accepted=True)
-        except InvalidCustomerEvent as exc:
-            workflow.logger.warning("ignoring customer event: %s", exc)
-            return
-        match payload:
+        match payload_of(event, object):
             case EmailRepliedPayload():
                 self._responded = True
-            case ContractRenewedPayload() if self._decision is None:
+            case ContractRenewedPayload(new_end_date=end, new_value=value) if not self._decision:
                 self._responded = True
                 self._decision = ContractOutcomeKind.RENEWED
-                self._new_end = payload.new_end_date
-                self._new_value = payload.new_value
-            case ContractCancelledPayload() if self._decision is None:
+                self._new_end, self._new_value = end, value
+            case ContractCancelledPayload(reason=reason) if self._decision is None:
                 self._responded = True
                 self._decision = ContractOutcomeKind.CHURNED
-                self._reason = payload.reason
+                self._reason = reason
 
     @workflow.query
     def decision(self) -> ContractOutcomeKind | None:

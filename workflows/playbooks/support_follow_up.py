@@ -20,12 +20,12 @@ with workflow.unsafe.imports_passed_through():
     from workflows.customer_event import (
         CustomerEvent,
         CustomerEventType,
-        InvalidCustomerEvent,
         TicketOpenedPayload,
         TicketResolvedPayload,
         TicketSeverity,
     )
     from workflows.escalation import EscalationInput, EscalationSource, EscalationWorkflow
+    from workflows.event_payloads import payload_of
     from workflows.playbooks import spec
     from workflows.playbooks.base import (
         PlaybookInput,
@@ -83,15 +83,8 @@ class SupportFollowUpWorkflow:
 
     @workflow.signal(name="customer_event")
     def customer_event(self, event: CustomerEvent) -> None:
-        try:
-            if event.event_type != CustomerEventType.TICKET_RESOLVED:
-                return
-            payload = event.parse(accepted=True)
-        except InvalidCustomerEvent as exc:
-            workflow.logger.warning("ignoring customer event: %s", exc)
-            return
-        assert isinstance(payload, TicketResolvedPayload)
-        if payload.ticket_id == self._ticket_id:
+        payload = payload_of(event, TicketResolvedPayload)
+        if payload is not None and payload.ticket_id == self._ticket_id:
             self._resolved = True
 
     @workflow.signal(name="survey_outcome")
