@@ -13,27 +13,21 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from domain.models import AlertSeverity, ContactRole, TaskPriority
     from workflows.customer_event import ContactChangedPayload, CustomerEventType
-    from workflows.playbooks import spec
-    from workflows.playbooks.base import (
-        PlaybookInput,
-        PlaybookPolicy,
-        PlaybookResult,
-        finish,
-    )
+    from workflows.playbooks import base, spec
 
 
-class ContactChangePolicy(PlaybookPolicy):
+class ContactChangePolicy(base.PlaybookPolicy):
     reintroduction_template: str = "csm_introduction"
 
 
-class ContactChangeInput(PlaybookInput[ContactChangePolicy]):
+class ContactChangeInput(base.PlaybookInput[ContactChangePolicy]):
     # `context.contact_id` is the new contact (None-like "" when nobody is left to talk to).
     previous_champion: str
     new_contact_name: str | None = None
     champion_left: bool
 
 
-class ContactChangeResult(PlaybookResult):
+class ContactChangeResult(base.PlaybookResult):
     reintroduced: bool
 
 
@@ -70,7 +64,7 @@ class ContactChangeWorkflow:
             )
             reintroduced = True
         outcome = f"champion {what}; alert, task" + (", re-introduction" if reintroduced else "")
-        await finish(ctx, outcome, work.log)
+        await base.finish(ctx, outcome, work.log)
         return ContactChangeResult(reintroduced=reintroduced, log=work.log)
 
 

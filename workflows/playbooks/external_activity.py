@@ -20,13 +20,7 @@ with workflow.unsafe.imports_passed_through():
         ExternalChannel,
         Sentiment,
     )
-    from workflows.playbooks import spec
-    from workflows.playbooks.base import (
-        PlaybookInput,
-        PlaybookPolicy,
-        PlaybookResult,
-        finish,
-    )
+    from workflows.playbooks import base, spec
 
 # How the channel reads in a sentence for the CSM ("a negative review").
 _CHANNEL_WORDS = {
@@ -41,7 +35,7 @@ _CHANNEL_WORDS = {
 _RESPOND_HOW = "Reply in public where it helps, and reach out to the customer directly."
 
 
-class ExternalActivityPolicy(PlaybookPolicy):
+class ExternalActivityPolicy(base.PlaybookPolicy):
     # A negative mention is answered within this; None: the segment's escalation SLA for a
     # first response.
     respond_within: timedelta | None = None
@@ -49,12 +43,12 @@ class ExternalActivityPolicy(PlaybookPolicy):
     thanks_template: str = "public_mention_thanks"
 
 
-class ExternalActivityInput(PlaybookInput[ExternalActivityPolicy]):
+class ExternalActivityInput(base.PlaybookInput[ExternalActivityPolicy]):
     activity: ExternalActivityPayload
     respond_within: timedelta
 
 
-class ExternalActivityResult(PlaybookResult):
+class ExternalActivityResult(base.PlaybookResult):
     sentiment: Sentiment
 
 
@@ -98,7 +92,7 @@ class ExternalActivityWorkflow:
                 priority=ctx.task_priority,
             )
             outcome = f"positive {what}: thank-you, advocacy ask task"
-        await finish(ctx, outcome, work.log)
+        await base.finish(ctx, outcome, work.log)
         return ExternalActivityResult(sentiment=mention.sentiment, log=work.log)
 
 

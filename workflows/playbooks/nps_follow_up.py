@@ -14,31 +14,23 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain.models import Survey, SurveyCategory
-    from workflows.playbooks import spec
-    from workflows.playbooks.base import (
-        PlaybookInput,
-        PlaybookPolicy,
-        PlaybookResult,
-        SurveyOutcome,
-        answered_within,
-        finish,
-    )
+    from workflows.playbooks import base, spec
 
 
-class NpsPolicy(PlaybookPolicy):
+class NpsPolicy(base.PlaybookPolicy):
     # One reminder, then the answer window closes.
     reminder_after: timedelta = timedelta(days=5)
     window: timedelta = timedelta(days=14)
     reminder_template: str = "survey_invitation"
 
 
-class NpsFollowUpInput(PlaybookInput[NpsPolicy]):
+class NpsFollowUpInput(base.PlaybookInput[NpsPolicy]):
     survey_token: str
     survey_link: str
     round: int
 
 
-class NpsFollowUpResult(PlaybookResult):
+class NpsFollowUpResult(base.PlaybookResult):
     reminded: bool
     score: int | None = None
     category: SurveyCategory | None = None
@@ -48,10 +40,10 @@ class NpsFollowUpResult(PlaybookResult):
 class NpsFollowUpWorkflow:
     def __init__(self) -> None:
         self._token = ""
-        self._answer: SurveyOutcome | None = None
+        self._answer: base.SurveyOutcome | None = None
 
     @workflow.signal(name="survey_outcome")
-    def survey_outcome(self, outcome: SurveyOutcome) -> None:
+    def survey_outcome(self, outcome: base.SurveyOutcome) -> None:
         if outcome.token == self._token and self._answer is None:
             self._answer = outcome
 
@@ -61,7 +53,7 @@ class NpsFollowUpWorkflow:
         self._token = input.survey_token
         work = ctx.actions()
         reminded = False
-        if not await answered_within(self._answered, input.policy.reminder_after):
+        if not await base.answered_within(self._answered, input.policy.reminder_after):
             reminded = True
             await work.email(
                 input.policy.reminder_template,
@@ -75,7 +67,9 @@ class NpsFollowUpWorkflow:
                 category="survey",
                 asks=True,
             )
-            await answered_within(self._answered, input.policy.window - input.policy.reminder_after)
+            await base.answered_within(
+                self._answered, input.policy.window - input.policy.reminder_after
+            )
         answer = self._answer
         if answer is None:
             outcome = "no answer" + (" after a reminder" if reminded else "")
@@ -92,7 +86,7 @@ class NpsFollowUpWorkflow:
             outcome = f"detractor ({answer.score}): escalated by the journey"
         else:
             outcome = f"{answer.category.value} ({answer.score})"
-        await finish(ctx, outcome, work.log)
+        await base.finish(ctx, outcome, work.log)
         return NpsFollowUpResult(
             reminded=reminded,
             score=answer.score if answer else None,

@@ -26,17 +26,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.escalation import EscalationInput, EscalationSource, EscalationWorkflow
     from workflows.event_payloads import payload_of
-    from workflows.playbooks import spec
-    from workflows.playbooks.base import (
-        PlaybookInput,
-        PlaybookPolicy,
-        PlaybookReport,
-        PlaybookResult,
-        SurveyOutcome,
-        answered_within,
-        finish,
-        report,
-    )
+    from workflows.playbooks import base, spec
 
 # A ticket nobody resolves in this time is the escalation's business, not the follow-up's.
 RESOLUTION_WAIT = timedelta(days=90)
@@ -49,7 +39,7 @@ _ALERT = {
 }
 
 
-class SupportPolicy(PlaybookPolicy):
+class SupportPolicy(base.PlaybookPolicy):
     # CSAT this long after the ticket is resolved; answers at or below `low_csat_at_most`
     # escalate.
     csat_delay: timedelta = timedelta(days=1)
@@ -58,7 +48,7 @@ class SupportPolicy(PlaybookPolicy):
     survey_template: str = "survey_invitation"
 
 
-class SupportFollowUpInput(PlaybookInput[SupportPolicy]):
+class SupportFollowUpInput(base.PlaybookInput[SupportPolicy]):
     ticket_id: str
     subject: str
     severity: TicketSeverity = TicketSeverity.NORMAL
@@ -67,7 +57,7 @@ class SupportFollowUpInput(PlaybookInput[SupportPolicy]):
     chain: list[str] = Field(min_length=1)
 
 
-class SupportFollowUpResult(PlaybookResult):
+class SupportFollowUpResult(base.PlaybookResult):
     resolved: bool
     csat: int | None = None
     escalation_id: str | None = None
@@ -79,7 +69,7 @@ class SupportFollowUpWorkflow:
         self._ticket_id = ""
         self._resolved = False
         self._csat_token: str | None = None
-        self._csat: SurveyOutcome | None = None
+        self._csat: base.SurveyOutcome | None = None
 
     @workflow.signal(name="customer_event")
     def customer_event(self, event: CustomerEvent) -> None:
@@ -88,7 +78,7 @@ class SupportFollowUpWorkflow:
             self._resolved = True
 
     @workflow.signal(name="survey_outcome")
-    def survey_outcome(self, outcome: SurveyOutcome) -> None:
+    def survey_outcome(self, outcome: base.SurveyOutcome) -> None:
         if outcome.token == self._csat_token and self._csat is None:
             self._csat = outcome
 
@@ -107,7 +97,7 @@ class SupportFollowUpWorkflow:
         try:
             await workflow.wait_condition(lambda: self._resolved, timeout=RESOLUTION_WAIT)
         except TimeoutError:
-            await finish(ctx, "ticket not resolved", work.log)
+            await base.finish(ctx, "ticket not resolved", work.log)
             return SupportFollowUpResult(resolved=False, log=work.log)
         await work.close("ticket_logged", outcome="the ticket was resolved")
 
@@ -116,9 +106,11 @@ class SupportFollowUpWorkflow:
             SurveyKind.CSAT, f"ticket {input.ticket_id}", input.policy.survey_template, "csat"
         )
         self._csat_token = survey.token
-        await report(ctx, PlaybookReport(playbook_id=me, surveys=list(work.log.surveys)))
-        if not await answered_within(lambda: self._csat is not None, input.policy.survey_window):
-            await finish(ctx, "CSAT not answered", work.log)
+        await base.report(ctx, base.PlaybookReport(playbook_id=me, surveys=list(work.log.surveys)))
+        if not await base.answered_within(
+            lambda: self._csat is not None, input.policy.survey_window
+        ):
+            await base.finish(ctx, "CSAT not answered", work.log)
             return SupportFollowUpResult(resolved=True, log=work.log)
 
         assert self._csat is not None
@@ -147,7 +139,7 @@ class SupportFollowUpWorkflow:
                 parent_close_policy=workflow.ParentClosePolicy.ABANDON,
             )
             outcome += f", escalated ({escalation_id})"
-        await finish(ctx, outcome, work.log)
+        await base.finish(ctx, outcome, work.log)
         return SupportFollowUpResult(
             resolved=True, csat=self._csat.score, escalation_id=escalation_id, log=work.log
         )

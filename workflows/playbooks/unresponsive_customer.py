@@ -15,17 +15,10 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from domain.models import EmailStatus, LifecycleStage, TaskPriority
     from workflows.customer_event import CUSTOMER_ACTIONS, CustomerEvent
-    from workflows.playbooks import spec
-    from workflows.playbooks.base import (
-        PlaybookInput,
-        PlaybookPolicy,
-        PlaybookResult,
-        answered_within,
-        finish,
-    )
+    from workflows.playbooks import base, spec
 
 
-class UnresponsivePolicy(PlaybookPolicy):
+class UnresponsivePolicy(base.PlaybookPolicy):
     # Touches that asked for an answer and got none within `answer_window`, in a row, before
     # re-engagement starts; and its cadence.
     after_touches: int = Field(default=3, ge=1)
@@ -36,12 +29,12 @@ class UnresponsivePolicy(PlaybookPolicy):
     help_template: str = "re_engagement_help"
 
 
-class UnresponsiveInput(PlaybookInput[UnresponsivePolicy]):
+class UnresponsiveInput(base.PlaybookInput[UnresponsivePolicy]):
     unanswered_touches: int
     milestones: list[str] = Field(default_factory=list)
 
 
-class UnresponsiveResult(PlaybookResult):
+class UnresponsiveResult(base.PlaybookResult):
     responded: bool
     emails_sent: int
     executive_task: bool
@@ -76,14 +69,16 @@ class UnresponsiveCustomerWorkflow:
         steps.append(("offer_help", policy.help_template, {"csm_email": ctx.csm_owner}))
         sent = 0
         for index, (step, template, context) in enumerate(steps):
-            if index and await answered_within(lambda: self._responded, policy.every):
+            if index and await base.answered_within(lambda: self._responded, policy.every):
                 break
             if self._responded:
                 break
             await work.email(template, step, context=context, category="re_engagement")
             sent += 1
         executive = False
-        if not self._responded and not await answered_within(lambda: self._responded, policy.every):
+        if not self._responded and not await base.answered_within(
+            lambda: self._responded, policy.every
+        ):
             executive = True
             await work.task(
                 "Unresponsive customer: reach out through the executive sponsor",
@@ -98,7 +93,7 @@ class UnresponsiveCustomerWorkflow:
             if self._responded
             else f"{sent} re-engagement emails, executive-sponsor task"
         )
-        await finish(ctx, outcome, work.log)
+        await base.finish(ctx, outcome, work.log)
         return UnresponsiveResult(
             responded=self._responded, emails_sent=sent, executive_task=executive, log=work.log
         )

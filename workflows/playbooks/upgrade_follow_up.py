@@ -13,16 +13,10 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from workflows.customer_event import CustomerEventType, PlanChange, PlanChangedPayload
-    from workflows.playbooks import spec
-    from workflows.playbooks.base import (
-        PlaybookInput,
-        PlaybookPolicy,
-        PlaybookResult,
-        finish,
-    )
+    from workflows.playbooks import base, spec
 
 
-class UpgradePolicy(PlaybookPolicy):
+class UpgradePolicy(base.PlaybookPolicy):
     enablement_after: timedelta = timedelta(days=2)
     check_in_after: timedelta = timedelta(days=30)
     congratulations_template: str = "upgrade_congratulations"
@@ -30,13 +24,13 @@ class UpgradePolicy(PlaybookPolicy):
     check_in_template: str = "upgrade_check_in"
 
 
-class UpgradeFollowUpInput(PlaybookInput[UpgradePolicy]):
+class UpgradeFollowUpInput(base.PlaybookInput[UpgradePolicy]):
     plan: str
     previous_plan: str | None = None
     new_features: list[str] = Field(default_factory=list)
 
 
-class UpgradeFollowUpResult(PlaybookResult):
+class UpgradeFollowUpResult(base.PlaybookResult):
     """Its work log."""
 
 
@@ -65,7 +59,7 @@ class UpgradeFollowUpWorkflow:
         await workflow.sleep(max(remaining, timedelta(0)))
         await work.email(policy.check_in_template, "check_in", context=plan, asks=True)
         outcome = f"upgrade to {input.plan}: congratulations, enablement, 30-day check-in"
-        await finish(ctx, outcome, work.log)
+        await base.finish(ctx, outcome, work.log)
         return UpgradeFollowUpResult(log=work.log)
 
 
