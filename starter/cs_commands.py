@@ -53,27 +53,35 @@ def _shown_url() -> str:
 
 
 @contextmanager
-def crm_session() -> Iterator[Session]:
-    """A session on the CRM for reading; what stands in the way is one line and a hint."""
+def crm_errors(doing: str = "read") -> Iterator[None]:
+    """What stands in the way of using the CRM (no database, no schema, unreachable), raised
+    in the block, as one line and a hint."""
     try:
-        store = get_existing_store()
+        yield
     except DatabaseMissing as exc:
         where = exc.path if exc.path.is_absolute() else f"{exc.path} (in {Path.cwd()})"
         _fail(
             f"no CRM database at {where}: run csflow where its var/ is, set DATABASE_URL, "
             f"or {MIGRATE_HINT}"
         )
-    try:
-        with store.session() as session:
-            yield session
     except (OperationalError, ProgrammingError) as exc:
         reason = " ".join(str(exc.orig).split())[:200]
         if "no such table" in reason or ("relation" in reason and "does not exist" in reason):
             _fail(f"the CRM at {_shown_url()} has no csflow schema ({reason}): {MIGRATE_HINT}")
-        _fail(f"cannot read the CRM at {_shown_url()}: {reason}")
-    finally:
-        # Connections closed now leave no SQLite -wal/-shm files behind a short-lived read.
-        store.engine.dispose()
+        _fail(f"cannot {doing} the CRM at {_shown_url()}: {reason}")
+
+
+@contextmanager
+def crm_session() -> Iterator[Session]:
+    """A session on the CRM for reading; what stands in the way is one line and a hint."""
+    with crm_errors():
+        store = get_existing_store()
+        try:
+            with store.session() as session:
+                yield session
+        finally:
+            # Connections closed now leave no SQLite -wal/-shm files behind a short-lived read.
+            store.engine.dispose()
 
 
 def _dump(data: Any) -> None:
