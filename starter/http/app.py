@@ -22,6 +22,7 @@ from starter.http import (
     sendgrid_events,
     support_webhook,
     survey_pages,
+    tasks_api,
     unsubscribe,
 )
 from starter.http.body_limit import BodyLimitMiddleware
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
     app.include_router(health.router)
     app.include_router(events_api.router)
     app.include_router(account_journey_api.router)
+    app.include_router(tasks_api.router)
     app.include_router(sendgrid_events.router)
     app.include_router(inbound_replies.router)
     app.include_router(support_webhook.router)

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from temporalio.client import Client
 
 from activities import Activities
-from domain.models import AccountUpsert, SurveyKind, SurveyRequest
+from domain.models import AccountUpsert, SurveyKind, SurveyRequest, TaskInput
 from tests.support.http_support import (
     INBOUND_PATH_SECRET,
     SendGridSigner,
@@ -51,6 +51,14 @@ async def test_generated_requests_get_documented_answers_and_no_5xx(
     token = await _survey_token(acts)
     # A journey that runs, so valid status reads get past the lookup.
     account_id = await start_paid_journey(http, running_worker)
+    # Tasks of its account, so valid task changes get past the lookup: one to complete, one to
+    # snooze and reassign (a completed task is not changed: 409, documented too).
+    to_complete, to_change = (
+        acts.crm.create_task_once(
+            TaskInput(account_id=account_id, owner="csm@csflow.example", title=title)
+        )
+        for title in ("Fuzzed completion", "Fuzzed snoozes")
+    )
     report = await run_fuzz(
         app.openapi(),
         http,
@@ -61,6 +69,9 @@ async def test_generated_requests_get_documented_answers_and_no_5xx(
             "/v1/webhooks/sendgrid/inbound/{secret}": {"secret": INBOUND_PATH_SECRET},
             "/s/{token}": {"token": token},
             "/v1/accounts/{account_id}/journey": {"account_id": account_id},
+            "/v1/tasks/{task_id}/complete": {"task_id": str(to_complete.id)},
+            "/v1/tasks/{task_id}/snooze": {"task_id": str(to_change.id)},
+            "/v1/tasks/{task_id}/reassign": {"task_id": str(to_change.id)},
         },
     )
     print(report.summary())

@@ -127,7 +127,7 @@ def _reach_journeys(case: schemathesis.Case) -> None:
 
 
 def _credentials(path: str, body: bytes, signer: SendGridSigner) -> dict[str, str]:
-    if path == "/v1/events" or path.startswith("/v1/accounts/"):
+    if path == "/v1/events" or path.startswith(("/v1/accounts/", "/v1/tasks")):
         return bearer()
     if path == "/v1/webhooks/sendgrid/events":
         return signer.headers(body)
