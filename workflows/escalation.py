@@ -111,10 +111,12 @@ class EscalationWorkflow:
         self._id = ""
         self._log = WorkLog()
         self._opened_task: int | None = None  # the CSM's "acknowledge" task
+        self._completed_tasks: set[int] = set()
 
     @workflow.signal(name="task_completed")
     def task_completed(self, task: CsmTask) -> None:
         """The CSM completed a task of this escalation; its opening task acknowledges it."""
+        self._completed_tasks.add(task.id)
         if task.id == self._opened_task and self._acked_at is None:
             self._acked_at = workflow.now()
 
@@ -182,6 +184,8 @@ class EscalationWorkflow:
         )
 
         self._opened_task = opened_task.id
+        if opened_task.id in self._completed_tasks and self._acked_at is None:
+            self._acked_at = workflow.now()  # completed before the alert activity returned
         ack_at = opened + policy.ack_within
         resolve_at = opened + policy.resolve_within
         ack_missed = resolve_missed = False

@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
         AccountUpsert,
         ContactRole,
         ContractOutcomeKind,
+        CsmTask,
         LifecycleStage,
         SurveyKind,
     )
@@ -123,6 +124,15 @@ class CustomerJourneyWorkflow:
     def playbook_report(self, message: PlaybookReport) -> None:
         """Progress and outcomes from the playbooks this journey opened."""
         self._playbooks.take_report(message)
+
+    @workflow.signal(name="task_completed")
+    def task_completed(self, task: CsmTask) -> None:
+        """A CSM completed one of the journey's tasks: on the timeline (its workflows close their
+        own tasks when the cause resolves)."""
+        self._journey.note("task", f"task #{task.id} done: {task.title} ({task.outcome or '-'})")
+        for record in self._state.log.tasks:
+            if record.task_id == task.id:
+                record.open = False
 
     @workflow.signal(name="recompute_health")
     def recompute_health(self, request: HealthRecompute) -> None:

@@ -65,8 +65,8 @@ class _Staged(NamedTuple):
 
 # Self-serve material the training email links to.
 _TRAINING_MATERIALS = [
-    {"title": "Getting started", "url": "https://csflow.example/start"},
-    {"title": "Playbooks 101", "url": "https://csflow.example/playbooks"},
+    {"title": "Getting started", "path": "/guides/getting-started"},
+    {"title": "Playbooks 101", "path": "/guides/playbooks"},
 ]
 
 
@@ -74,9 +74,9 @@ def _staged_emails(input: OnboardingInput, started: datetime) -> list[_Staged]:
     """Training material (unless the segment gets a webinar instead), then the webinar invite."""
     plan = input.config.onboarding
     webinar = {
-        "webinar_title": "csflow onboarding live",
+        "webinar_title": "Onboarding live session",
         "webinar_at": (started + input.webinar_after + timedelta(days=7)).isoformat(),
-        "registration_link": "https://csflow.example/webinars/onboarding",
+        "registration_path": "/webinars/onboarding",
     }
     training = {"materials": _TRAINING_MATERIALS}
     emails = [

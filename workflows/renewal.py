@@ -143,6 +143,9 @@ class RenewalWorkflow:
                     },
                     attempt=outreach,
                     asks=True,
+                    # An auto-renewal notice is about billing: it reaches even an unsubscribed
+                    # contact; a renewal conversation is nurture mail.
+                    category="billing" if input.auto_renew else "customer_success",
                 )
                 next_outreach = now + plan.reminder_cadence
             if (

@@ -23,8 +23,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows.work_log import WorkLog
 
 
-def questionnaire_link(account_id: str) -> str:
-    return f"https://csflow.example/requirements/{account_id}"
+def questionnaire_path(account_id: str) -> str:
+    """Where the questionnaire lives on the public site (the email adds its address)."""
+    return f"/requirements/{account_id}"
 
 
 class RequirementsInput(BaseModel):
@@ -81,7 +82,7 @@ class RequirementsGatheringWorkflow:
         await self._work.email(
             plan.questionnaire_template,
             "questionnaire",
-            context={"questionnaire_link": questionnaire_link(input.account_id)},
+            context={"questionnaire_path": questionnaire_path(input.account_id)},
             asks=True,
         )
 
@@ -92,7 +93,7 @@ class RequirementsGatheringWorkflow:
             await self._work.email(
                 plan.reminder_template,
                 "questionnaire_reminder",
-                context={"questionnaire_link": questionnaire_link(input.account_id)},
+                context={"questionnaire_path": questionnaire_path(input.account_id)},
                 attempt=number,
                 asks=True,
             )

@@ -81,9 +81,8 @@ def _opens(trigger: spec.Trigger, policy: ContactChangePolicy) -> spec.Opening |
     if champion is None:
         return None
     contact = change.contact
-    left = champion.id == contact.id and (
-        change.left or contact.opted_out or contact.role != ContactRole.CHAMPION
-    )
+    # Unsubscribing from our mail is not leaving: only `left` or another role is.
+    left = champion.id == contact.id and (change.left or contact.role != ContactRole.CHAMPION)
     replaced = champion.id != contact.id and contact.role == ContactRole.CHAMPION
     if not (left or replaced):
         return None

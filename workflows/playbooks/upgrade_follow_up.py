@@ -50,7 +50,7 @@ class UpgradeFollowUpWorkflow:
             context={
                 **plan,
                 "materials": [
-                    {"title": f"Getting started with {feature}", "url": _guide(feature)}
+                    {"title": f"Getting started with {feature}", "path": _guide(feature)}
                     for feature in input.new_features
                 ],
             },
@@ -65,7 +65,7 @@ class UpgradeFollowUpWorkflow:
 
 def _guide(feature: str) -> str:
     slug = "-".join(feature.lower().split())
-    return f"https://csflow.example/guides/{slug}"
+    return f"/guides/{slug}"  # on the public site; the email adds its address
 
 
 @spec.opens_on(CustomerEventType.PLAN_CHANGED)
