@@ -13,12 +13,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.customer_event import CustomerEvent, CustomerEventType
     from workflows.journey_context import JourneyContext
     from workflows.journey_state import PLAYBOOKS_LIMIT
-    from workflows.playbooks.base import (
-        PlaybookReport,
-        PlaybookSummary,
-        SurveyOutcome,
-        playbook_id,
-    )
+    from workflows.playbooks import base
     from workflows.playbooks.registry import PLAYBOOKS
     from workflows.playbooks.spec import JourneyMoment, Opening, PlaybookSpec, Trigger
 
@@ -43,11 +38,11 @@ class PlaybookLauncher:
         """Start the playbook for this situation unless one was opened for it before."""
         journey = self._journey
         playbooks = journey.state.playbooks
-        pid = playbook_id(spec.name, journey.account.id, opening.situation)
+        pid = base.playbook_id(spec.name, journey.account.id, opening.situation)
         if any(p.playbook_id == pid for p in playbooks):
             journey.note("playbook", f"{pid} already opened; not again")
             return False
-        record = PlaybookSummary(
+        record = base.PlaybookSummary(
             playbook_id=pid,
             kind=spec.name,
             situation=opening.situation,
@@ -83,12 +78,12 @@ class PlaybookLauncher:
             if event.event_type in spec.receives.events:
                 await self._signal(spec, "customer_event", event, payload)
 
-    async def survey_outcome(self, outcome: SurveyOutcome) -> None:
+    async def survey_outcome(self, outcome: base.SurveyOutcome) -> None:
         for spec in PLAYBOOKS:
             if spec.receives.survey_outcomes:
                 await self._signal(spec, "survey_outcome", outcome, None)
 
-    def take_report(self, message: PlaybookReport) -> None:
+    def take_report(self, message: base.PlaybookReport) -> None:
         """A playbook's progress (its surveys, its work) or its outcome."""
         journey = self._journey
         state = journey.state
