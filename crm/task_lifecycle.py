@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from crm.database import Store
-from crm.tables import AccountRow, CsmTaskRow, TouchpointRow
+from crm.tables import AccountRow, CsmTaskRow
 from crm.timeline import record_touchpoint
 from domain.addresses import is_valid_email, normalize_email
 from domain.input_checks import check_date, check_text, one_line
@@ -164,7 +164,12 @@ def _view(session: Session, row: CsmTaskRow) -> TaskView:
     )
 
 
-def _record(
+def _unchanged(session: Session, row: CsmTaskRow, action: TaskAction, by: str) -> TaskChange:
+    """The answer when the task already is as asked: nothing recorded."""
+    return TaskChange(task=_view(session, row), action=action, changed=False, by=by)
+
+
+def _changed(
     session: Session,
     row: CsmTaskRow,
     action: TaskAction,
@@ -174,8 +179,9 @@ def _record(
     *,
     idempotency_key: str | None = None,
     **details: Any,
-) -> TouchpointRow:
-    return record_touchpoint(
+) -> TaskChange:
+    """Note the change made to `row` on the account's timeline and answer with both."""
+    touchpoint = record_touchpoint(
         session,
         account_id=row.account_id,
         kind=TouchpointKind.TASK,
@@ -184,6 +190,13 @@ def _record(
         occurred_at=now,
         workflow_id=row.workflow_id,
         details={"task_id": row.id, "action": action.value, "by": by, **details},
+    )
+    return TaskChange(
+        task=_view(session, row),
+        action=action,
+        changed=True,
+        by=by,
+        touchpoint=touchpoint.to_model(),
     )
 
 
@@ -197,13 +210,11 @@ def complete_task(
             row = _locked_task(session, task_id)
             by = request.by or row.owner
             if row.status != TaskStatus.OPEN.value:
-                return TaskChange(
-                    task=_view(session, row), action=TaskAction.COMPLETED, changed=False, by=by
-                )
+                return _unchanged(session, row, TaskAction.COMPLETED, by)
             row.status = TaskStatus.DONE.value
             row.outcome = request.outcome
             row.completed_at = now
-            touchpoint = _record(
+            return _changed(
                 session,
                 row,
                 TaskAction.COMPLETED,
@@ -214,23 +225,11 @@ def complete_task(
                 idempotency_key=f"task-closed:{row.id}",
                 outcome=request.outcome,
             )
-            return TaskChange(
-                task=_view(session, row),
-                action=TaskAction.COMPLETED,
-                changed=True,
-                by=by,
-                touchpoint=touchpoint.to_model(),
-            )
     except IntegrityError:
         # A workflow closed the task between our read and our write: it is closed, as asked.
         with store.session() as session:
             row = _locked_task(session, task_id)
-            return TaskChange(
-                task=_view(session, row),
-                action=TaskAction.COMPLETED,
-                changed=False,
-                by=request.by or row.owner,
-            )
+            return _unchanged(session, row, TaskAction.COMPLETED, request.by or row.owner)
 
 
 def snooze_task(
@@ -248,12 +247,10 @@ def snooze_task(
             raise TaskClosed(row.to_model(), TaskAction.SNOOZED)
         previous = row.due_at
         if previous == until:
-            return TaskChange(
-                task=_view(session, row), action=TaskAction.SNOOZED, changed=False, by=by
-            )
+            return _unchanged(session, row, TaskAction.SNOOZED, by)
         row.due_at = until
         was = f", was {_moment(previous)}" if previous else ""
-        touchpoint = _record(
+        return _changed(
             session,
             row,
             TaskAction.SNOOZED,
@@ -262,13 +259,6 @@ def snooze_task(
             now,
             until=until.isoformat(),
             previous_due_at=previous.isoformat() if previous else None,
-        )
-        return TaskChange(
-            task=_view(session, row),
-            action=TaskAction.SNOOZED,
-            changed=True,
-            by=by,
-            touchpoint=touchpoint.to_model(),
         )
 
 
@@ -284,11 +274,9 @@ def reassign_task(
         if row.status != TaskStatus.OPEN.value:
             raise TaskClosed(row.to_model(), TaskAction.REASSIGNED)
         if previous == request.owner:
-            return TaskChange(
-                task=_view(session, row), action=TaskAction.REASSIGNED, changed=False, by=by
-            )
+            return _unchanged(session, row, TaskAction.REASSIGNED, by)
         row.owner = request.owner
-        touchpoint = _record(
+        return _changed(
             session,
             row,
             TaskAction.REASSIGNED,
@@ -297,13 +285,6 @@ def reassign_task(
             now,
             owner=request.owner,
             previous_owner=previous,
-        )
-        return TaskChange(
-            task=_view(session, row),
-            action=TaskAction.REASSIGNED,
-            changed=True,
-            by=by,
-            touchpoint=touchpoint.to_model(),
         )
 
 
