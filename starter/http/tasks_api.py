@@ -14,12 +14,13 @@ task is 404; a field the request cannot use is 422 naming it.
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from pydantic import Field
 
-from crm.database import get_store
+from crm.database import Store, get_store
 from crm.task_lifecycle import (
     InputRefused,
     Moment,
@@ -44,6 +45,7 @@ from starter.http.request_log import note_request
 from starter.http.validation_errors import field_error
 from starter.task_api import TaskCompleted, complete_task, list_tasks
 
+BodyT = TypeVar("BodyT", TaskSnoozeRequest, TaskReassignment)
 router = APIRouter(prefix="/v1/tasks", tags=["tasks"], dependencies=[Depends(require_api_token)])
 
 # Task ids are the CRM's integer keys (32-bit on PostgreSQL).
@@ -84,6 +86,20 @@ def _task_errors(exc: Exception) -> Exception:
     if isinstance(exc, InputRefused):
         return field_error(("body", exc.field), exc.message)
     return exc
+
+
+async def _change(
+    change: Callable[[Store, int, BodyT], TaskChange], task_id: int, body: BodyT, request: Request
+) -> TaskChange:
+    """Snooze or reassign in the CRM: the body checked, refusals as HTTP errors, the request
+    noted under the task's account."""
+    _checked(body)
+    try:
+        result = await asyncio.to_thread(change, get_store(), task_id, body)
+    except (UnknownTask, TaskClosed, InputRefused) as exc:
+        raise _task_errors(exc) from None
+    note_request(request, account_id=result.task.account_id)
+    return result
 
 
 @router.get(
@@ -133,13 +149,7 @@ async def complete(
 )
 async def snooze(task_id: TaskId, body: SnoozeBody, request: Request) -> TaskChange:
     """Move an open task's due time to `until` (in the future); it stays open."""
-    _checked(body)
-    try:
-        result = await asyncio.to_thread(snooze_in_crm, get_store(), task_id, body)
-    except (UnknownTask, TaskClosed, InputRefused) as exc:
-        raise _task_errors(exc) from None
-    note_request(request, account_id=result.task.account_id)
-    return result
+    return await _change(snooze_in_crm, task_id, body, request)
 
 
 @router.post(
@@ -150,10 +160,4 @@ async def snooze(task_id: TaskId, body: SnoozeBody, request: Request) -> TaskCha
 )
 async def reassign(task_id: TaskId, body: TaskReassignment, request: Request) -> TaskChange:
     """Give an open task to another owner."""
-    _checked(body)
-    try:
-        result = await asyncio.to_thread(reassign_in_crm, get_store(), task_id, body)
-    except (UnknownTask, TaskClosed) as exc:
-        raise _task_errors(exc) from None
-    note_request(request, account_id=result.task.account_id)
-    return result
+    return await _change(reassign_in_crm, task_id, body, request)
