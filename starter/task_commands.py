@@ -110,6 +110,20 @@ def _account(change: TaskChange) -> str:
     return f"{task.account_name} ({task.account_id})" if task.account_name else task.account_id
 
 
+def _previous(change: TaskChange, key: str) -> Any:
+    """What the change replaced, as its timeline entry recorded it (None when nothing changed)."""
+    return change.touchpoint.details.get(key) if change.touchpoint else None
+
+
+def _say_change(
+    change: TaskChange, changed: str, unchanged: str, rows: list[tuple[str, Any]]
+) -> None:
+    """A snooze's or reassignment's answer: the line for whether it changed the task, then the
+    account, `rows` and who did it."""
+    typer.echo(changed if change.changed else unchanged)
+    typer.echo(fields([("account", _account(change)), *rows, ("by", change.by)]))
+
+
 def _temporal_address() -> str:
     from starter.connection import connect_config
 
@@ -214,20 +228,15 @@ def task_snooze(
         _emit(result)
         return
     task = result.task
-    if result.changed:
-        typer.echo(f"Snoozed task #{task.id} until {text(task.due_at)}: {task.title}")
-    else:
-        typer.echo(f"Task #{task.id} is due at {text(task.due_at)} already: nothing changed")
-    previous = result.touchpoint.details.get("previous_due_at") if result.touchpoint else None
-    typer.echo(
-        fields(
-            [
-                ("account", _account(result)),
-                ("owner", task.owner),
-                *([("was due", datetime.fromisoformat(previous))] if previous else []),
-                ("by", result.by),
-            ]
-        )
+    previous = _previous(result, "previous_due_at")
+    _say_change(
+        result,
+        f"Snoozed task #{task.id} until {text(task.due_at)}: {task.title}",
+        f"Task #{task.id} is due at {text(task.due_at)} already: nothing changed",
+        [
+            ("owner", task.owner),
+            *([("was due", datetime.fromisoformat(previous))] if previous else []),
+        ],
     )
 
 
@@ -249,20 +258,12 @@ def task_reassign(
         _emit(result)
         return
     task = result.task
-    if result.changed:
-        typer.echo(f"Reassigned task #{task.id} to {task.owner}: {task.title}")
-    else:
-        typer.echo(f"Task #{task.id} belongs to {task.owner} already: nothing changed")
-    previous = result.touchpoint.details.get("previous_owner") if result.touchpoint else None
-    typer.echo(
-        fields(
-            [
-                ("account", _account(result)),
-                *([("from", previous)] if previous else []),
-                ("due", task.due_at),
-                ("by", result.by),
-            ]
-        )
+    previous = _previous(result, "previous_owner")
+    _say_change(
+        result,
+        f"Reassigned task #{task.id} to {task.owner}: {task.title}",
+        f"Task #{task.id} belongs to {task.owner} already: nothing changed",
+        [*([("from", previous)] if previous else []), ("due", task.due_at)],
     )
 
 
