@@ -82,6 +82,7 @@ from activities.email_ledger import (
     govern,
     ledger_row,
     new_row,
+    note_email,
     receipt_of,
     record_sent,
     rejected_again,
@@ -99,7 +100,6 @@ from activities.rendering import RenderedEmail, TemplateProblem, render_email
 from activities.sendgrid_provider import SendGridProvider
 from crm.database import Store
 from crm.tables import AccountRow, ContactRow, EmailSendRow
-from crm.timeline import record_touchpoint
 from domain.contact_policy import ContactPolicy
 from domain.email_kinds import is_transactional
 from domain.models import EmailReceipt, EmailRequest, EmailStatus, TouchpointKind
@@ -218,16 +218,14 @@ class EmailActivities:
                 row.reason = "contact opted out"
                 row.not_before = None
                 session.add(row)
-                record_touchpoint(
+                note_email(
                     session,
-                    account_id=request.account_id,
-                    kind=TouchpointKind.EMAIL_SUPPRESSED,
-                    summary=f"Email '{request.template}' not sent: {recipient.email} opted out",
-                    idempotency_key=f"email:{request.idempotency_key}",
-                    occurred_at=now,
-                    workflow_id=request.workflow_id,
-                    step=request.step,
-                    details={"template": request.template, "contact_id": recipient.contact_id},
+                    request,
+                    TouchpointKind.EMAIL_SUPPRESSED,
+                    f"Email '{request.template}' not sent: {recipient.email} opted out",
+                    f"email:{request.idempotency_key}",
+                    now,
+                    contact_id=recipient.contact_id,
                 )
                 session.flush()
                 return receipt_of(row), None

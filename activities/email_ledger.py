@@ -128,24 +128,18 @@ def govern(
     row.provider = "none"
     row.not_before = decision.not_before
     row.reason = decision.reason
-    record_touchpoint(
+    note_email(
         session,
-        account_id=request.account_id,
-        kind=TouchpointKind.EMAIL_DEFERRED,
-        summary=f"Email '{request.template}' deferred until "
+        request,
+        TouchpointKind.EMAIL_DEFERRED,
+        f"Email '{request.template}' deferred until "
         f"{decision.not_before:%Y-%m-%d %H:%M} UTC: {decision.reason}",
         # One entry per deferral decision; a re-check that defers again adds a new one.
-        idempotency_key=f"email-deferred:{request.idempotency_key}:"
-        f"{decision.not_before.isoformat()}",
-        occurred_at=now,
-        workflow_id=request.workflow_id,
-        step=request.step,
-        details={
-            "template": request.template,
-            "contact_id": recipient.contact_id,
-            "not_before": decision.not_before.isoformat(),
-            "reason": decision.reason,
-        },
+        f"email-deferred:{request.idempotency_key}:{decision.not_before.isoformat()}",
+        now,
+        contact_id=recipient.contact_id,
+        not_before=decision.not_before.isoformat(),
+        reason=decision.reason,
     )
     session.flush()
     return receipt_of(row)
@@ -172,14 +166,37 @@ def new_row(
 
 def record_sent(session: Session, request: EmailRequest, row: EmailSendRow) -> None:
     """The email's timeline entry (once per key; a retry after a crash adds a missing one)."""
+    note_email(
+        session,
+        request,
+        TouchpointKind.EMAIL,
+        f"Email sent: {row.subject}",
+        f"email:{request.idempotency_key}",
+        row.sent_at,
+        to=row.to_email,
+        message_id=row.message_id,
+    )
+
+
+def note_email(
+    session: Session,
+    request: EmailRequest,
+    kind: TouchpointKind,
+    summary: str,
+    idempotency_key: str,
+    occurred_at: datetime | None,
+    **details: Any,
+) -> None:
+    """A timeline entry about `request`'s email, on its account and by the workflow step that
+    asked for it; the details name the template."""
     record_touchpoint(
         session,
         account_id=request.account_id,
-        kind=TouchpointKind.EMAIL,
-        summary=f"Email sent: {row.subject}",
-        idempotency_key=f"email:{request.idempotency_key}",
-        occurred_at=row.sent_at,
+        kind=kind,
+        summary=summary,
+        idempotency_key=idempotency_key,
+        occurred_at=occurred_at,
         workflow_id=request.workflow_id,
         step=request.step,
-        details={"template": request.template, "to": row.to_email, "message_id": row.message_id},
+        details={"template": request.template, **details},
     )
