@@ -213,9 +213,10 @@ class CustomerJourneyWorkflow:
         await self._stages.await_reachable_contact("the NPS survey")
         assert state.next_nps_at is not None
         state.next_nps_at += self._input.config.surveys.nps_every
-        if any(p.kind == "unresponsive" and p.open for p in state.playbooks):
-            # A customer we are trying to re-engage gets no survey on top; the next round comes.
-            self._journey.note("survey", "NPS round skipped: re-engagement under way")
+        if state.silence_playbook_open:
+            # A customer gone silent gets no survey on top of the re-engagement (and the CSM's
+            # outreach after it) until they act again; then the rounds resume.
+            self._journey.note("survey", "NPS round skipped: the customer has gone silent")
             return
         state.nps_sent += 1
         try:

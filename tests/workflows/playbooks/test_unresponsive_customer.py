@@ -79,3 +79,19 @@ async def test_using_the_product_ends_a_silence_before_it_opens_a_playbook(pg: P
             await event(pg.client, acct, "usage_reported", active_users=3, licensed_seats=10)
     status = await journey_status(pg.client, acct)
     assert [p for p in status.playbooks if p.kind == "unresponsive"] == []
+
+
+async def test_a_silent_customer_gets_no_nps_survey_until_they_act(pg: Playground) -> None:
+    acct = await start_account(pg, answer=False)
+    await advance_until(pg.env, acct, lambda s: s.stage == "adoption", limit=timedelta(days=200))
+    status = await advance_until(pg.env, acct, lambda s: s.next_nps_at is not None)
+    assert status.next_nps_at is not None
+    await pg.env.sleep(status.next_nps_at - await pg.env.get_current_time() + timedelta(days=1))
+    status = await journey_status(pg.client, acct)
+    assert [p for p in status.playbooks if p.kind == "unresponsive"]
+    assert [s for s in status.surveys if s.kind == "nps"] == []
+    # Once they act again, the next round goes out.
+    await event(pg.client, acct, "email_replied", subject="Sorry, busy quarter")
+    status = await advance_until(
+        pg.env, acct, lambda s: any(x.kind == "nps" for x in s.surveys), limit=timedelta(days=200)
+    )
