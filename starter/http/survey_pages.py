@@ -9,13 +9,11 @@ answer and thanks them again without recording anything.
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import Any
 
 import structlog
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
@@ -25,6 +23,7 @@ from domain.settings import Settings
 from domain.survey_scoring import SCORE_RANGES
 from starter.http.api_responses import DEPENDENCY_DOWN, INVALID, TOO_LARGE, error
 from starter.http.crm_transaction import crm_transaction
+from starter.http.customer_pages import customer_page
 from starter.http.dependencies import SettingsDep, TemporalDep
 from starter.http.journey_delivery import signal_running_journey
 from starter.http.limits import RETRY_AFTER_SECONDS, TEMPORAL_RPC_TIMEOUT
@@ -39,18 +38,6 @@ router = APIRouter(tags=["survey pages"])
 log = structlog.get_logger("csflow.api.surveys")
 
 MAX_COMMENT_CHARS = 5000
-_templates = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"),
-    autoescape=select_autoescape(["html", "j2"]),
-)
-# The token in the URL is the customer's credential: keep it out of caches and referrers.
-_PAGE_HEADERS = {
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-}
 _SCALE_LABELS: dict[SurveyKind, dict[int, str]] = {
     SurveyKind.NPS: {0: "Not at all likely", 10: "Extremely likely"},
     SurveyKind.CSAT: {
@@ -65,13 +52,6 @@ _TOPICS = {
     "escalation": "how we handled your recent support request",
     "onboarding": "your onboarding",
 }
-
-
-def _page(
-    template: str, status: int, headers: dict[str, str] | None = None, **context: Any
-) -> HTMLResponse:
-    html = _templates.get_template(template).render(**context)
-    return HTMLResponse(html, status_code=status, headers={**_PAGE_HEADERS, **(headers or {})})
 
 
 def _question(survey: SurveyLink, settings: Settings) -> str:
@@ -91,7 +71,7 @@ def _form(
     headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
     low, high = SCORE_RANGES[survey.kind]
-    return _page(
+    return customer_page(
         "survey_form.html.j2",
         status,
         headers,
@@ -107,11 +87,11 @@ def _form(
 
 
 def _thanks(survey: SurveyLink, answer: RecordedAnswer, *, again: bool) -> HTMLResponse:
-    return _page("survey_thanks.html.j2", 200, survey=survey, answer=answer, again=again)
+    return customer_page("survey_thanks.html.j2", 200, survey=survey, answer=answer, again=again)
 
 
 def _unavailable(status: int, title: str, message: str) -> HTMLResponse:
-    return _page("survey_unavailable.html.j2", status, title=title, message=message)
+    return customer_page("survey_unavailable.html.j2", status, title=title, message=message)
 
 
 def _parse_score(raw: Any, kind: SurveyKind) -> int | None:

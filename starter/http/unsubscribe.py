@@ -19,13 +19,11 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session
 from temporalio.client import Client
@@ -37,6 +35,7 @@ from domain.unsubscribe import contact_of
 from starter.http.api_responses import RETRY_AFTER, TOO_LARGE
 from starter.http.contact_suppression import suppress
 from starter.http.crm_transaction import crm_transaction
+from starter.http.customer_pages import customer_page
 from starter.http.dependencies import SettingsDep, TemporalDep
 from starter.http.journey_delivery import signal_running_journey
 from starter.http.limits import RETRY_AFTER_SECONDS, TEMPORAL_RPC_TIMEOUT
@@ -48,18 +47,6 @@ from workflows.workflow_ids import journey_id
 
 router = APIRouter(prefix="/v1/unsubscribe", tags=["unsubscribe"])
 log = structlog.get_logger("csflow.api.unsubscribe")
-
-_templates = Environment(
-    loader=FileSystemLoader(Path(__file__).parent / "templates"),
-    autoescape=select_autoescape(["html", "j2"]),
-)
-_PAGE_HEADERS = {
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-}
 
 
 @dataclass(frozen=True)
@@ -128,11 +115,8 @@ async def opt_out(client: Client, subscriber: Subscriber, *, via: str) -> OptOut
 
 
 def _page(template: str, status: int, **context: Any) -> HTMLResponse:
-    html = _templates.get_template(template).render(**context)
-    headers = dict(_PAGE_HEADERS)
-    if status == 503:
-        headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
-    return HTMLResponse(html, status_code=status, headers=headers)
+    retry = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else None
+    return customer_page(template, status, retry, **context)
 
 
 def _not_found() -> HTMLResponse:
