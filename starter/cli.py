@@ -308,6 +308,13 @@ def _flagged(exc: ValidationError) -> str:
     return "; ".join(problems)
 
 
+def _required_flags(
+    account_id: str | None, name: str | None, arr: float | None, csm: str | None
+) -> tuple[tuple[str, object], ...]:
+    """The options (with their values) an account given by options cannot do without."""
+    return (("--account-id", account_id), ("--name", name), ("--arr", arr), ("--csm", csm))
+
+
 def _account_from_flags(
     account_id: str | None,
     name: str | None,
@@ -324,14 +331,7 @@ def _account_from_flags(
     from domain.models import AccountUpsert, ContractInput
 
     missing = [
-        flag
-        for flag, value in (
-            ("--account-id", account_id),
-            ("--name", name),
-            ("--arr", arr),
-            ("--csm", csm),
-        )
-        if value is None
+        flag for flag, value in _required_flags(account_id, name, arr, csm) if value is None
     ] + ([] if contacts else ["--contact"])
     if missing:
         _fail(
@@ -444,10 +444,7 @@ def journey_start(
     flags_given = [
         flag
         for flag, value in (
-            ("--account-id", account_id),
-            ("--name", name),
-            ("--arr", arr),
-            ("--csm", csm),
+            *_required_flags(account_id, name, arr, csm),
             ("--segment", segment),
             ("--contact", contact or None),
             ("--contract-start", contract_start),
