@@ -43,6 +43,8 @@ SECRET_KEYS = {
     "CSFLOW_INBOUND_PASSWORD",
     "CSFLOW_INBOUND_PATH_SECRET",
     "SENDGRID_WEBHOOK_PUBLIC_KEY",
+    # Worker and API, the same value, optional: signs one-click unsubscribe links.
+    "CSFLOW_UNSUBSCRIBE_SECRET",
 }
 REQUIRED_SECRET_KEYS = {"DATABASE_URL", "SENDGRID_API_KEY"}
 WORKLOAD_KINDS = {"Deployment", "Job", "StatefulSet", "DaemonSet"}
