@@ -4,7 +4,7 @@ The worker runs in the test process (every workflow, activity doubles from tests
 a task queue of its own; the CLI finds the server through TEMPORAL_ADDRESS. Subprocesses are
 awaited with asyncio so the in-process worker keeps serving while the CLI waits on it.
 
-Commands that talk to the server run `starter.cli.app` through RUNNER, which ends the process with
+Commands that talk to the server run `starter.cli.app` through tests.support.cli_runner, which ends the process with
 `os._exit` once the command is done: a short-lived Temporal client process can abort during
 interpreter finalization ("PyGILState_Release ... finalizing", SIGABRT; temporalio/sdk-python
 #300), which would make these tests flaky. `csflow --help` runs the real console script.
@@ -20,10 +20,9 @@ import socket
 import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import pytest_asyncio
 from temporalio.client import WorkflowExecutionStatus
@@ -47,67 +46,24 @@ from workflows.journey_state import JourneyInput
 
 # The activity doubles live with the workflow tests.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflows"))
+from tests.support.cli_runner import Done, cli_environment, run_csflow  # noqa: E402
 from tests.support.cs_doubles import FakeCrm  # noqa: E402
 
 CSFLOW = str(Path(sys.executable).parent / "csflow")
-RUNNER = """
-import os, sys, traceback
-from starter.cli import app
-try:
-    app(args=sys.argv[1:], prog_name="csflow")
-    code = 0
-except SystemExit as exc:
-    code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-except BaseException:
-    traceback.print_exc()
-    code = 1
-sys.stdout.flush()
-sys.stderr.flush()
-os._exit(code)
-"""
 T = TypeVar("T")
-
-
-@dataclass
-class Done:
-    returncode: int
-    stdout: str
-    stderr: str
-
-    def json(self) -> Any:
-        assert self.returncode == 0, self.stderr[-3000:]
-        return json.loads(self.stdout)
 
 
 class Cli:
     def __init__(self, env: WorkflowEnvironment, crm: FakeCrm, queue: str, tmp: Path) -> None:
         self.env, self.crm, self.queue, self.tmp = env, crm, queue, tmp
         self.started: list[str] = []
-        self.environ = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "CSFLOW_"))},
-            "TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
-            "TEMPORAL_NAMESPACE": env.client.namespace,
-            "COLUMNS": "200",
-        }
+        self.environ = cli_environment(env)
 
     async def __call__(
         self, *args: str, cwd: Path | None = None, env: Mapping[str, str | None] | None = None
     ) -> Done:
         """Run `csflow *args` (in `cwd`, with `env` over the test's environment; None unsets)."""
-        environ = {**self.environ, **(env or {})}
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-c",
-            RUNNER,
-            *args,
-            env={k: v for k, v in environ.items() if v is not None},
-            cwd=cwd or self.tmp,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        out, err = await asyncio.wait_for(process.communicate(), timeout=60)
-        assert process.returncode is not None
-        return Done(process.returncode, out.decode(), err.decode())
+        return await run_csflow(args, {**self.environ, **(env or {})}, cwd or self.tmp)
 
     def journey_file(self, account_id: str, csm: str) -> Path:
         today = date.today()

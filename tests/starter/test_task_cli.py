@@ -1,16 +1,11 @@
 """`csflow task done|snooze|reassign` and `csflow log ...` as a CSM runs them: a subprocess on a
 migrated CRM file (DATABASE_URL), with `temporal server start-dev` as TEMPORAL_ADDRESS for the
-completion's signal. The commands run through RUNNER, which ends the process with `os._exit`
+completion's signal. The commands run through tests.support.cli_runner, which ends the process with `os._exit`
 (see test_csflow_cli.py for why)."""
 
 from __future__ import annotations
 
-import asyncio
-import json
-import os
-import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,55 +18,17 @@ from activities.crm import CrmActivities
 from crm.database import Store
 from crm.tables import CsmTaskRow, TouchpointRow
 from domain.models import AccountUpsert, CsmTask, TaskInput
+from tests.support.cli_runner import Done, cli_environment, run_csflow
 from tests.support.http_support import free_port
 
 CSM = "casey@csflow.example"
 ROBIN = "robin@csflow.example"
-RUNNER = """
-import os, sys, traceback
-from starter.cli import app
-try:
-    app(args=sys.argv[1:], prog_name="csflow")
-    code = 0
-except SystemExit as exc:
-    code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-except BaseException:
-    traceback.print_exc()
-    code = 1
-sys.stdout.flush()
-sys.stderr.flush()
-os._exit(code)
-"""
-
-
-@dataclass
-class Done:
-    returncode: int
-    stdout: str
-    stderr: str
-
-    def json(self) -> Any:
-        assert self.returncode == 0, self.stderr[-3000:]
-        return json.loads(self.stdout)
-
-    def line(self, code: int = 1) -> str:
-        """The one line a refusal prints, after checking it is one line and a failure (exit 1;
-        2 for usage errors)."""
-        assert self.returncode == code, (self.stdout, self.stderr)
-        assert self.stdout == "" and self.stderr.count("\n") == 1, self.stderr
-        return self.stderr.strip()
 
 
 class Csflow:
     def __init__(self, env: WorkflowEnvironment, store: Store, cwd: Path) -> None:
         self.store, self.cwd = store, cwd
-        self.environ = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("TEMPORAL_", "CSFLOW_"))},
-            "TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
-            "TEMPORAL_NAMESPACE": env.client.namespace,
-            "DATABASE_URL": store.url,
-            "COLUMNS": "200",
-        }
+        self.environ = cli_environment(env, DATABASE_URL=store.url)
         self.crm = CrmActivities(store)
         self.crm._upsert(
             AccountUpsert(id="acme", name="Acme Corp", arr=50_000, csm_owner=CSM, contacts=[])
@@ -80,20 +37,7 @@ class Csflow:
     async def __call__(
         self, *args: str, cwd: Path | None = None, env: Mapping[str, str | None] | None = None
     ) -> Done:
-        environ = {**self.environ, **(env or {})}
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-c",
-            RUNNER,
-            *args,
-            env={k: v for k, v in environ.items() if v is not None},
-            cwd=cwd or self.cwd,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        out, err = await asyncio.wait_for(process.communicate(), timeout=60)
-        assert process.returncode is not None
-        return Done(process.returncode, out.decode(), err.decode())
+        return await run_csflow(args, {**self.environ, **(env or {})}, cwd or self.cwd)
 
     def task(self, title: str, **extra: Any) -> CsmTask:
         return self.crm.create_task_once(
