@@ -4,10 +4,11 @@ The worker runs in the test process (every workflow, activity doubles from tests
 a task queue of its own; the CLI finds the server through TEMPORAL_ADDRESS. Subprocesses are
 awaited with asyncio so the in-process worker keeps serving while the CLI waits on it.
 
-Commands that talk to the server run `starter.cli.app` through tests.support.cli_runner, which ends the process with
-`os._exit` once the command is done: a short-lived Temporal client process can abort during
-interpreter finalization ("PyGILState_Release ... finalizing", SIGABRT; temporalio/sdk-python
-#300), which would make these tests flaky. `csflow --help` runs the real console script.
+Commands that talk to the server run `starter.cli.app` through tests.support.cli_runner, which
+ends the process with `os._exit` once the command is done: a short-lived Temporal client process
+can abort during interpreter finalization ("PyGILState_Release ... finalizing", SIGABRT;
+temporalio/sdk-python #300), which would make these tests flaky. `csflow --help` runs the real
+console script.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """`csflow task done|snooze|reassign` and `csflow log ...` as a CSM runs them: a subprocess on a
 migrated CRM file (DATABASE_URL), with `temporal server start-dev` as TEMPORAL_ADDRESS for the
-completion's signal. The commands run through tests.support.cli_runner, which ends the process with `os._exit`
-(see test_csflow_cli.py for why)."""
+completion's signal. The commands run through tests.support.cli_runner, which ends the process
+with `os._exit` (see test_csflow_cli.py for why)."""
 
 from __future__ import annotations
 
