@@ -130,7 +130,7 @@ class Settings(BaseSettings):
     api_tokens: Annotated[tuple[SecretStr, ...], NoDecode] = Field(
         default=(), validation_alias="CSFLOW_API_TOKENS"
     )
-    """bearer tokens for `POST /v1/events` (none: it refuses every caller)"""
+    """bearer tokens for the `/v1` API: events, tasks, journeys (none: it refuses every caller)"""
     sendgrid_webhook_public_key: str | None = Field(
         default=None, validation_alias="SENDGRID_WEBHOOK_PUBLIC_KEY"
     )
