@@ -4,22 +4,11 @@ Scheduled campaigns run on the dev server: tests/workflows/test_schedules_and_vi
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
-import pytest_asyncio
-from temporalio.testing import WorkflowEnvironment
-
 from starter.api import journey_status
-from tests.support.cs_doubles import Playground, playground, save_history, start_account
+from tests.support.cs_doubles import Playground, save_history, start_account
 from tests.support.cs_driver import advance_until
-from workflows.catalog import WORKFLOWS
-
-
-@pytest_asyncio.fixture
-async def pg(ts_env: WorkflowEnvironment) -> AsyncIterator[Playground]:
-    async for ground in playground(ts_env, WORKFLOWS):
-        yield ground
 
 
 async def test_campaign_fans_out_at_most_n_per_minute_and_emails_once(pg: Playground) -> None:

@@ -4,23 +4,12 @@ The nightly schedule runs on the dev server: tests/workflows/test_schedules_and_
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
-import pytest_asyncio
-from temporalio.testing import WorkflowEnvironment
-
 from starter.api import journey_status
-from tests.support.cs_doubles import Playground, playground, start_account
+from tests.support.cs_doubles import Playground, start_account
 from tests.support.cs_driver import advance_until, event
 from workflows import search_attributes as sa
-from workflows.catalog import WORKFLOWS
-
-
-@pytest_asyncio.fixture
-async def pg(ts_env: WorkflowEnvironment) -> AsyncIterator[Playground]:
-    async for ground in playground(ts_env, WORKFLOWS):
-        yield ground
 
 
 async def test_health_changes_move_the_segment_attributes(pg: Playground) -> None:

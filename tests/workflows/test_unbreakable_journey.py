@@ -6,12 +6,11 @@ import asyncio
 import json
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 from temporalio import activity
 from temporalio.client import WorkflowFailureError, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
@@ -23,7 +22,7 @@ from crm.database import Store
 from crm.tables import ContactRow
 from domain.models import EmailReceipt, EmailRequest, LifecycleStage
 from starter.api import journey_status, start_journey
-from tests.support.cs_doubles import FakeCrm, Playground, playground, start_account
+from tests.support.cs_doubles import FakeCrm, Playground, start_account
 from tests.support.cs_driver import advance_until, event
 from tests.support.cs_fixtures import journey_input
 from workflows.campaign import CampaignKind, CampaignMessage
@@ -36,12 +35,6 @@ from workflows.workflow_ids import journey_id
 
 # An update the journey never answers fails the test here instead of hanging it.
 ACK_WITHIN = 20
-
-
-@pytest_asyncio.fixture
-async def pg(ts_env: WorkflowEnvironment) -> AsyncIterator[Playground]:
-    async for ground in playground(ts_env, WORKFLOWS):
-        yield ground
 
 
 async def acked(pg: Playground, account_id: str, type_: str, **payload: object) -> EventAck:

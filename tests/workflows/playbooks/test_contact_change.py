@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
-import pytest_asyncio
-from temporalio.testing import WorkflowEnvironment
-
-from tests.support.cs_doubles import Playground, playground, save_history, start_account
+from tests.support.cs_doubles import Playground, save_history, start_account
 from tests.support.cs_driver import advance_until, event
-from workflows.catalog import WORKFLOWS
 from workflows.journey_state import JourneyStatus
 from workflows.playbooks.base import PlaybookSummary
-
-
-@pytest_asyncio.fixture
-async def pg(ts_env: WorkflowEnvironment) -> AsyncIterator[Playground]:
-    async for ground in playground(ts_env, WORKFLOWS):
-        yield ground
 
 
 def contact(status: JourneyStatus) -> list[PlaybookSummary]:

@@ -4,32 +4,22 @@ positive → thank-you and an advocacy ask; one playbook per thread; switchable 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
-import pytest_asyncio
 from temporalio.client import WorkflowFailureError
-from temporalio.testing import WorkflowEnvironment
 
 from domain.models import Segment, TaskPriority
 from starter.api import journey_status, start_journey
-from tests.support.cs_doubles import Playground, playground, save_history, start_account
+from tests.support.cs_doubles import Playground, save_history, start_account
 from tests.support.cs_driver import advance_until, event
 from tests.support.cs_fixtures import journey_input
-from workflows.catalog import WORKFLOWS
 from workflows.customer_event import CustomerEvent
 from workflows.journey_state import JourneyStatus, TimelineEntry
 from workflows.playbooks.base import PlaybookSummary
 from workflows.workflow_ids import journey_id
 
 REVIEW = "https://www.g2.example/products/csflow/reviews/csflow-review-123"
-
-
-@pytest_asyncio.fixture
-async def pg(ts_env: WorkflowEnvironment) -> AsyncIterator[Playground]:
-    async for ground in playground(ts_env, WORKFLOWS):
-        yield ground
 
 
 async def test_negative_review_alerts_the_csm_and_asks_for_a_response_within_the_sla(

@@ -2,21 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
-import pytest_asyncio
-from temporalio.testing import WorkflowEnvironment
-
-from tests.support.cs_doubles import Playground, playground, save_history, start_account
+from tests.support.cs_doubles import Playground, save_history, start_account
 from tests.support.cs_driver import advance_until, event
-from workflows.catalog import WORKFLOWS
-
-
-@pytest_asyncio.fixture
-async def pg(ts_env: WorkflowEnvironment) -> AsyncIterator[Playground]:
-    async for ground in playground(ts_env, WORKFLOWS):
-        yield ground
 
 
 async def test_unanswered_nps_gets_one_reminder_and_a_promoter_an_advocacy_task(

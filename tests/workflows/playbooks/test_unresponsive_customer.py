@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
-import pytest_asyncio
-from temporalio.testing import WorkflowEnvironment
-
 from starter.api import journey_status
-from tests.support.cs_doubles import Playground, playground, save_history, start_account
+from tests.support.cs_doubles import Playground, save_history, start_account
 from tests.support.cs_driver import advance_until, event
 from workflows.campaign import CampaignKind, CampaignMessage
-from workflows.catalog import WORKFLOWS
-
-
-@pytest_asyncio.fixture
-async def pg(ts_env: WorkflowEnvironment) -> AsyncIterator[Playground]:
-    async for ground in playground(ts_env, WORKFLOWS):
-        yield ground
 
 
 async def test_silence_opens_re_engagement_then_executive_task(pg: Playground) -> None:

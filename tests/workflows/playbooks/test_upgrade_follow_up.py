@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
-import pytest_asyncio
-from temporalio.testing import WorkflowEnvironment
-
 from starter.api import journey_status
-from tests.support.cs_doubles import Playground, playground, save_history, start_account
+from tests.support.cs_doubles import Playground, save_history, start_account
 from tests.support.cs_driver import advance_until, event
-from workflows.catalog import WORKFLOWS
-
-
-@pytest_asyncio.fixture
-async def pg(ts_env: WorkflowEnvironment) -> AsyncIterator[Playground]:
-    async for ground in playground(ts_env, WORKFLOWS):
-        yield ground
 
 
 async def test_plan_upgrade_runs_the_follow_up_over_thirty_days(pg: Playground) -> None:
