@@ -170,11 +170,7 @@ class CustomerJourneyWorkflow:
         self._keep_search_attributes()
 
         events = asyncio.create_task(
-            self._intake.run(
-                self._events.apply,
-                lambda: self._stages.kept_for,
-                lambda: not self._background.busy,
-            )
+            self._intake.run(self._events.apply, lambda: not self._background.busy)
         )
         background = asyncio.create_task(self._background.run(lambda: not self._intake.processing))
         await self._lifecycle()

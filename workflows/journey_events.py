@@ -44,7 +44,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.journey_context import JourneyContext, for_crm
     from workflows.journey_escalations import EscalationDesk
     from workflows.journey_health import HealthKeeper
-    from workflows.journey_stages import Stage, StageRunner
+    from workflows.journey_stages import Handover, Stage, StageRunner
     from workflows.playbooks.base import SurveyOutcome
     from workflows.playbooks.launcher import PlaybookLauncher
 
@@ -67,11 +67,10 @@ class EventHandlers:
         self._health = health
         self._playbooks = playbooks
 
-    async def apply(self, event: CustomerEvent) -> str | None:
-        """Apply one event; the id of the workflow it was handed to, if any. Raises when the
-        event cannot be applied (the caller rejects it)."""
+    async def apply(self, event: CustomerEvent) -> Handover:
+        """Apply one event; where it went (an escalation or stage child, or kept for a stage).
+        Raises when the event cannot be applied (the caller rejects it)."""
         journey = self._journey
-        self._stages.kept_for = None
         if event.rejection is not None:
             raise InvalidCustomerEvent(event.rejection)
         kind = event.event_type
@@ -83,15 +82,14 @@ class EventHandlers:
         await self._playbooks.on(kind, journey.trigger(event, payload, before))
         await self._playbooks.forward(event, payload)
         if handled_by is not None:
-            return handled_by
+            return Handover(handed_to=handled_by)
         if kind in CUSTOMER_ACTIONS:
             self._health.responded(kind)
         journey.work_logged = True
-        handed_to = await self._stages.hand_over(event, payload)
-        if handed_to is None and self._stages.kept_for is None:
-            if kind == CustomerEventType.EMAIL_REPLIED:
-                await self._log_reply(event)
-        return handed_to
+        handover = await self._stages.hand_over(event, payload)
+        if handover == Handover() and kind == CustomerEventType.EMAIL_REPLIED:
+            await self._log_reply(event)  # no stage took it
+        return handover
 
     async def _handle(self, event: CustomerEvent, payload: object) -> str | None:
         """The event type's own effect; the escalation it went to, if one took it."""

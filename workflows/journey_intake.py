@@ -14,6 +14,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.models import AlertSeverity
     from workflows.customer_event import CustomerEvent, EventAck, InvalidCustomerEvent
     from workflows.journey_context import JourneyContext
+    from workflows.journey_stages import Handover
     from workflows.journey_state import SEEN_EVENT_IDS_LIMIT
 
 # Acknowledgements nobody collected (signals have no waiter) are dropped after this many events.
@@ -54,8 +55,7 @@ class EventIntake:
 
     async def run(
         self,
-        apply: Callable[[CustomerEvent], Awaitable[str | None]],
-        kept_for: Callable[[], str | None],
+        apply: Callable[[CustomerEvent], Awaitable[Handover]],
         may_start: Callable[[], bool],
     ) -> None:
         """Apply queued events for as long as the journey runs."""
@@ -64,10 +64,10 @@ class EventIntake:
             await workflow.wait_condition(lambda: bool(state.pending) and may_start())
             event = state.pending[0]
             self.processing = True
-            forwarded: str | None = None
+            went = Handover()
             rejected: str | None = None
             try:
-                forwarded = await apply(event)
+                went = await apply(event)
             except Exception as exc:
                 rejected = await self._reject(event, exc)
             finally:
@@ -85,8 +85,8 @@ class EventIntake:
                 event_type=event_type,
                 sequence=state.sequence,
                 stage=state.stage.value,
-                forwarded_to=forwarded,
-                kept_for=None if rejected else kept_for(),
+                forwarded_to=went.handed_to,
+                kept_for=went.kept_for,
                 rejected=rejected,
             )
             for stale in [k for k in self._acks if k < self._processed - _ACKS_KEPT]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel
 from temporalio import workflow
@@ -66,6 +66,13 @@ _TITLE = {
 }
 
 
+class Handover(NamedTuple):
+    """Where an event went: the workflow it was handed to, or the stage it waits for."""
+
+    handed_to: str | None = None
+    kept_for: str | None = None
+
+
 class StageRunner:
     def __init__(
         self,
@@ -76,8 +83,6 @@ class StageRunner:
         self._idle = idle  # the journey's wait, which continues-as-new when due
         self.running: Stage | None = None
         self._child: workflow.ChildWorkflowHandle[Any, Any] | None = None
-        # The stage the last handed-over event was kept for (it had not started yet).
-        self.kept_for: str | None = None
 
     async def enter(self, stage: LifecycleStage, reason: str) -> None:
         """Move the account to `stage`: timeline, search attribute and CRM."""
@@ -179,16 +184,14 @@ class StageRunner:
         await self._idle(journey.has_reachable_contact)
         await self._journey.work().close("no-contact:*", outcome="a reachable contact was added")
 
-    async def hand_over(self, event: CustomerEvent, payload: object) -> str | None:
-        """Give the event to the stage it is for: the running child (its id), or keep it for a
-        stage that has not started (None, noted in `kept_for`)."""
-        self.kept_for = None
+    async def hand_over(self, event: CustomerEvent, payload: object) -> Handover:
+        """Give the event to the stage it is for: the running child, or keep it for a stage
+        that has not started yet."""
         kind = event.event_type
         ahead = self._stage_ahead(kind, payload)
         if ahead is not None:
             self._keep(ahead, event)
-            self.kept_for = ahead.value
-            return None
+            return Handover(kept_for=ahead.value)
         current = _OF_LIFECYCLE.get(self._journey.state.stage)
         if current is not None and kind in STAGE_EVENTS[current]:
             # The stage is entered just before its child starts: hand over once it has.
@@ -201,8 +204,8 @@ class StageRunner:
         if self._child is not None and self.running is not None:
             if kind in STAGE_EVENTS[self.running]:
                 await self._child.signal("customer_event", event)
-                return self._child.id
-        return None
+                return Handover(handed_to=self._child.id)
+        return Handover()
 
     def _stage_ahead(self, kind: CustomerEventType, payload: object) -> Stage | None:
         """The stage this event is for when that stage has not started yet, else None."""
