@@ -265,3 +265,35 @@ class ApiRequestKeyRow(SQLModel, table=True):
     # Deleted after this instant: by then the request is refused as stale, or deduplicated by
     # Temporal and the journey alone.
     expires_at: datetime = Field(sa_type=UtcDateTime, index=True)
+
+
+class HandoffRow(SQLModel, table=True):
+    """One milestone of the cross-functional process map for one account (and one cycle of it:
+    a yearly or per-contract milestone has one row per occurrence). The process-map workflow
+    writes it on every state change; readers (CLI status, console) never ask Temporal."""
+
+    __tablename__ = "handoffs"
+    __table_args__ = (Index("ix_handoffs_account_id_due_at", "account_id", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: str = Field(foreign_key="accounts.id", max_length=64)
+    # "<account id>:<milestone id>:<cycle>": the workflow upserts by it.
+    key: str = Field(unique=True, max_length=255)
+    milestone_id: str = Field(max_length=64)
+    cycle: int = 0
+    function: str = Field(max_length=64)
+    title: str = Field(max_length=300)
+    owner: str = Field(max_length=254, index=True)
+    map_version: str = Field(max_length=64)
+    state: str = Field(max_length=16, index=True)
+    starts_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    due_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    opened_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    done_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    done_by: str | None = Field(default=None, max_length=254)
+    evidence: str | None = None
+    escalated_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    blocker: str | None = Field(default=None, max_length=500)
+    task_id: int | None = None
+    workflow_id: str | None = Field(default=None, max_length=255)
+    updated_at: datetime = Field(sa_type=UtcDateTime)

@@ -26,6 +26,7 @@ EXPECTED_TABLES = {
     "requirements_answers",
     "health_scores",
     "api_request_keys",
+    "handoffs",
 }
 
 
