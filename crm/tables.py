@@ -297,3 +297,31 @@ class HandoffRow(SQLModel, table=True):
     task_id: int | None = None
     workflow_id: str | None = Field(default=None, max_length=255)
     updated_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class ConsoleUserRow(SQLModel, table=True):
+    """A person who signs in to the CS console (`csflow users add`): a CSM sees the accounts
+    and tasks they own, a manager sees all of them."""
+
+    __tablename__ = "console_users"
+
+    # Lower-cased, like task owners and accounts' csm_owner, which it is compared with.
+    email: str = Field(primary_key=True, max_length=254)
+    role: str = Field(max_length=16)
+    # argon2-cffi's encoded hash (algorithm, parameters and salt included).
+    password_hash: str = Field(max_length=255)
+    created_at: datetime = Field(sa_type=UtcDateTime)
+    # A session started before the password was last set is over (a new password signs out).
+    password_set_at: datetime = Field(sa_type=UtcDateTime)
+
+
+class ConsoleSignInFailureRow(SQLModel, table=True):
+    """One failed console sign-in for an address, known or not (the answer is the same):
+    enough of them in a short window lock the address out, across restarts."""
+
+    __tablename__ = "console_sign_in_failures"
+    __table_args__ = (Index("ix_console_sign_in_failures_email_failed_at", "email", "failed_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254)
+    failed_at: datetime = Field(sa_type=UtcDateTime)

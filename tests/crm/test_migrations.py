@@ -27,6 +27,8 @@ EXPECTED_TABLES = {
     "health_scores",
     "api_request_keys",
     "handoffs",
+    "console_users",
+    "console_sign_in_failures",
 }
 
 
