@@ -32,6 +32,8 @@ from domain.models import SegmentationMode
 DEFAULT_DATABASE_URL = "sqlite:///var/csflow.db"
 # A path secret is a password that ends up in SendGrid's settings and proxies' logs: long, plain.
 MIN_PATH_SECRET_CHARS = 24
+# Signs console sessions: a short key could be guessed offline from one cookie.
+MIN_CONSOLE_SECRET_CHARS = 32
 _URL_SAFE = re.compile(r"[A-Za-z0-9_\-]+")
 # Signs unsubscribe links where no secret is configured outside production: public, so such
 # links are forgeable; production never uses it (Settings.unsubscribe_key).
@@ -159,6 +161,18 @@ class Settings(BaseSettings):
     )
     """days a survey link accepts answers"""
 
+    # -- CS console (/console on the API) ---------------------------------------------------
+    # The description names the minimum, so it is computed rather than a docstring.
+    console_secret: SecretStr | None = Field(
+        default=None,
+        validation_alias="CSFLOW_CONSOLE_SECRET",
+        description=f"key that signs the console's session cookies ({MIN_CONSOLE_SECRET_CHARS}+ "
+        "characters; unset: a random key per process, so a restart signs everyone out and "
+        "replicas do not share sessions)",
+    )
+    temporal_ui_url: str | None = Field(default=None, validation_alias="CSFLOW_TEMPORAL_UI_URL")
+    """address of the Temporal Web UI the console links each workflow to (unset: no links)"""
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -207,7 +221,7 @@ class Settings(BaseSettings):
             names[email.strip().lower()] = " ".join(name.split())
         return names
 
-    @field_validator("public_url", "meeting_url")
+    @field_validator("public_url", "meeting_url", "temporal_ui_url")
     @classmethod
     def _web_address(cls, value: str | None) -> str | None:
         if value is not None and not re.match(r"https?://[^\s/]+", value):
@@ -247,6 +261,13 @@ class Settings(BaseSettings):
             raise ValueError(f"must be at least {MIN_PATH_SECRET_CHARS} characters")
         if not _URL_SAFE.fullmatch(secret):
             raise ValueError("must be URL-safe: letters, digits, '-' and '_'")
+        return value
+
+    @field_validator("console_secret")
+    @classmethod
+    def _console_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_CONSOLE_SECRET_CHARS:
+            raise ValueError(f"must be at least {MIN_CONSOLE_SECRET_CHARS} characters")
         return value
 
     @model_validator(mode="after")

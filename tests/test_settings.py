@@ -83,6 +83,8 @@ def test_values_are_stripped_blank_ones_unset_and_parsed() -> None:
         ({"CSFLOW_SEGMENTATION": "weekly"}, "CSFLOW_SEGMENTATION: Input should be 'static'"),
         ({"CSFLOW_CONTACT_GOVERNOR": "maybe"}, "CSFLOW_CONTACT_GOVERNOR: "),
         ({"CSFLOW_INBOUND_PASSWORD": "pw"}, "must be set together"),
+        ({"CSFLOW_CONSOLE_SECRET": "short"}, "CSFLOW_CONSOLE_SECRET: must be at least 32"),
+        ({"CSFLOW_TEMPORAL_UI_URL": "localhost:8233"}, "CSFLOW_TEMPORAL_UI_URL: must be an http"),
     ],
 )
 def test_unusable_values_name_their_variable(environ: dict[str, str], message: str) -> None:
