@@ -161,6 +161,11 @@ class Settings(BaseSettings):
     )
     """days a survey link accepts answers"""
 
+    # -- process map ------------------------------------------------------------------------
+    process_map: Path | None = Field(default=None, validation_alias="CSFLOW_PROCESS_MAP")
+    """the cross-functional process map, a YAML file (unset: the shipped map,
+    `domain/process_maps/default.yaml`)"""
+
     # -- CS console (/console on the API) ---------------------------------------------------
     # The description names the minimum, so it is computed rather than a docstring.
     console_secret: SecretStr | None = Field(
