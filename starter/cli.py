@@ -26,6 +26,7 @@ from typer.core import TyperGroup
 from domain.models import ContactRole, LifecycleStage, Segment
 from starter.cs_commands import register as register_cs_commands
 from starter.task_commands import register as register_task_commands
+from starter.user_commands import register as register_user_commands
 
 if TYPE_CHECKING:
     from temporalio.client import Client
@@ -80,6 +81,7 @@ app.add_typer(journeys_app, name="journeys")
 app.add_typer(event_app, name="event")
 register_cs_commands(app)
 register_task_commands(app)
+register_user_commands(app)
 
 T = TypeVar("T")
 # How long the CLI waits for Temporal to answer a connection, and a worker to answer a query.

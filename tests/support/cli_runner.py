@@ -62,8 +62,14 @@ def cli_environment(env: WorkflowEnvironment, **extra: str) -> dict[str, str]:
     }
 
 
-async def run_csflow(args: tuple[str, ...], environ: Mapping[str, str | None], cwd: Path) -> Done:
-    """Run `csflow *args` in `cwd` with `environ` (a None value unsets the variable)."""
+async def run_csflow(
+    args: tuple[str, ...],
+    environ: Mapping[str, str | None],
+    cwd: Path,
+    stdin: str | None = None,
+) -> Done:
+    """Run `csflow *args` in `cwd` with `environ` (a None value unsets the variable), and
+    `stdin` piped to it when given."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-c",
@@ -71,9 +77,11 @@ async def run_csflow(args: tuple[str, ...], environ: Mapping[str, str | None], c
         *args,
         env={k: v for k, v in environ.items() if v is not None},
         cwd=cwd,
+        stdin=asyncio.subprocess.PIPE if stdin is not None else None,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    given = stdin.encode() if stdin is not None else None
+    out, err = await asyncio.wait_for(process.communicate(given), timeout=60)
     assert process.returncode is not None
     return Done(process.returncode, out.decode(), err.decode())
