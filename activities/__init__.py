@@ -21,6 +21,7 @@ from activities.clock import Clock, system_clock
 from activities.crm import CrmActivities
 from activities.delivery import EmailProvider
 from activities.email import EmailActivities
+from activities.handoffs import HandoffActivities
 from activities.health import HealthActivities
 from activities.segment_directory import SegmentDirectoryActivities
 from activities.surveys import SurveyActivities
@@ -39,6 +40,7 @@ class Activities:
     calendar: CalendarActivities
     health: HealthActivities
     segments: SegmentDirectoryActivities
+    handoffs: HandoffActivities
 
     @classmethod
     def build(
@@ -62,6 +64,7 @@ class Activities:
             calendar=CalendarActivities(store, email),
             health=HealthActivities(store, settings, clock),
             segments=SegmentDirectoryActivities(store),
+            handoffs=HandoffActivities(store),
         )
 
     def all(self) -> list[Callable[..., Any]]:
@@ -83,6 +86,7 @@ class Activities:
             self.health.compute_health_score,
             self.health.explain_health,
             self.segments.list_segment_accounts,
+            self.handoffs.record_handoff,
         ]
 
 
@@ -103,6 +107,7 @@ __all__ = [
     "CalendarActivities",
     "CrmActivities",
     "EmailActivities",
+    "HandoffActivities",
     "HealthActivities",
     "SegmentDirectoryActivities",
     "SurveyActivities",

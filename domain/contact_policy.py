@@ -23,7 +23,7 @@ class ContactPolicy(BaseModel):
     max_emails: int = Field(default=2, ge=1)
     per: timedelta = timedelta(days=7)
     # Internal notifications are not customer outreach; they bypass quiet hours and the cap.
-    exempt_categories: frozenset[str] = frozenset({"csm_alert"})
+    exempt_categories: frozenset[str] = frozenset({"csm_alert", "handoff"})
 
     @model_validator(mode="after")
     def _sane(self) -> ContactPolicy:

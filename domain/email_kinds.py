@@ -17,12 +17,13 @@ side that honours an opt-out.
 from __future__ import annotations
 
 # Staff mail: never addressed to a customer contact.
-INTERNAL_TEMPLATES = frozenset({"csm_alert"})
+INTERNAL_TEMPLATES = frozenset({"csm_alert", "handoff_done"})
 
 TRANSACTIONAL_TEMPLATES = frozenset(
     {
         "csm_alert",
         "csm_introduction",
+        "handoff_done",
         "escalation_acknowledgement",
         "kickoff_invite",
         "onboarding_complete",
@@ -54,7 +55,7 @@ MARKETING_CATEGORIES = frozenset(
     {"campaign", "newsletter", "marketing", "survey", "re_engagement", "nurture"}
 )
 SERVICE_CATEGORIES = frozenset(
-    {"csm_alert", "kickoff", "escalation", "security", "billing", "service"}
+    {"csm_alert", "handoff", "kickoff", "escalation", "security", "billing", "service"}
 )
 
 

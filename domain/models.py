@@ -93,6 +93,7 @@ class TouchpointKind(StrEnum):
     CONTRACT = "contract"
     HEALTH_SCORE = "health_score"
     ESCALATION = "escalation"
+    HANDOFF = "handoff"
 
 
 class TaskPriority(StrEnum):
@@ -245,6 +246,10 @@ class CsmTask(DomainModel):
     created_at: datetime
     completed_at: datetime | None = None
     workflow_id: str | None = None
+    # Set on the `task_completed` signal only (not stored on the task): who completed it and
+    # through what (CLI, HTTP API, console), for the audit trail of process-map handoffs.
+    completed_by: str | None = None
+    completed_via: str | None = None
 
 
 class Survey(DomainModel):

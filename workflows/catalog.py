@@ -8,6 +8,7 @@ from workflows.journey import CustomerJourneyWorkflow
 from workflows.nightly_health import NightlyHealthWorkflow
 from workflows.onboarding import OnboardingWorkflow
 from workflows.playbooks.registry import PLAYBOOK_WORKFLOWS
+from workflows.process_map import ProcessMapWorkflow
 from workflows.renewal import RenewalWorkflow
 from workflows.requirements import RequirementsGatheringWorkflow
 
@@ -19,5 +20,6 @@ WORKFLOWS: list[type] = [
     EscalationWorkflow,
     CampaignWorkflow,
     NightlyHealthWorkflow,
+    ProcessMapWorkflow,
     *PLAYBOOK_WORKFLOWS,
 ]

@@ -37,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
         LifecycleStage,
         SurveyKind,
     )
+    from domain.process_map import GatedStage
     from workflows import search_attributes as sa
     from workflows.activity_calls import call
     from workflows.campaign import CampaignMessage
@@ -48,6 +49,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.journey_events import EventHandlers
     from workflows.journey_health import HealthKeeper
     from workflows.journey_intake import EventIntake
+    from workflows.journey_process_map import ProcessMapLink
     from workflows.journey_stages import Stage, StageRunner
     from workflows.journey_state import (
         JourneyInput,
@@ -66,6 +68,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.playbooks.nps_follow_up import NpsSent
     from workflows.playbooks.registry import policy_problems
     from workflows.playbooks.spec import JourneyMoment
+    from workflows.process_map_state import MilestoneDone
     from workflows.requirements import RequirementsResult
     from workflows.work_log import TaskRecord
 
@@ -84,6 +87,7 @@ class CustomerJourneyWorkflow:
         self._stages = StageRunner(journey, self._idle)
         self._escalations = EscalationDesk(journey)
         self._intake = EventIntake(journey)
+        self._process_map = ProcessMapLink(journey, self._idle)
         self._background = BackgroundWork(journey, self._health, self._playbooks)
         self._events = EventHandlers(
             journey, self._stages, self._escalations, self._health, self._playbooks
@@ -134,6 +138,11 @@ class CustomerJourneyWorkflow:
             if record.task_id == task.id:
                 record.open = False
 
+    @workflow.signal(name="milestone_done")
+    def milestone_done(self, done: MilestoneDone) -> None:
+        """A process-map milestone is done (a stage gated on it may go ahead)."""
+        self._process_map.milestone_done(done)
+
     @workflow.signal(name="recompute_health")
     def recompute_health(self, request: HealthRecompute) -> None:
         self._background.health_request = request.reason
@@ -173,13 +182,16 @@ class CustomerJourneyWorkflow:
             self._intake.run(self._events.apply, lambda: not self._background.busy)
         )
         background = asyncio.create_task(self._background.run(lambda: not self._intake.processing))
+        process_map = asyncio.create_task(self._process_map.run())
         await self._lifecycle()
+        await self._process_map.end()
         # Finish what callers already handed us; the validator refuses anything newer.
         await workflow.wait_condition(lambda: not state.pending and not self._intake.processing)
         self._finished = True
         await workflow.wait_condition(workflow.all_handlers_finished)
         events.cancel()
         background.cancel()
+        process_map.cancel()
         return self.status()
 
     async def _lifecycle(self) -> None:
@@ -188,9 +200,11 @@ class CustomerJourneyWorkflow:
             await self._idle(lambda: state.paid)
         if state.requirements is None:
             await stages.enter(LifecycleStage.REQUIREMENTS, "payment received")
+            await self._process_map.gate(GatedStage.REQUIREMENTS)
             state.requirements = _requirements_outcome(await stages.run(Stage.REQUIREMENTS))
         if state.onboarding is None:
             await stages.enter(LifecycleStage.ONBOARDING, "requirements gathered")
+            await self._process_map.gate(GatedStage.ONBOARDING)
             state.onboarding = _onboarding_outcome(await stages.run(Stage.ONBOARDING))
             await stages.enter(LifecycleStage.ADOPTION, "onboarding finished")
             state.next_nps_at = workflow.now() + self._input.config.surveys.first_nps_after
@@ -244,6 +258,7 @@ class CustomerJourneyWorkflow:
         )
         summary = RenewalSummary(contract_end=state.contract_end, started_at=workflow.now())
         state.renewals.append(summary)
+        await self._process_map.gate(GatedStage.RENEWAL)
         result = await stages.run(Stage.RENEWAL)
         if result is None:
             # The CSM takes over this renewal by hand; no automatic deadline remains.
@@ -299,6 +314,7 @@ class CustomerJourneyWorkflow:
             and not self._escalations.any_running
             and not self._background.busy
             and not self._background.due
+            and not self._process_map.busy
         )
         return wanted and quiet
 

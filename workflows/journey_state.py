@@ -14,11 +14,13 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from domain.input_checks import ACCEPTED_EARLIER
 from domain.models import AccountUpsert, ContactRole, ContractOutcomeKind, LifecycleStage
+from domain.process_map import ProcessMap
 from domain.segments import SegmentPlaybookConfig
 from workflows.campaign import CampaignMessage
 from workflows.customer_event import CustomerEvent
 from workflows.playbooks.base import PlaybookSummary
 from workflows.playbooks.usage_trend import UsageTrend
+from workflows.process_map_state import AnchorReached
 from workflows.work_log import SurveyRecord, TaskRecord, WorkLog
 
 TIMELINE_LIMIT = 200
@@ -140,6 +142,10 @@ class JourneyState(BaseModel):
     campaign_pending: list[CampaignMessage] = Field(default_factory=list)
     # Events that arrived before their stage (e.g. milestones during requirements).
     kept_events: list[KeptEvent] = Field(default_factory=list)
+    # The cross-functional process map: moments told to its workflow, milestones done.
+    map_started: bool = False
+    map_anchors: list[AnchorReached] = Field(default_factory=list)
+    map_done: list[str] = Field(default_factory=list)
 
 
 class JourneyInput(BaseModel):
@@ -153,6 +159,9 @@ class JourneyInput(BaseModel):
     continue_as_new_after_events: int = Field(default=1000, ge=1)
     # Owner of expansion-opportunity tasks (sales); None: the CSM.
     sales_owner: str | None = None
+    # The cross-functional process map this journey runs by (None: none); carried by
+    # continue-as-new, so edits of the map reach new journeys only.
+    process_map: ProcessMap | None = None
     # Absent on the first run; carried by continue-as-new.
     state: JourneyState | None = None
 

@@ -20,6 +20,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from domain.handoffs import HandoffUpdate
 from domain.models import (
     Account,
     AccountSnapshot,
@@ -78,6 +79,8 @@ class FakeCrm:
         self.outcomes: list[ContractOutcome] = []
         self.requirements: list[RequirementsAnswers] = []
         self.kickoffs: list[KickoffInvite] = []
+        # Process-map handoffs as last recorded, by "<account>:<milestone>:<cycle>".
+        self.handoffs: dict[str, HandoffUpdate] = {}
         # Activities that fail for good (name -> the contract's error type), as the real ones do
         # for input they can never accept.
         self.refuse: dict[str, str] = {}
@@ -111,6 +114,7 @@ class FakeCrm:
             self.send_kickoff_invite,
             self.compute_health_score,
             self.list_segment_accounts,
+            self.record_handoff,
         ]
 
     @activity.defn(name="upsert_account")
@@ -351,6 +355,11 @@ class FakeCrm:
             and query.matches(a.segment_key or a.segment.value)
         ]
         return SegmentAccounts(query=query.describe(), members=members[: query.limit])
+
+    @activity.defn(name="record_handoff")
+    async def record_handoff(self, update: HandoffUpdate) -> None:
+        self.calls.append(("record_handoff", update))
+        self.handoffs[update.key] = update
 
 
 HISTORIES = Path(__file__).resolve().parents[1] / "workflows" / "histories"
