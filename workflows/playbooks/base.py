@@ -136,3 +136,21 @@ async def answered_within(done: Callable[[], bool], wait: timedelta) -> bool:
     except TimeoutError:
         return False
     return True
+
+
+class AwaitsSurveyAnswer:
+    """A playbook that sent a survey and waits for its answer: the journey forwards every answer
+    it records to every open playbook that receives survey outcomes, and the first one to this
+    playbook's own survey (`_survey_token`, set once it is sent) is kept."""
+
+    def __init__(self) -> None:
+        self._survey_token: str | None = None
+        self._answer: SurveyOutcome | None = None
+
+    @workflow.signal(name="survey_outcome")
+    def survey_outcome(self, outcome: SurveyOutcome) -> None:
+        if outcome.token == self._survey_token and self._answer is None:
+            self._answer = outcome
+
+    def _answered(self) -> bool:
+        return self._answer is not None

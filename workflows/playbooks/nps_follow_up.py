@@ -37,20 +37,11 @@ class NpsFollowUpResult(base.PlaybookResult):
 
 
 @workflow.defn
-class NpsFollowUpWorkflow:
-    def __init__(self) -> None:
-        self._token = ""
-        self._answer: base.SurveyOutcome | None = None
-
-    @workflow.signal(name="survey_outcome")
-    def survey_outcome(self, outcome: base.SurveyOutcome) -> None:
-        if outcome.token == self._token and self._answer is None:
-            self._answer = outcome
-
+class NpsFollowUpWorkflow(base.AwaitsSurveyAnswer):
     @workflow.run
     async def run(self, input: NpsFollowUpInput) -> NpsFollowUpResult:
         ctx = input.context
-        self._token = input.survey_token
+        self._survey_token = input.survey_token
         work = ctx.actions()
         reminded = False
         if not await base.answered_within(self._answered, input.policy.reminder_after):
@@ -93,9 +84,6 @@ class NpsFollowUpWorkflow:
             category=answer.category if answer else None,
             log=work.log,
         )
-
-    def _answered(self) -> bool:
-        return self._answer is not None
 
 
 class NpsSent(BaseModel):

@@ -64,23 +64,17 @@ class SupportFollowUpResult(base.PlaybookResult):
 
 
 @workflow.defn
-class SupportFollowUpWorkflow:
+class SupportFollowUpWorkflow(base.AwaitsSurveyAnswer):
     def __init__(self) -> None:
+        super().__init__()
         self._ticket_id = ""
         self._resolved = False
-        self._csat_token: str | None = None
-        self._csat: base.SurveyOutcome | None = None
 
     @workflow.signal(name="customer_event")
     def customer_event(self, event: CustomerEvent) -> None:
         payload = payload_of(event, TicketResolvedPayload)
         if payload is not None and payload.ticket_id == self._ticket_id:
             self._resolved = True
-
-    @workflow.signal(name="survey_outcome")
-    def survey_outcome(self, outcome: base.SurveyOutcome) -> None:
-        if outcome.token == self._csat_token and self._csat is None:
-            self._csat = outcome
 
     @workflow.run
     async def run(self, input: SupportFollowUpInput) -> SupportFollowUpResult:
@@ -105,18 +99,17 @@ class SupportFollowUpWorkflow:
         survey = await work.survey(
             SurveyKind.CSAT, f"ticket {input.ticket_id}", input.policy.survey_template, "csat"
         )
-        self._csat_token = survey.token
+        self._survey_token = survey.token
         await base.report(ctx, base.PlaybookReport(playbook_id=me, surveys=list(work.log.surveys)))
-        if not await base.answered_within(
-            lambda: self._csat is not None, input.policy.survey_window
-        ):
+        if not await base.answered_within(self._answered, input.policy.survey_window):
             await base.finish(ctx, "CSAT not answered", work.log)
             return SupportFollowUpResult(resolved=True, log=work.log)
 
-        assert self._csat is not None
+        csat = self._answer
+        assert csat is not None
         escalation_id: str | None = None
-        outcome = f"CSAT {self._csat.score}"
-        if self._csat.score <= input.policy.low_csat_at_most:
+        outcome = f"CSAT {csat.score}"
+        if csat.score <= input.policy.low_csat_at_most:
             escalation_id = f"escalation-{ctx.account_id}-csat-{input.ticket_id}"
             await workflow.start_child_workflow(
                 EscalationWorkflow.run,
@@ -126,7 +119,7 @@ class SupportFollowUpWorkflow:
                     contact_id=ctx.contact_id,
                     source=EscalationSource.LOW_CSAT,
                     severity=TicketSeverity.HIGH,
-                    summary=f"Low CSAT ({self._csat.score}) after ticket {input.ticket_id}",
+                    summary=f"Low CSAT ({csat.score}) after ticket {input.ticket_id}",
                     chain=input.chain,
                     config=input.config,
                     ticket_id=input.ticket_id,
@@ -141,7 +134,7 @@ class SupportFollowUpWorkflow:
             outcome += f", escalated ({escalation_id})"
         await base.finish(ctx, outcome, work.log)
         return SupportFollowUpResult(
-            resolved=True, csat=self._csat.score, escalation_id=escalation_id, log=work.log
+            resolved=True, csat=csat.score, escalation_id=escalation_id, log=work.log
         )
 
 
