@@ -91,7 +91,8 @@ class EscalationStatus(BaseModel):
     missed_slas: list[MissedSla]
 
 
-_SEVERITY_ALERT = {
+# How loudly a ticket of each severity reaches the CSM (the escalation and the support follow-up).
+ALERT_FOR_TICKET: dict[TicketSeverity, AlertSeverity] = {
     TicketSeverity.LOW: AlertSeverity.INFO,
     TicketSeverity.NORMAL: AlertSeverity.WARNING,
     TicketSeverity.HIGH: AlertSeverity.CRITICAL,
@@ -155,7 +156,7 @@ class EscalationWorkflow:
         self._chain = list(input.chain)
         self._id = input.escalation_id
         opened = workflow.now()
-        severity = _SEVERITY_ALERT[input.severity]
+        severity = ALERT_FOR_TICKET[input.severity]
         opened_task = await self._work.alert(
             f"Escalation opened ({input.severity.value}): {input.summary}"[:300],
             "opened",

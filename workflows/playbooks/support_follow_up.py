@@ -14,7 +14,7 @@ from pydantic import Field
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from domain.models import AlertSeverity, SurveyKind
+    from domain.models import SurveyKind
     from domain.segments import SegmentPlaybookConfig
     from workflows import search_attributes as sa
     from workflows.customer_event import (
@@ -24,19 +24,17 @@ with workflow.unsafe.imports_passed_through():
         TicketResolvedPayload,
         TicketSeverity,
     )
-    from workflows.escalation import EscalationInput, EscalationSource, EscalationWorkflow
+    from workflows.escalation import (
+        ALERT_FOR_TICKET,
+        EscalationInput,
+        EscalationSource,
+        EscalationWorkflow,
+    )
     from workflows.event_payloads import payload_of
     from workflows.playbooks import base, spec
 
 # A ticket nobody resolves in this time is the escalation's business, not the follow-up's.
 RESOLUTION_WAIT = timedelta(days=90)
-
-_ALERT = {
-    TicketSeverity.LOW: AlertSeverity.INFO,
-    TicketSeverity.NORMAL: AlertSeverity.WARNING,
-    TicketSeverity.HIGH: AlertSeverity.CRITICAL,
-    TicketSeverity.URGENT: AlertSeverity.CRITICAL,
-}
 
 
 class SupportPolicy(base.PlaybookPolicy):
@@ -86,7 +84,7 @@ class SupportFollowUpWorkflow(base.AwaitsSurveyAnswer):
             f"Ticket {input.ticket_id} logged ({input.severity.value}): {input.subject}"[:300],
             "ticket_logged",
             message="The customer opened a support ticket; check in before it festers.",
-            severity=_ALERT[input.severity],
+            severity=ALERT_FOR_TICKET[input.severity],
         )
         try:
             await workflow.wait_condition(lambda: self._resolved, timeout=RESOLUTION_WAIT)
