@@ -83,8 +83,11 @@ def short_reason(error: BaseException) -> str:
     return flat[:160] or type(error).__name__
 
 
-async def tell_workflow(client: ClientSource, task: TaskView) -> WorkflowSignal:
-    """Signal the task's workflow `task_completed` with the task (once per task)."""
+async def tell_workflow(
+    client: ClientSource, task: TaskView, *, by: str | None = None, via: str | None = None
+) -> WorkflowSignal:
+    """Signal the task's workflow `task_completed` with the task (once per task), saying who
+    completed it and through what (`via`: "cli", "http", "console"), for its audit trail."""
     workflow_id = task.workflow_id
     if workflow_id is None:
         return WorkflowSignal(workflow_id=None, status=SignalStatus.NO_WORKFLOW)
@@ -99,7 +102,7 @@ async def tell_workflow(client: ClientSource, task: TaskView) -> WorkflowSignal:
             connected,
             workflow_id,
             SIGNAL_NAME,
-            task.task(),
+            task.task().model_copy(update={"completed_by": by, "completed_via": via}),
             dedupe_id=f"task-completed:{task.id}",
             timeout=SIGNAL_TIMEOUT,
         )
@@ -121,6 +124,7 @@ async def complete_task(
     outcome: str,
     *,
     by: str | None = None,
+    via: str = "api",
     store: Store | None = None,
 ) -> TaskCompleted:
     """Complete a task with its outcome (by `by`, default its owner), then tell its workflow.
@@ -129,7 +133,7 @@ async def complete_task(
     pydantic's ValidationError for an empty outcome or an invalid address."""
     request = TaskCompletionRequest(outcome=outcome, by=by)
     change = await asyncio.to_thread(_complete, _store(store), task_id, request)
-    signal = await tell_workflow(client, change.task)
+    signal = await tell_workflow(client, change.task, by=change.by, via=via)
     return TaskCompleted(**change.model_dump(), workflow_signal=signal)
 
 

@@ -182,7 +182,7 @@ def task_done(
     """
     from starter.task_api import complete_task
 
-    result = _run(complete_task(_connect, task_id, outcome, by=by))
+    result = _run(complete_task(_connect, task_id, outcome, by=by, via="cli"))
     if as_json:
         _emit(result)
         _warn_untold(result)

@@ -134,7 +134,9 @@ async def complete(
     closed task is answered as it is, with `changed: false`."""
     _checked(body)
     try:
-        result = await complete_task(client, task_id, body.outcome, by=body.by, store=get_store())
+        result = await complete_task(
+            client, task_id, body.outcome, by=body.by, via="http", store=get_store()
+        )
     except UnknownTask as exc:
         raise _task_errors(exc) from None
     note_request(request, account_id=result.task.account_id, workflow_id=result.task.workflow_id)
