@@ -21,7 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from crm import database
 from crm.logged_touchpoints import LoggedKind, UnknownAccount
-from crm.task_lifecycle import InputRefused, TaskChange, TaskClosed, UnknownTask
+from crm.task_lifecycle import InputRefused, TaskAction, TaskChange, TaskClosed, UnknownTask
 from starter.cli_output import fields, text
 from starter.cs_commands import crm_errors
 
@@ -115,12 +115,38 @@ def _previous(change: TaskChange, key: str) -> Any:
     return change.touchpoint.details.get(key) if change.touchpoint else None
 
 
-def _say_change(
-    change: TaskChange, changed: str, unchanged: str, rows: list[tuple[str, Any]]
-) -> None:
-    """A snooze's or reassignment's answer: the line for whether it changed the task, then the
-    account, `rows` and who did it."""
-    typer.echo(changed if change.changed else unchanged)
+def _change_report(change: TaskChange) -> tuple[str, list[tuple[str, Any]]]:
+    """How a snooze or a reassignment reads: the line for whether it changed the task, and the
+    rows for what the task is now and what it replaced."""
+    task = change.task
+    if change.action == TaskAction.SNOOZED:
+        was_due = _previous(change, "previous_due_at")
+        head = (
+            f"Snoozed task #{task.id} until {text(task.due_at)}: {task.title}"
+            if change.changed
+            else f"Task #{task.id} is due at {text(task.due_at)} already: nothing changed"
+        )
+        return head, [
+            ("owner", task.owner),
+            *([("was due", datetime.fromisoformat(was_due))] if was_due else []),
+        ]
+    was_owned_by = _previous(change, "previous_owner")
+    head = (
+        f"Reassigned task #{task.id} to {task.owner}: {task.title}"
+        if change.changed
+        else f"Task #{task.id} belongs to {task.owner} already: nothing changed"
+    )
+    return head, [*([("from", was_owned_by)] if was_owned_by else []), ("due", task.due_at)]
+
+
+def _say_change(change: TaskChange, as_json: bool) -> None:
+    """A snooze's or reassignment's answer: the change as JSON, or its report with the account
+    and who did it."""
+    if as_json:
+        _emit(change)
+        return
+    head, rows = _change_report(change)
+    typer.echo(head)
     typer.echo(fields([("account", _account(change)), *rows, ("by", change.by)]))
 
 
@@ -223,21 +249,7 @@ def task_snooze(
     from starter.task_api import snooze_task
 
     moment = parse_moment(until, "--until")
-    result = _run(snooze_task(task_id, moment, by=by))
-    if as_json:
-        _emit(result)
-        return
-    task = result.task
-    previous = _previous(result, "previous_due_at")
-    _say_change(
-        result,
-        f"Snoozed task #{task.id} until {text(task.due_at)}: {task.title}",
-        f"Task #{task.id} is due at {text(task.due_at)} already: nothing changed",
-        [
-            ("owner", task.owner),
-            *([("was due", datetime.fromisoformat(previous))] if previous else []),
-        ],
-    )
+    _say_change(_run(snooze_task(task_id, moment, by=by)), as_json)
 
 
 @task_app.command("reassign")
@@ -253,18 +265,7 @@ def task_reassign(
     """
     from starter.task_api import reassign_task
 
-    result = _run(reassign_task(task_id, to, by=by))
-    if as_json:
-        _emit(result)
-        return
-    task = result.task
-    previous = _previous(result, "previous_owner")
-    _say_change(
-        result,
-        f"Reassigned task #{task.id} to {task.owner}: {task.title}",
-        f"Task #{task.id} belongs to {task.owner} already: nothing changed",
-        [*([("from", previous)] if previous else []), ("due", task.due_at)],
-    )
+    _say_change(_run(reassign_task(task_id, to, by=by)), as_json)
 
 
 def _log(
