@@ -21,7 +21,7 @@ from crm.tables import (
     RequirementsAnswersRow,
     utcnow,
 )
-from crm.timeline import record_touchpoint
+from crm.timeline import record_task_touchpoint, record_touchpoint
 from domain.models import (
     AccountRef,
     AccountSnapshot,
@@ -239,15 +239,13 @@ class CrmActivities:
                 )
                 session.add(row)
                 session.flush()
-                record_touchpoint(
+                record_task_touchpoint(
                     session,
-                    account_id=task.account_id,
-                    kind=TouchpointKind.TASK,
-                    summary=f"Task for {task.owner}: {task.title}",
-                    idempotency_key=f"task-created:{row.id}",
-                    workflow_id=task.workflow_id,
+                    row,
+                    f"Task for {task.owner}: {task.title}",
+                    f"task-created:{row.id}",
                     step=task.step,
-                    details={"task_id": row.id, "priority": task.priority.value},
+                    priority=task.priority.value,
                 )
                 return row.to_model()
         except IntegrityError:
@@ -276,14 +274,12 @@ class CrmActivities:
             row.status = completion.status.value
             row.outcome = completion.outcome
             row.completed_at = utcnow()
-            record_touchpoint(
+            record_task_touchpoint(
                 session,
-                account_id=row.account_id,
-                kind=TouchpointKind.TASK,
-                summary=f"Task {completion.status.value}: {row.title} ({completion.outcome})",
-                idempotency_key=f"task-closed:{row.id}",
-                workflow_id=row.workflow_id,
-                details={"task_id": row.id, "outcome": completion.outcome},
+                row,
+                f"Task {completion.status.value}: {row.title} ({completion.outcome})",
+                f"task-closed:{row.id}",
+                outcome=completion.outcome,
             )
             return row.to_model()
 

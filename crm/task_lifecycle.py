@@ -25,10 +25,10 @@ from sqlmodel import Session, col, select
 
 from crm.database import Store
 from crm.tables import AccountRow, CsmTaskRow
-from crm.timeline import record_touchpoint
+from crm.timeline import record_task_touchpoint
 from domain.addresses import is_valid_email, normalize_email
 from domain.input_checks import check_date, check_text, one_line
-from domain.models import CsmTask, TaskPriority, TaskStatus, Touchpoint, TouchpointKind
+from domain.models import CsmTask, TaskPriority, TaskStatus, Touchpoint
 
 # Most urgent first.
 _PRIORITY_RANK = {
@@ -181,15 +181,15 @@ def _changed(
     **details: Any,
 ) -> TaskChange:
     """Note the change made to `row` on the account's timeline and answer with both."""
-    touchpoint = record_touchpoint(
+    touchpoint = record_task_touchpoint(
         session,
-        account_id=row.account_id,
-        kind=TouchpointKind.TASK,
-        summary=summary,
-        idempotency_key=idempotency_key,
+        row,
+        summary,
+        idempotency_key,
         occurred_at=now,
-        workflow_id=row.workflow_id,
-        details={"task_id": row.id, "action": action.value, "by": by, **details},
+        action=action.value,
+        by=by,
+        **details,
     )
     return TaskChange(
         task=_view(session, row),

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from crm.tables import TouchpointRow, utcnow
+from crm.tables import CsmTaskRow, TouchpointRow, utcnow
 from domain.models import TouchpointKind
 
 
@@ -43,3 +43,28 @@ def record_touchpoint(
     session.add(row)
     session.flush()
     return row
+
+
+def record_task_touchpoint(
+    session: Session,
+    task: CsmTaskRow,
+    summary: str,
+    idempotency_key: str | None,
+    *,
+    occurred_at: datetime | None = None,
+    step: str | None = None,
+    **details: Any,
+) -> TouchpointRow:
+    """A `task` touchpoint about `task` (created, closed, snoozed...): on its account, by the
+    workflow that owns it, with the task's id in the details."""
+    return record_touchpoint(
+        session,
+        account_id=task.account_id,
+        kind=TouchpointKind.TASK,
+        summary=summary,
+        idempotency_key=idempotency_key,
+        occurred_at=occurred_at,
+        workflow_id=task.workflow_id,
+        step=step,
+        details={"task_id": task.id, **details},
+    )
