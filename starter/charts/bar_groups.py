@@ -1,0 +1,125 @@
+"""Bars in groups, one row per group (a CSM, a renewal window) so long names fit on a phone:
+stacked (the parts of one whole, e.g. renewal ARR by likely outcome) or grouped (values side by
+side, e.g. tasks planned against tasks done). A legend names the keys."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from markupsafe import Markup
+
+from starter.charts import svg
+
+_LABEL_WIDTH = 112
+_VALUE_ROOM = 44
+_LEGEND = 22
+_BAR = 10
+
+
+@dataclass(frozen=True)
+class BarKey:
+    """What one value of every group stands for, and its colour."""
+
+    name: str
+    tone: str
+
+
+@dataclass(frozen=True)
+class BarGroup:
+    """One row: its label and one value per key, in the keys' order."""
+
+    label: str
+    values: Sequence[float]
+
+
+def _legend(keys: Sequence[BarKey]) -> list[str]:
+    parts: list[str] = []
+    left = 4.0
+    for key in keys:
+        parts.append(
+            f'<rect x="{svg.num(left)}" y="6" width="9" height="9" fill="{svg.tone(key.tone)}"/>'
+        )
+        parts.append(svg.text(left + 12, 14, key.name, size=svg.SMALL))
+        left += 22 + 5.5 * len(key.name)
+    return parts
+
+
+def _rect(left: float, top: float, width: float, fill: str, note: str) -> str:
+    return (
+        f'<rect x="{svg.num(left)}" y="{svg.num(top)}" width="{svg.num(max(width, 0))}" '
+        f'height="{_BAR}" '
+        f'fill="{fill}">{svg.tooltip(note)}</rect>'
+    )
+
+
+def _frame(
+    groups: Sequence[BarGroup], keys: Sequence[BarKey], row: float
+) -> tuple[list[str], float] | None:
+    """The legend and the group labels; None when there is nothing to draw."""
+    if not groups or not keys:
+        return None
+    body = _legend(keys)
+    for i, group in enumerate(groups):
+        middle = _LEGEND + i * row + row / 2
+        body.append(svg.text(4, middle + 4, svg.shorten(group.label, 17), size=svg.SMALL))
+    return body, _LEGEND + len(groups) * row + 4
+
+
+def stacked_bar_chart(
+    groups: Sequence[BarGroup],
+    keys: Sequence[BarKey],
+    *,
+    title: str,
+    desc: str,
+    value_format: Callable[[float], str] = svg.num,
+) -> Markup:
+    """Each group's values as the parts of one bar, its total written after it."""
+    row = _BAR + 10
+    framed = _frame(groups, keys, row)
+    if framed is None:
+        return svg.empty(title, desc)
+    body, height = framed
+    top = max(sum(max(v, 0) for v in g.values) for g in groups) or 1
+    x = svg.Scale(0, top, _LABEL_WIDTH, svg.WIDTH - _VALUE_ROOM)
+    for i, group in enumerate(groups):
+        bar_top = _LEGEND + i * row + (row - _BAR) / 2
+        start = 0.0
+        for key, value in zip(keys, group.values, strict=True):
+            value = max(value, 0)
+            if value:
+                note = f"{group.label}, {key.name}: {value_format(value)}"
+                body.append(
+                    _rect(x(start), bar_top, x(start + value) - x(start), svg.tone(key.tone), note)
+                )
+            start += value
+        body.append(svg.text(x(start) + 4, bar_top + _BAR - 1, value_format(start), size=svg.SMALL))
+    return svg.document(height, title, desc, body, kind="stacked")
+
+
+def grouped_bar_chart(
+    groups: Sequence[BarGroup],
+    keys: Sequence[BarKey],
+    *,
+    title: str,
+    desc: str,
+    value_format: Callable[[float], str] = svg.num,
+) -> Markup:
+    """Each group's values as thin bars one under the other, each value written after its bar."""
+    row = len(keys) * (_BAR + 2) + 8
+    framed = _frame(groups, keys, row)
+    if framed is None:
+        return svg.empty(title, desc)
+    body, height = framed
+    top = max(max((max(v, 0) for v in g.values), default=0) for g in groups) or 1
+    x = svg.Scale(0, top, _LABEL_WIDTH, svg.WIDTH - _VALUE_ROOM)
+    for i, group in enumerate(groups):
+        for j, (key, value) in enumerate(zip(keys, group.values, strict=True)):
+            value = max(value, 0)
+            bar_top = _LEGEND + i * row + 4 + j * (_BAR + 2)
+            note = f"{group.label}, {key.name}: {value_format(value)}"
+            body.append(_rect(x(0), bar_top, x(value) - x(0), svg.tone(key.tone), note))
+            body.append(
+                svg.text(x(value) + 4, bar_top + _BAR - 1, value_format(value), size=svg.SMALL)
+            )
+    return svg.document(height, title, desc, body, kind="grouped")
