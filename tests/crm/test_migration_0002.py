@@ -4,7 +4,6 @@ data, on SQLite and (when DATABASE_URL points at it) PostgreSQL."""
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from sqlalchemy import inspect, text
 
 from crm.database import make_engine
 from crm.migrate import downgrade, migrate
+from tests.support.pg_schema import throwaway_schema
 
 PG_URL = os.environ.get("DATABASE_URL", "")
 NEW_COLUMNS = {
@@ -29,21 +29,8 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         return
     if not PG_URL.startswith("postgresql"):
         pytest.skip("DATABASE_URL does not point at PostgreSQL")
-    schema = f"csflow_m2_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(PG_URL)
-    try:
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except Exception as err:
-        admin.dispose()
-        pytest.skip(f"PostgreSQL at DATABASE_URL not usable: {err}")
-    separator = "&" if "?" in PG_URL else "?"
-    try:
-        yield f"{PG_URL}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with throwaway_schema(PG_URL, "csflow_m2") as url:
+        yield url
 
 
 def columns(url: str) -> dict[str, set[str]]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,7 +16,7 @@ from sqlmodel import SQLModel, select
 from temporalio.testing import ActivityEnvironment
 
 from activities import Activities
-from crm.database import Store, make_engine
+from crm.database import Store
 from crm.migrate import downgrade, migrate
 from crm.tables import AccountRow, TouchpointRow
 from domain.models import (
@@ -29,6 +28,7 @@ from domain.models import (
     HealthInputs,
 )
 from domain.settings import Settings
+from tests.support.pg_schema import throwaway_schema
 
 URL = os.environ.get("DATABASE_URL", "")
 pytestmark = pytest.mark.skipif(
@@ -39,21 +39,8 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture
 def schema_url() -> Iterator[str]:
     """A throwaway schema, so the test never touches tables other suites may own."""
-    schema = f"csflow_test_{uuid.uuid4().hex[:12]}"
-    admin = make_engine(URL)
-    try:
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except Exception as err:  # server down / no rights: not this suite's failure to report
-        admin.dispose()
-        pytest.skip(f"PostgreSQL at DATABASE_URL not usable: {err}")
-    separator = "&" if "?" in URL else "?"
-    try:
-        yield f"{URL}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with throwaway_schema(URL, "csflow_test") as url:
+        yield url
 
 
 def test_migrations_and_store_on_postgres(schema_url: str) -> None:
