@@ -25,6 +25,7 @@ from typer.core import TyperGroup
 
 from domain.models import ContactRole, LifecycleStage, Segment
 from starter.cs_commands import register as register_cs_commands
+from starter.process_map_commands import register as register_process_map_commands
 from starter.task_commands import register as register_task_commands
 from starter.user_commands import register as register_user_commands
 
@@ -80,6 +81,7 @@ app.add_typer(journey_app, name="journey")
 app.add_typer(journeys_app, name="journeys")
 app.add_typer(event_app, name="event")
 register_cs_commands(app)
+register_process_map_commands(app)
 register_task_commands(app)
 register_user_commands(app)
 
