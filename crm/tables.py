@@ -109,6 +109,12 @@ class ContractRow(SQLModel, table=True):
 
 class TouchpointRow(SQLModel, table=True):
     __tablename__ = "touchpoints"
+    __table_args__ = (
+        # An account's timeline newest first, and its last touch (the console).
+        Index("ix_touchpoints_account_id_occurred_at", "account_id", "occurred_at"),
+        # Entries of one kind across accounts, e.g. the stage changes (the managers' report).
+        Index("ix_touchpoints_kind_occurred_at", "kind", "occurred_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     account_id: str = Field(foreign_key="accounts.id", index=True, max_length=64)
@@ -208,7 +214,8 @@ class EmailSendRow(SQLModel, table=True):
     workflow_id: str | None = Field(default=None, max_length=255)
     step: str | None = Field(default=None, max_length=100)
     created_at: datetime = Field(sa_type=UtcDateTime)
-    sent_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # Indexed: the managers' report counts the emails each contact got per week.
+    sent_at: datetime | None = Field(default=None, sa_type=UtcDateTime, index=True)
     # Deferred sends: the earliest instant the governor lets this message go out.
     not_before: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
