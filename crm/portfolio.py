@@ -13,7 +13,8 @@ Where each figure comes from:
   health scores or task changes.
 
 Every figure is aggregated in the database: one query for the totals, one for the page's rows,
-one for their trends and one for the CSMs to filter by, whatever the portfolio's size.
+one each for their trends and last touches, one for the CSMs to filter by, whatever the
+portfolio's size.
 """
 
 from __future__ import annotations
@@ -188,15 +189,28 @@ def _task_counts(now: datetime) -> Subquery:
     )
 
 
+def _touches() -> ColumnElement[bool]:
+    return col(TouchpointRow.kind).in_([k.value for k in TOUCH_KINDS])
+
+
 def _last_touch() -> ColumnElement[Any]:
+    """Per account row: its last touch (sorting by it evaluates it for every account)."""
     return (
         select(func.max(TouchpointRow.occurred_at))
-        .where(
-            col(TouchpointRow.account_id) == col(AccountRow.id),
-            col(TouchpointRow.kind).in_([k.value for k in TOUCH_KINDS]),
-        )
+        .where(col(TouchpointRow.account_id) == col(AccountRow.id), _touches())
         .correlate(AccountRow)
         .scalar_subquery()
+    )
+
+
+def _last_touches(session: Session, account_ids: list[str]) -> dict[str, datetime]:
+    """The last touch of each of the page's accounts."""
+    return dict(
+        session.exec(
+            select(TouchpointRow.account_id, func.max(TouchpointRow.occurred_at))
+            .where(col(TouchpointRow.account_id).in_(account_ids), _touches())
+            .group_by(col(TouchpointRow.account_id))
+        ).all()
     )
 
 
@@ -240,7 +254,7 @@ def _totals(
     return session.exec(statement.where(*conditions)).one()
 
 
-def _order(query: PortfolioQuery, renewal: Subquery, tasks: Subquery, touch: Any) -> list[Any]:
+def _order(query: PortfolioQuery, renewal: Subquery, tasks: Subquery) -> list[Any]:
     key: Any = {
         PortfolioSort.NAME: func.lower(col(AccountRow.name)),
         PortfolioSort.ARR: col(AccountRow.arr),
@@ -249,7 +263,7 @@ def _order(query: PortfolioQuery, renewal: Subquery, tasks: Subquery, touch: Any
         PortfolioSort.RENEWAL: renewal.c.renews_on,
         PortfolioSort.OPEN_TASKS: func.coalesce(tasks.c.open, 0),
         PortfolioSort.OVERDUE_TASKS: func.coalesce(tasks.c.overdue, 0),
-        PortfolioSort.LAST_TOUCH: touch,
+        PortfolioSort.LAST_TOUCH: _last_touch(),
     }[query.sort]
     # Accounts without the value (never scored, no contract, never touched) come last.
     ordered = (key.desc() if query.descending else key.asc()).nulls_last()
@@ -301,7 +315,6 @@ def portfolio_page(
     pages = max(1, -(-count // query.per_page))
     page = min(query.page, pages)
     tasks = _task_counts(now)
-    touch = _last_touch()
     rows: Sequence[Any] = session.exec(
         Select(
             AccountRow,
@@ -309,16 +322,17 @@ def portfolio_page(
             renewal.c.renews_on,
             func.coalesce(tasks.c.open, 0),
             func.coalesce(tasks.c.overdue, 0),
-            touch,
         )
         .outerjoin(renewal, renewal.c.account_id == col(AccountRow.id))
         .outerjoin(tasks, tasks.c.account_id == col(AccountRow.id))
         .where(*conditions)
-        .order_by(*_order(query, renewal, tasks, touch))
+        .order_by(*_order(query, renewal, tasks))
         .offset((page - 1) * query.per_page)
         .limit(query.per_page)
     ).all()
-    trends = _trends(session, [account.id for account, *_ in rows])
+    account_ids = [account.id for account, *_ in rows]
+    trends = _trends(session, account_ids)
+    touched = _last_touches(session, account_ids)
     return PortfolioPage(
         query=query,
         rows=[
@@ -335,9 +349,9 @@ def portfolio_page(
                 renews_on=renews_on,
                 open_tasks=open_tasks,
                 overdue_tasks=overdue,
-                last_touch_at=last_touch,
+                last_touch_at=touched.get(account.id),
             )
-            for account, band, renews_on, open_tasks, overdue, last_touch in rows
+            for account, band, renews_on, open_tasks, overdue in rows
         ],
         totals=PortfolioTotals(
             accounts=count,
