@@ -6,8 +6,8 @@ Where each figure comes from (all over the twelve calendar months up to `now`, u
   the share of promoters (9-10) minus the share of detractors (0-6), CSAT the average 1-5 answer
   and the share of satisfied (4-5) answers;
 - onboarding: accounts whose first move into onboarding (a stage-change entry) falls in the
-  period; completed when the onboarding workflow sent its completion email (it does once the
-  customer reached every milestone); time to value is from the start of onboarding to then;
+  period; completed when the onboarding workflow asked for its completion email (it does once
+  the customer reached every milestone); time to value is from the start of onboarding to then;
 - renewals: active contracts ending in the next 90 and 180 days, by likely outcome (the
   account's health band, and whether the contract renews by itself), with the accounts' ARR;
 - SLA breaches: the escalation workflow's tasks: one per escalation opened, one per SLA missed
@@ -328,28 +328,22 @@ def _onboarding(session: Session, since: datetime) -> OnboardingFigures:
             started_at.label("started_at"),
             func.min(case((from_stage == onboarding, changed))).label("left_at"),
         )
-        .where(TouchpointRow.kind == TouchpointKind.STAGE_CHANGE.value)
+        # Moves into onboarding in the period, and out of it after (an onboarding that began
+        # before the period is not one of its onboardings).
+        .where(TouchpointRow.kind == TouchpointKind.STAGE_CHANGE.value, changed >= since)
         .group_by(col(TouchpointRow.account_id))
-        .having(started_at >= since)
+        .having(started_at.is_not(None))
         .subquery("onboardings")
     )
-    completions = (
-        select(
-            col(EmailSendRow.account_id).label("account_id"),
-            func.min(EmailSendRow.created_at).label("completed_at"),
-        )
-        .where(
-            EmailSendRow.step == "complete",
-            EmailSendRow.workflow_id == "onboarding-" + col(EmailSendRow.account_id),
-        )
-        .group_by(col(EmailSendRow.account_id))
-        .subquery("completions")
+    # The completion email's idempotency key (workflows.idempotency.step_key of the onboarding
+    # workflow, "onboarding-<account>", and its step): one unique-index lookup per onboarding.
+    key = "onboarding-" + stages.c.account_id + ":complete"
+    completed_at = (
+        select(EmailSendRow.created_at)
+        .where(col(EmailSendRow.idempotency_key) == key)
+        .scalar_subquery()
     )
-    rows = session.exec(
-        select(stages.c.started_at, stages.c.left_at, completions.c.completed_at).outerjoin(
-            completions, completions.c.account_id == stages.c.account_id
-        )
-    ).all()
+    rows = session.exec(select(stages.c.started_at, stages.c.left_at, completed_at)).all()
     days = [(done - start).total_seconds() / 86400 for start, _, done in rows if done is not None]
     return OnboardingFigures(
         since=since,

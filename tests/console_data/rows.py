@@ -235,9 +235,11 @@ class Rows:
         workflow_id: str | None = None,
     ) -> EmailSendRow:
         serial = next(self._serial)
+        # Keyed as workflows key their emails: "<workflow id>:<step>".
+        key = f"{workflow_id}:{step}" if workflow_id and step else f"email-{serial}"
         return self._add(
             EmailSendRow(
-                idempotency_key=f"email-{serial}",
+                idempotency_key=key,
                 account_id=account_id,
                 contact_id=contact_id,
                 to_email=f"{contact_id or 'csm'}@example.com",
