@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 from temporalio.client import Client
 
 from domain.settings import Settings
+from starter.console.mount import install as install_console
 from starter.http import (
     account_journey_api,
     docs_pages,
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None, client: Client | None = None) -
     app.include_router(unsubscribe.router)
     openapi_docs.install(app)
     docs_pages.install(app)
+    install_console(app, settings)
     app.add_exception_handler(RequestValidationError, validation_failed)
     app.add_exception_handler(HTTPException, http_error)
 

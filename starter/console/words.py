@@ -1,0 +1,159 @@
+"""Values as the console writes them for people: dates and times in words, priorities, stages,
+kinds and roles as words (never an enum's value), money and counts, and `-` for nothing. The
+templates use these as Jinja filters (starter.console.pages registers them)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, date, datetime, timedelta
+from enum import Enum
+from typing import Any
+
+from domain.people import display_name
+
+NOTHING = "-"
+# Words for values whose enum value is not already a word people use.
+_WORDS = {
+    "at_risk": "At risk",
+    "mid_market": "Mid-market",
+    "smb": "Small business",
+    "decision_maker": "Decision maker",
+    "csat": "CSAT survey",
+    "email_suppressed": "Email not sent (opted out)",
+    "email_deferred": "Email held back",
+    "survey_sent": "Survey sent",
+    "survey_response": "Survey answer",
+    "stage_change": "Stage change",
+    "health_score": "Health score",
+    "auto_renewed": "Renewed automatically",
+    "csm": "CSM",
+    "nps": "NPS survey",
+}
+# Timeline entries the workflows and the CRM write with stored values in them, and how the
+# console says them (people's own words, in calls, notes and survey comments, are left alone).
+_STAGE_CHANGE = re.compile(r"Lifecycle stage (\w+) -> (\w+)(?:: (.*))?", re.DOTALL)
+_HEALTH_SCORE = re.compile(r"Health score (\d+) \((\w+)\)(?:, was (\d+))?")
+_ACCOUNT_CREATED = re.compile(r"Account created \((\w+), ARR ([\d,.]+)\)")
+_SURVEY_ANSWER = re.compile(r"(NPS|CSAT) (\d+) \((\w+)\)(: .*)?", re.DOTALL)
+_CONTRACT = re.compile(r"Contract (\w+)(.*)", re.DOTALL)
+
+
+def word(value: Any) -> str:
+    """An enum member (or its value) as a word: `at_risk` -> "At risk", `onboarding` ->
+    "Onboarding"."""
+    if value is None or value == "":
+        return NOTHING
+    raw = str(value.value if isinstance(value, Enum) else value)
+    return _WORDS.get(raw, raw.replace("_", " ").capitalize())
+
+
+def moment(value: datetime | None) -> str:
+    """`Tue 1 Dec 2026, 14:05 UTC`."""
+    if value is None:
+        return NOTHING
+    at = value.astimezone(UTC)
+    return f"{at:%a} {at.day} {at:%b %Y, %H:%M} UTC"
+
+
+def day(value: date | datetime | None) -> str:
+    """`1 Dec 2026`."""
+    if value is None:
+        return NOTHING
+    if isinstance(value, datetime):
+        value = value.astimezone(UTC).date()
+    return f"{value.day} {value:%b %Y}"
+
+
+def _count(amount: int, unit: str) -> str:
+    return f"{amount} {unit}" if amount == 1 else f"{amount} {unit}s"
+
+
+def due(value: datetime | None, now: datetime) -> str:
+    """When a task falls due, said from `now`: `overdue by 3 days`, `due today at 14:00 UTC`,
+    `due tomorrow at 09:00 UTC`, `due Tue 8 Dec`, `no due date`."""
+    if value is None:
+        return "no due date"
+    at, now = value.astimezone(UTC), now.astimezone(UTC)
+    days = (at.date() - now.date()).days
+    if at < now and days < 0:
+        return f"overdue by {_count(-days, 'day')}"
+    if days == 0:
+        return f"{'was due' if at < now else 'due'} today at {at:%H:%M} UTC"
+    if days == 1:
+        return f"due tomorrow at {at:%H:%M} UTC"
+    if days < 7:
+        return f"due {at:%A} at {at:%H:%M} UTC"
+    return f"due {day(at)}"
+
+
+def ago(value: datetime | None, now: datetime) -> str:
+    """`today`, `yesterday`, `5 days ago`."""
+    if value is None:
+        return NOTHING
+    days = (now.astimezone(UTC).date() - value.astimezone(UTC).date()).days
+    if days <= 0:
+        return "today"
+    return "yesterday" if days == 1 else f"{days} days ago"
+
+
+def money(value: float | None) -> str:
+    """`250,000` (ARR and contract values carry no currency in the CRM)."""
+    if value is None:
+        return NOTHING
+    return f"{value:,.0f}"
+
+
+def duration(span: timedelta | None) -> str:
+    """`3 days`, `5 hours`, `14 minutes` (a part of a minute counts as one)."""
+    if span is None:
+        return NOTHING
+    seconds = max(span.total_seconds(), 0)
+    hours = int(seconds // 3600)
+    if hours >= 48:
+        return _count(hours // 24, "day")
+    if hours >= 1:
+        return _count(hours, "hour")
+    return _count(max(-int(-seconds // 60), 1), "minute")
+
+
+def person(email: str | None, names: Mapping[str, str] | None = None) -> str:
+    """A team member by name (CSFLOW_TEAM_NAMES, else from the address)."""
+    return display_name(email, names) if email else NOTHING
+
+
+def plain(value: Any) -> str:
+    """Any value as text people read: words for enums and booleans, dates as dates."""
+    if value is None or value == "":
+        return NOTHING
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, Enum):
+        return word(value)
+    if isinstance(value, datetime):
+        return moment(value)
+    if isinstance(value, date):
+        return day(value)
+    if isinstance(value, timedelta):
+        return duration(value)
+    if isinstance(value, float):
+        return f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}"
+    return str(value)
+
+
+def entry(summary: str, kind: str) -> str:
+    """A timeline entry's summary for people: the stored values the CRM writes into its own
+    entries (stage changes, health scores, survey categories, contract outcomes) as words."""
+    if kind == "stage_change" and (m := _STAGE_CHANGE.fullmatch(summary)):
+        why = f" ({m[3]})" if m[3] else ""
+        return f"Moved from {word(m[1]).lower()} to {word(m[2]).lower()}{why}"
+    if kind == "health_score" and (m := _HEALTH_SCORE.fullmatch(summary)):
+        was = f" (was {m[3]})" if m[3] else ""
+        return f"Health score {m[1]}, {word(m[2]).lower()}{was}"
+    if kind == "note" and (m := _ACCOUNT_CREATED.fullmatch(summary)):
+        return f"Account created ({word(m[1])}, ARR {m[2]})"
+    if kind == "survey_response" and (m := _SURVEY_ANSWER.fullmatch(summary)):
+        return f"{m[1]} {m[2]} ({word(m[3]).lower()}){m[4] or ''}"
+    if kind == "contract" and (m := _CONTRACT.fullmatch(summary)):
+        return f"Contract {word(m[1]).lower()}{m[2]}"
+    return summary
