@@ -29,7 +29,7 @@ async def test_signed_out_requests_go_to_sign_in_and_then_where_they_were_going(
     console: Console,
 ) -> None:
     page = console.page
-    for path in ("/console/today", "/console"):
+    for path in ("/console/today", "/console/accounts", "/console"):
         await console.open(path)
         assert page.url.startswith(f"{console.base}/console/sign-in"), (path, page.url)
     await console.open("/console/today?csm=" + CASEY)
