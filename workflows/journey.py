@@ -37,7 +37,6 @@ with workflow.unsafe.imports_passed_through():
         LifecycleStage,
         SurveyKind,
     )
-    from domain.process_map import GatedStage
     from workflows import search_attributes as sa
     from workflows.activity_calls import call
     from workflows.campaign import CampaignMessage
@@ -84,10 +83,10 @@ class CustomerJourneyWorkflow:
         self._journey = journey
         self._playbooks = PlaybookLauncher(journey)
         self._health = HealthKeeper(journey)
-        self._stages = StageRunner(journey, self._idle)
+        self._process_map = ProcessMapLink(journey, self._idle)
+        self._stages = StageRunner(journey, self._idle, self._process_map.gate)
         self._escalations = EscalationDesk(journey)
         self._intake = EventIntake(journey)
-        self._process_map = ProcessMapLink(journey, self._idle)
         self._background = BackgroundWork(journey, self._health, self._playbooks)
         self._events = EventHandlers(
             journey, self._stages, self._escalations, self._health, self._playbooks
@@ -200,11 +199,9 @@ class CustomerJourneyWorkflow:
             await self._idle(lambda: state.paid)
         if state.requirements is None:
             await stages.enter(LifecycleStage.REQUIREMENTS, "payment received")
-            await self._process_map.gate(GatedStage.REQUIREMENTS)
             state.requirements = _requirements_outcome(await stages.run(Stage.REQUIREMENTS))
         if state.onboarding is None:
             await stages.enter(LifecycleStage.ONBOARDING, "requirements gathered")
-            await self._process_map.gate(GatedStage.ONBOARDING)
             state.onboarding = _onboarding_outcome(await stages.run(Stage.ONBOARDING))
             await stages.enter(LifecycleStage.ADOPTION, "onboarding finished")
             state.next_nps_at = workflow.now() + self._input.config.surveys.first_nps_after
@@ -258,7 +255,6 @@ class CustomerJourneyWorkflow:
         )
         summary = RenewalSummary(contract_end=state.contract_end, started_at=workflow.now())
         state.renewals.append(summary)
-        await self._process_map.gate(GatedStage.RENEWAL)
         result = await stages.run(Stage.RENEWAL)
         if result is None:
             # The CSM takes over this renewal by hand; no automatic deadline remains.

@@ -19,6 +19,7 @@ from temporalio.exceptions import ChildWorkflowError, TemporalError
 with workflow.unsafe.imports_passed_through():
     from activities.crm import CrmActivities
     from domain.models import ContactRole, LifecycleStage, StageChange, TaskPriority
+    from domain.process_map import GatedStage
     from workflows import search_attributes as sa
     from workflows.activity_calls import call
     from workflows.customer_event import CustomerEvent, CustomerEventType, UsageReportedPayload
@@ -78,10 +79,14 @@ class StageRunner:
         self,
         journey: JourneyContext,
         idle: Callable[[Callable[[], bool]], Awaitable[None]],
+        gate: Callable[[GatedStage], Awaitable[None]],
     ) -> None:
         self._journey = journey
         self._idle = idle  # the journey's wait, which continues-as-new when due
+        self._gate = gate  # the process map's hold on a stage, until its handoffs are done
         self.running: Stage | None = None
+        # A stage entered whose child has not started yet: it waits for a contact or a gate.
+        self.held: Stage | None = None
         self._child: workflow.ChildWorkflowHandle[Any, Any] | None = None
 
     async def enter(self, stage: LifecycleStage, reason: str) -> None:
@@ -106,7 +111,12 @@ class StageRunner:
 
     async def run(self, stage: Stage) -> Any:
         """Run `stage`'s child to its end: its result, or None when it failed."""
-        await self.await_reachable_contact(_TITLE[stage])
+        self.held = stage
+        try:
+            await self.await_reachable_contact(_TITLE[stage])
+            await self._gate(GatedStage(stage.value))
+        finally:
+            self.held = None
         state = self._journey.state
         what = _TITLE[stage]
         if stage == Stage.RENEWAL:
@@ -194,13 +204,18 @@ class StageRunner:
             return Handover(kept_for=ahead.value)
         current = _OF_LIFECYCLE.get(self._journey.state.stage)
         if current is not None and kind in STAGE_EVENTS[current]:
-            # The stage is entered just before its child starts: hand over once it has.
+            # The stage is entered just before its child starts: hand over once it has, or keep
+            # the event while the stage is held (no contact yet, a handoff not done).
             await workflow.wait_condition(
                 lambda: (
                     self.running == current
+                    or self.held == current
                     or _OF_LIFECYCLE.get(self._journey.state.stage) != current
                 )
             )
+            if self.held == current:
+                self._keep(current, event)
+                return Handover(kept_for=current.value)
         if self._child is not None and self.running is not None:
             if kind in STAGE_EVENTS[self.running]:
                 await self._child.signal("customer_event", event)
