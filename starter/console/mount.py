@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
 from domain.settings import Settings
-from starter.console import accounts, sign_in, today
+from starter.console import accounts, report, sign_in, today
 from starter.console.pages import EXCEPTION_HANDLERS, STATIC
 from starter.console.sessions import SessionCookies, console_secret
 
@@ -16,7 +16,7 @@ from starter.console.sessions import SessionCookies, console_secret
 def install(app: FastAPI, settings: Settings) -> None:
     app.state.console_cookies = SessionCookies(console_secret(settings))
     app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
-    for router in (sign_in.router, today.router, accounts.router):
+    for router in (sign_in.router, today.router, accounts.router, report.router):
         app.include_router(router)
     for exception, handler in EXCEPTION_HANDLERS.items():
         app.add_exception_handler(exception, handler)

@@ -82,6 +82,7 @@ def render(
         due=lambda at: words.due(at, now),
         ago=lambda at: words.ago(at, now),
         person=lambda email: words.person(email, names),
+        count=words.count,
         **context,
     )
     response = HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)

@@ -40,6 +40,7 @@ from starter.console.access import (
 )
 from starter.console.csrf import checked_form
 from starter.console.pages import render, told
+from starter.console.words import count
 from starter.console.words import day as day_words
 from starter.cs_commands import day_plan
 from starter.http.dependencies import TemporalDep
@@ -80,12 +81,9 @@ class DayPlan:
         )
 
     def sentence(self) -> str:
-        def count(amount: int, one: str, many: str) -> str:
-            return f"{amount} {one if amount == 1 else many}"
-
         return (
-            f"{count(self.due, 'task', 'tasks')} due today, {self.due_done} of them done; "
-            f"{count(self.done, 'task', 'tasks')} done today in all; "
+            f"{count(self.due, 'task')} due today, {self.due_done} of them done; "
+            f"{count(self.done, 'task')} done today in all; "
             f"{count(self.logged, 'call, meeting or note', 'calls, meetings or notes')} logged."
         )
 

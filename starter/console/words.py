@@ -65,8 +65,9 @@ def day(value: date | datetime | None) -> str:
     return f"{value.day} {value:%b %Y}"
 
 
-def _count(amount: int, unit: str) -> str:
-    return f"{amount} {unit}" if amount == 1 else f"{amount} {unit}s"
+def count(amount: int, one: str, many: str | None = None) -> str:
+    """`1 task`, `3 tasks`; `many` where adding an s is wrong."""
+    return f"{amount} {one}" if amount == 1 else f"{amount} {many or one + 's'}"
 
 
 def due(value: datetime | None, now: datetime) -> str:
@@ -77,7 +78,7 @@ def due(value: datetime | None, now: datetime) -> str:
     at, now = value.astimezone(UTC), now.astimezone(UTC)
     days = (at.date() - now.date()).days
     if at < now and days < 0:
-        return f"overdue by {_count(-days, 'day')}"
+        return f"overdue by {count(-days, 'day')}"
     if days == 0:
         return f"{'was due' if at < now else 'due'} today at {at:%H:%M} UTC"
     if days == 1:
@@ -111,10 +112,10 @@ def duration(span: timedelta | None) -> str:
     seconds = max(span.total_seconds(), 0)
     hours = int(seconds // 3600)
     if hours >= 48:
-        return _count(hours // 24, "day")
+        return count(hours // 24, "day")
     if hours >= 1:
-        return _count(hours, "hour")
-    return _count(max(-int(-seconds // 60), 1), "minute")
+        return count(hours, "hour")
+    return count(max(-int(-seconds // 60), 1), "minute")
 
 
 def person(email: str | None, names: Mapping[str, str] | None = None) -> str:

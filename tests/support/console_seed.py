@@ -23,8 +23,9 @@ from activities.health import HealthActivities
 from activities.surveys import SurveyActivities
 from crm.database import Store
 from crm.logged_touchpoints import LoggedKind, TouchpointLog, log_touchpoint
-from crm.tables import CAUSED_AT
+from crm.tables import CAUSED_AT, EmailSendRow
 from domain.models import (
+    EmailStatus,
     HealthInputs,
     LifecycleStage,
     StageChange,
@@ -68,6 +69,8 @@ _ONBOARDING = [
     (10, TouchpointKind.EMAIL, "training", "Email to Sam Champion: Getting started guides"),
     (30, TouchpointKind.EMAIL, "complete", "Email to Sam Champion: Onboarding complete"),
 ]
+# CSAT answers after support tickets: (day, score) per account.
+_CSAT = {"Acme Corp": [(120, 5), (240, 4)], "Initech": [(125, 2), (210, 3)], "Hooli": [(180, 4)]}
 # NPS answer of each account's champion on day 200 (Globex never answers).
 _NPS = {"Acme Corp": 9, "Initech": 3, "Umbrella": 7, "Hooli": 8, "Stark": 8}
 
@@ -209,12 +212,61 @@ def seed_console_crm(store: Store, settings: Settings, now: datetime | None = No
             comment = SCRIPT_COMMENT if name == "Initech" else "Works well for us."
             with caused_at(on(200)):
                 surveys._record(SurveyAnswer(token=survey.token, score=score, comment=comment))
+        for day, csat in _CSAT.get(name, []):
+            with caused_at(on(day)):
+                survey = surveys._create(
+                    SurveyRequest(
+                        account_id=account.id,
+                        contact_id=f"{account.id}-champion",
+                        kind=SurveyKind.CSAT,
+                        topic="support ticket",
+                        idempotency_key=f"csat:{account.id}:{day}",
+                    )
+                )
+                surveys._record(SurveyAnswer(token=survey.token, score=csat))
     _workflow_work(crm, data)
+    _emails(store, data)
     _tasks(crm, store, data)
     for email, password in PASSWORDS.items():
         role = ConsoleRole.MANAGER if email == MORGAN else ConsoleRole.CSM
         add_user(store, email, role, password)
     return data
+
+
+def _emails(store: Store, data: ConsoleData) -> None:
+    """The email ledger's rows: each onboarding's completion email (day 30), a weekly check-in
+    to every champion over the last twelve weeks, and a second one some weeks (Globex, chased
+    while silent, gets three: over the weekly cap)."""
+    began = data.now - timedelta(days=DAYS_IN)
+
+    def sent(account_id: str, key: str, template: str, at: datetime) -> EmailSendRow:
+        return EmailSendRow(
+            idempotency_key=key,
+            account_id=account_id,
+            contact_id=f"{account_id}-champion",
+            to_email=f"sam@{account_id}.example",
+            template=template,
+            subject=template.replace("_", " ").capitalize(),
+            category="lifecycle",
+            status=EmailStatus.OUTBOXED.value,
+            provider="outbox",
+            attempts=1,
+            created_at=at,
+            sent_at=at,
+        )
+
+    with store.session() as session:
+        for name, account_id in data.accounts.items():
+            done = began + timedelta(days=30, hours=10)
+            session.add(
+                sent(account_id, f"onboarding-{account_id}:complete", "onboarding_complete", done)
+            )
+            for week in range(12):
+                at = data.now - timedelta(weeks=week, days=1)
+                per_week = 3 if name == "Globex" else (2 if week % 3 == 0 else 1)
+                for n in range(per_week):
+                    key = f"check-in:{account_id}:{week}:{n}"
+                    session.add(sent(account_id, key, "check_in", at - timedelta(hours=n)))
 
 
 def _workflow_work(crm: CrmActivities, data: ConsoleData) -> None:
