@@ -14,8 +14,8 @@ Where each figure comes from (all over the twelve calendar months up to `now`, u
   that moved it up the chain (a miss at the top of the chain has no task and is not counted);
 - tasks planned vs done, per task owner over the last 30 days: due in the window against
   completed in it, and those open past their due time;
-- email fatigue: emails delivered to each contact per week (Monday to Sunday, the last twelve
-  weeks), internal alerts left out, against the contact policy's weekly cap.
+- email fatigue: emails delivered to each contact per week (Monday to Sunday, the last eight
+  weeks), internal mail (alerts, handoffs) left out, against the contact policy's weekly cap.
 
 Each figure is one aggregate query; nothing is counted row by row in Python.
 """
@@ -55,7 +55,7 @@ from domain.survey_scoring import SCORE_RANGES
 
 MONTHS = 12
 TASK_WINDOW = timedelta(days=30)
-FATIGUE_WEEKS = 12
+FATIGUE_WEEKS = 8
 RENEWAL_WINDOWS = (90, 180)
 _DELIVERED = (EmailStatus.SENT.value, EmailStatus.OUTBOXED.value)
 # Escalation tasks by idempotency key: "<escalation id>:<step>:task" (workflows/escalation.py).
