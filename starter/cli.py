@@ -690,6 +690,7 @@ def dev() -> None:
 
 
 def _serve_live(with_sample_accounts: bool) -> None:
+    from starter.console.demo_user import demo_manager
     from starter.live_demo import start_sample_journeys, survey_link
     from starter.live_stack import default_stack, serve_until_stopped
 
@@ -709,6 +710,7 @@ def _serve_live(with_sample_accounts: bool) -> None:
             lines.insert(1, f"{first.name} in the Web UI: {stack.account_query_url(first.id)}")
             link = await survey_link(client, stack, customers)
             lines.append(f"A survey page:    {link or 'none yet (see var/live/logs)'}")
+            lines.append(demo_manager(stack.database_url, stack.api_url).line())
         lines += [f"Logs:             {stack.var_dir / 'logs'}", "Ctrl-C stops everything."]
         typer.echo("\n".join(lines))
 

@@ -99,6 +99,8 @@ class LiveStack:
             "CSFLOW_OUTBOX_DIR": str(self.var_dir / "outbox"),
             "CSFLOW_API_TOKENS": self.api_token,
             "CSFLOW_API_PORT": str(self.api_port),
+            # The console links each workflow to this stack's Web UI.
+            "CSFLOW_TEMPORAL_UI_URL": self.ui_url,
         }
         environ.setdefault("CSFLOW_REPLY_SECRET", secrets.token_urlsafe(24))
         environ.setdefault("CSFLOW_SUPPORT_WEBHOOK_SECRET", secrets.token_urlsafe(24))
