@@ -43,6 +43,7 @@ SECRET_KEYS = {
     "CSFLOW_INBOUND_PASSWORD",
     "CSFLOW_INBOUND_PATH_SECRET",
     "SENDGRID_WEBHOOK_PUBLIC_KEY",
+    "CSFLOW_CONSOLE_SECRET",
     # Worker and API, the same value, optional: signs one-click unsubscribe links.
     "CSFLOW_UNSUBSCRIBE_SECRET",
 }
