@@ -24,6 +24,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from temporalio.worker import Interceptor, Worker
 
 from activities import build_activities
+from activities.process_map_start import ProcessMapStarter
 from domain.settings import Settings
 from starter import connection
 from starter.logging_setup import configure_logging
@@ -83,12 +84,13 @@ def build_worker(
     graceful_shutdown: timedelta = timedelta(0),
     interceptors: Sequence[Interceptor] = (),
 ) -> Worker:
-    """A worker for every csflow workflow (workflows.catalog) and the given activities."""
+    """A worker for every csflow workflow (workflows.catalog) and the given activities, plus
+    the one that starts workflows with this client (`start_process_map`)."""
     return Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
-        activities=activities,
+        activities=[*activities, ProcessMapStarter(client).start_process_map],
         # Every activity is async (blocking work runs in threads): no executor needed.
         activity_executor=None,
         graceful_shutdown_timeout=graceful_shutdown,

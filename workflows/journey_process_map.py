@@ -15,16 +15,21 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from temporalio import workflow
-from temporalio.exceptions import TemporalError
-from temporalio.workflow import ParentClosePolicy
+from temporalio.exceptions import ActivityError, TemporalError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.process_map_start import ProcessMapStarter
     from domain.models import AlertSeverity, LifecycleStage
     from domain.process_map import Anchor, GatedStage, Milestone
+    from workflows.activity_calls import call
     from workflows.contract_dates import contract_end_at
     from workflows.journey_context import JourneyContext
-    from workflows.process_map import ProcessMapWorkflow
-    from workflows.process_map_state import AnchorReached, MilestoneDone, ProcessMapInput
+    from workflows.process_map_state import (
+        AnchorReached,
+        MilestoneDone,
+        ProcessMapInput,
+        ProcessMapStart,
+    )
 
 # The stages whose start is an anchor of the map.
 _STAGE_ANCHORS = {
@@ -135,25 +140,25 @@ class ProcessMapLink:
         assert process_map is not None
         if not state.map_started:
             account = journey.account
+            start = ProcessMapStart(
+                workflow_id=process_map_id(account.id),
+                input=ProcessMapInput(
+                    account_id=account.id,
+                    account_name=account.name,
+                    csm_owner=account.csm_owner,
+                    journey_id=workflow.info().workflow_id,
+                    process_map=process_map,
+                    anchors=moments,
+                ),
+                summary=f"{account.name}: cross-functional process map"[:200],
+                segment=journey.segment,
+                stage=state.stage.value,
+            )
             try:
-                await workflow.start_child_workflow(
-                    ProcessMapWorkflow.run,
-                    ProcessMapInput(
-                        account_id=account.id,
-                        account_name=account.name,
-                        csm_owner=account.csm_owner,
-                        journey_id=workflow.info().workflow_id,
-                        process_map=process_map,
-                        anchors=moments,
-                    ),
-                    id=process_map_id(account.id),
-                    # It outlives each run of the journey (continue-as-new closes a run).
-                    parent_close_policy=ParentClosePolicy.ABANDON,
-                    **journey.family("cross-functional process map"),
-                )
+                await call(ProcessMapStarter.start_process_map, start)
                 journey.note("process_map", f"process map {process_map.label} started")
-            except TemporalError as exc:
-                journey.note("process_map", f"process map not started: {exc}")
+            except ActivityError as exc:
+                journey.note("process_map", f"process map not started: {exc.cause or exc}")
             state.map_started = True
         else:
             for moment in moments:

@@ -60,3 +60,14 @@ class ProcessMapInput(BaseModel):
     runs: list[MilestoneRun] = Field(default_factory=list)
     log: WorkLog = Field(default_factory=WorkLog)
     ended: bool = False
+
+
+class ProcessMapStart(BaseModel):
+    """What the journey asks `start_process_map` to start."""
+
+    workflow_id: str
+    input: ProcessMapInput
+    summary: str
+    # The account's labels in the Web UI (search attributes).
+    segment: str
+    stage: str

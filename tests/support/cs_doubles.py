@@ -20,6 +20,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from activities.process_map_start import ProcessMapStarter
 from domain.handoffs import HandoffUpdate
 from domain.models import (
     Account,
@@ -391,7 +392,9 @@ class Playground:
 async def playground(env: WorkflowEnvironment, workflows: list[type]) -> AsyncIterator[Playground]:
     crm = FakeCrm()
     queue = f"tq-{uuid.uuid4()}"
-    async with Worker(env.client, task_queue=queue, workflows=workflows, activities=crm.activities):
+    # Starting workflows is the client's work, not the CRM's: the real activity.
+    activities = [*crm.activities, ProcessMapStarter(env.client).start_process_map]
+    async with Worker(env.client, task_queue=queue, workflows=workflows, activities=activities):
         yield Playground(env, crm, queue)
 
 
