@@ -12,25 +12,7 @@ from crm.timeline import record_touchpoint
 from domain.handoffs import HandoffUpdate
 from domain.models import TouchpointKind
 
-_ROW_FIELDS = (
-    "milestone_id",
-    "cycle",
-    "function",
-    "title",
-    "owner",
-    "map_version",
-    "state",
-    "starts_at",
-    "due_at",
-    "opened_at",
-    "done_at",
-    "done_by",
-    "evidence",
-    "escalated_at",
-    "blocker",
-    "task_id",
-    "workflow_id",
-)
+_LABELS = ("function", "title", "owner", "map_version", "workflow_id")
 
 
 class HandoffActivities:
@@ -42,24 +24,23 @@ class HandoffActivities:
         """Upsert the milestone's row and put the change on the account's timeline, in one
         transaction; a retry finds the timeline entry by its key and changes nothing more."""
         await in_thread(self._record, update)
-        activity_logger(account_id=update.account_id, step=update.milestone_id).info(
-            "handoff recorded", state=update.state.value, actor=update.actor
+        activity_logger(account_id=update.account_id, step=update.progress.key).info(
+            "handoff recorded", state=update.progress.state.value, actor=update.actor
         )
 
     def _record(self, update: HandoffUpdate) -> None:
         with self.store.session() as session:
             row = session.exec(select(HandoffRow).where(HandoffRow.key == update.key)).first()
+            fields = {
+                **update.progress.model_dump(),
+                **{name: getattr(update, name) for name in _LABELS},
+                "updated_at": update.at,
+            }
             if row is None:
-                row = HandoffRow(
-                    account_id=update.account_id,
-                    key=update.key,
-                    updated_at=update.at,
-                    **{f: getattr(update, f) for f in _ROW_FIELDS},
-                )
+                row = HandoffRow(account_id=update.account_id, key=update.key, **fields)
             else:
-                for name in _ROW_FIELDS:
-                    setattr(row, name, getattr(update, name))
-                row.updated_at = update.at
+                for name, value in fields.items():
+                    setattr(row, name, value)
             session.add(row)
             record_touchpoint(
                 session,
@@ -69,12 +50,12 @@ class HandoffActivities:
                 idempotency_key=update.idempotency_key,
                 occurred_at=update.at,
                 workflow_id=update.workflow_id,
-                step=f"handoff:{update.milestone_id}:{update.cycle}",
+                step=f"handoff:{update.progress.key}",
                 details={
-                    "milestone": update.milestone_id,
-                    "cycle": update.cycle,
+                    "milestone": update.progress.milestone_id,
+                    "cycle": update.progress.cycle,
                     "function": update.function,
-                    "state": update.state.value,
+                    "state": update.progress.state.value,
                     "actor": update.actor,
                     "source": update.source,
                 },

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from domain.models import DomainModel
 
@@ -31,28 +31,40 @@ HANDOFF_STATE_WORDS = {
 }
 
 
-class HandoffUpdate(DomainModel):
-    """The milestone occurrence as it stands after a change, and the timeline entry saying so."""
+class HandoffProgress(BaseModel):
+    """Where one occurrence of a milestone stands (`cycle` counts repeats and contract terms):
+    the process-map workflow's record of it, and the CRM row's content."""
 
-    account_id: str
     milestone_id: str
     cycle: int = 0
-    function: str
-    title: str
-    owner: str
-    map_version: str
-    state: HandoffState
+    state: HandoffState = HandoffState.WAITING
     starts_at: datetime
     due_at: datetime
+    blocker: str | None = None
+    task_id: int | None = None
     opened_at: datetime | None = None
     done_at: datetime | None = None
     done_by: str | None = None
     evidence: str | None = None
     escalated_at: datetime | None = None
-    blocker: str | None = None
-    task_id: int | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.milestone_id}:{self.cycle}"
+
+
+class HandoffUpdate(DomainModel):
+    """A change of a milestone occurrence: where it stands now, with its function and map, and
+    the timeline entry saying what happened, who did it (a person, or "csflow") and through
+    what."""
+
+    account_id: str
+    progress: HandoffProgress
+    function: str
+    title: str
+    owner: str
+    map_version: str
     workflow_id: str
-    # The audit entry: what happened, who did it (a person, or "csflow"), through what.
     summary: str = Field(max_length=2000)
     actor: str
     source: str
@@ -61,4 +73,4 @@ class HandoffUpdate(DomainModel):
 
     @property
     def key(self) -> str:
-        return f"{self.account_id}:{self.milestone_id}:{self.cycle}"
+        return f"{self.account_id}:{self.progress.key}"

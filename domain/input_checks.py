@@ -132,11 +132,16 @@ def clean_text(text: str) -> str:
 def describe_errors(error: ValidationError, whole: str = "input") -> str:
     """A pydantic error as one line naming each field: `contract.start_date: ...; name: ...`
     (`whole` names an error about the input as a whole)."""
-    return "; ".join(
+    return "; ".join(each_error(error, whole))
+
+
+def each_error(error: ValidationError, whole: str = "input") -> list[str]:
+    """Each problem of a pydantic error, naming its field: `contract.start_date: ...`."""
+    return [
         f"{'.'.join(str(p) for p in item['loc']) or whole}: "
         f"{str(item['msg']).removeprefix('Value error, ')}"
         for item in error.errors()
-    )
+    ]
 
 
 def one_line(text: str, limit: int = 200) -> str:

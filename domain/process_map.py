@@ -24,7 +24,7 @@ from typing import Annotated
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from domain.input_checks import describe_errors
+from domain.input_checks import each_error
 
 DEFAULT_MAP_PATH = Path(__file__).parent / "process_maps" / "default.yaml"
 
@@ -52,7 +52,7 @@ ANCHOR_ORDER = [
 ]
 # In people's words, for errors, emails and the picture.
 ANCHOR_WORDS = {
-    Anchor.PAYMENT_RECEIVED: "payment received",
+    Anchor.PAYMENT_RECEIVED: "the payment is received",
     Anchor.REQUIREMENTS_STARTED: "requirements gathering starts",
     Anchor.ONBOARDING_STARTED: "onboarding starts",
     Anchor.ADOPTION_STARTED: "adoption starts",
@@ -173,7 +173,7 @@ def parse_map(text: str, source: str = "process map") -> ProcessMap:
     try:
         process_map = ProcessMap.model_validate(data)
     except ValidationError as exc:
-        raise InvalidProcessMap(source, [describe_errors(exc)]) from None
+        raise InvalidProcessMap(source, each_error(exc)) from None
     problems = map_problems(process_map)
     if problems:
         raise InvalidProcessMap(source, problems)

@@ -34,6 +34,7 @@ from temporalio.testing import WorkflowEnvironment
 from activities import build_activities
 from crm.account_activity import AccountActivity, account_activity
 from crm.database import Store
+from domain.process_map import load_map
 from domain.segment_query import SegmentQuery
 from domain.segments import default_config
 from domain.settings import Settings
@@ -44,6 +45,8 @@ from starter.api import (
     start_journey,
 )
 from starter.demo_customers import TEAM, Customer, demo_customers
+from starter.demo_handoffs import HandoffDesk, handoff_lines
+from starter.process_map_commands import render_account_map
 from starter.run_tracker import RunTracker
 from starter.temporal_binaries import temporal_test_server
 from starter.worker_process import build_worker, ensure_search_attributes
@@ -88,6 +91,7 @@ class AccountSummary(BaseModel):
     health_history: list[dict[str, Any]] = []
     segment_history: list[str] = []
     campaigns: list[str] = []
+    handoffs: list[str] = []
 
 
 class DemoSummary(BaseModel):
@@ -97,6 +101,8 @@ class DemoSummary(BaseModel):
     database: str
     outbox: str
     accounts: list[AccountSummary]
+    # The process map of the account whose Services handoff ran late, as a picture.
+    process_map_svg: str | None = None
 
 
 def prepare_store(run_dir: Path, settings: Settings) -> tuple[Settings, Store]:
@@ -223,6 +229,8 @@ async def run_demo(
         started_at = await env.get_current_time()
         suffix = uuid.uuid4().hex[:4]
         customers = demo_customers(client, started_at.date(), suffix, generated_accounts)
+        process_map = load_map(settings.process_map)
+        desk = HandoffDesk(client, store, slow_account=customers[0].id)
         scheduled = ScheduledWork(client, queue, suffix)
         runs = RunTracker()
         finished: set[str] = set()
@@ -236,6 +244,7 @@ async def run_demo(
                         account=customer.account,
                         config=default_config(customer.account.effective_segment),
                         team=TEAM,
+                        process_map=process_map,
                     ),
                     CustomerEvent(account_id=customer.account.id, type="payment_received"),
                     task_queue=queue,
@@ -259,6 +268,7 @@ async def run_demo(
                         finished.add(customer.id)
                     elif customer.script is not None:
                         await customer.script(customer, day, status)
+                await desk.work(started_at + timedelta(days=day))
                 await _skip_one_day(client)
             say(f"simulated day {SIMULATED_DAYS} of {SIMULATED_DAYS}: reading every journey")
             statuses = await _statuses(client, [c.id for c in customers])
@@ -267,6 +277,13 @@ async def run_demo(
                 await on_year_end(client, sorted(runs.workflow_ids))
         # The year is over: end what still runs (after the worker stopped, see RunTracker).
         await runs.terminate_open(client, "demo finished")
+        picture = render_account_map(
+            store,
+            customers[0].id,
+            (settings.outbox_dir.parent / f"process-map-{customers[0].id}.svg").resolve(),
+            process_map,
+            now=ended_at,
+        )
         return DemoSummary(
             simulated_days=SIMULATED_DAYS,
             started_at=started_at,
@@ -275,9 +292,10 @@ async def run_demo(
             outbox=str(settings.outbox_dir),
             # Emails and tasks as the CRM has them: every workflow of the account, and people.
             accounts=[
-                _summarise(c, s, account_activity(store, c.id))
+                _summarise(c, s, account_activity(store, c.id), handoff_lines(store, c.id))
                 for c, s in zip(customers, statuses, strict=True)
             ],
+            process_map_svg=str(picture),
         )
     finally:
         await env.shutdown()
@@ -303,7 +321,9 @@ async def _statuses(client: Client, account_ids: list[str]) -> list[JourneyStatu
     return list(await asyncio.gather(*(one(a) for a in account_ids)))
 
 
-def _summarise(customer: Customer, status: JourneyStatus, crm: AccountActivity) -> AccountSummary:
+def _summarise(
+    customer: Customer, status: JourneyStatus, crm: AccountActivity, handoffs: list[str]
+) -> AccountSummary:
     return AccountSummary(
         account_id=status.account_id,
         name=status.account_name,
@@ -353,6 +373,7 @@ def _summarise(customer: Customer, status: JourneyStatus, crm: AccountActivity) 
         ],
         segment_history=_segment_changes(status),
         campaigns=list(status.campaigns),
+        handoffs=handoffs,
     )
 
 
@@ -369,8 +390,10 @@ def render(summary: DemoSummary) -> str:
         f"csflow demo: {summary.simulated_days} simulated days "
         f"({summary.started_at:%Y-%m-%d} .. {summary.ended_at:%Y-%m-%d})",
         f"CRM database: {summary.database}   email outbox: {summary.outbox}",
-        "",
     ]
+    if summary.process_map_svg:
+        lines.append(f"process map of {summary.accounts[0].name}: {summary.process_map_svg}")
+    lines.append("")
     for a in summary.accounts:
         surveys = (
             ", ".join(
@@ -406,6 +429,8 @@ def render(summary: DemoSummary) -> str:
                 + (f" => {p['outcome']}" if p["outcome"] else " (running)")
                 for p in a.playbooks
             ),
+            "  handoffs:    " + ("" if a.handoffs else "none"),
+            *(f"    - {line}" for line in a.handoffs),
             "",
         ]
     return "\n".join(lines)

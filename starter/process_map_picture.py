@@ -120,8 +120,6 @@ def starts_in_words(milestone: Milestone) -> str:
     """`when onboarding starts`, `7 days after onboarding starts`, `150 days before the contract
     ends`."""
     anchor, days = ANCHOR_WORDS[milestone.starts.anchor], milestone.starts.offset_days
-    if milestone.starts.anchor == Anchor.PAYMENT_RECEIVED:
-        anchor = "the payment is received"  # ANCHOR_WORDS has a heading here, not a clause
     if days == 0:
         return f"when {anchor}"
     unit = "day" if abs(days) == 1 else "days"

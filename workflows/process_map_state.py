@@ -7,7 +7,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from domain.handoffs import HandoffState
+from domain.handoffs import HandoffProgress
 from domain.process_map import Anchor, ProcessMap
 from workflows.work_log import WorkLog
 
@@ -27,25 +27,8 @@ class MilestoneDone(BaseModel):
     done_at: datetime
 
 
-class MilestoneRun(BaseModel):
-    """One occurrence of a milestone for the account (`cycle` counts repeats and contracts)."""
-
-    milestone_id: str
-    cycle: int = 0
-    state: HandoffState = HandoffState.WAITING
-    starts_at: datetime
-    due_at: datetime
-    blocker: str | None = None
-    task_id: int | None = None
-    opened_at: datetime | None = None
-    done_at: datetime | None = None
-    done_by: str | None = None
-    evidence: str | None = None
-    escalated_at: datetime | None = None
-
-    @property
-    def key(self) -> str:
-        return f"{self.milestone_id}:{self.cycle}"
+# The workflow's record of a milestone occurrence is what the CRM row holds.
+MilestoneRun = HandoffProgress
 
 
 class ProcessMapInput(BaseModel):

@@ -79,8 +79,9 @@ def test_customers_get_customer_mail_and_staff_the_internals(
     internal = INTERNAL_TEMPLATES | {s.template for s in to_staff}
     leaked = [(s.name, s.to) for s in to_customers if s.template in internal]
     assert leaked == []
-    # Escalations reach the customer as a person's acknowledgement, the internals stay inside.
-    assert {s.template for s in to_staff} == {"csm_alert"}
+    # Escalations reach the customer as a person's acknowledgement, the internals stay inside:
+    # alerts, and the process map's notices to the functions that depend on a handoff.
+    assert {s.template for s in to_staff} == {"csm_alert", "handoff_done"}
     assert any(s.template == "escalation_acknowledgement" for s in to_customers)
     for sent in to_customers:
         assert "Escalation" not in sent.message["Subject"], sent.name

@@ -73,9 +73,9 @@ async def test_requirements_gathering_waits_for_the_sales_handover(pg: Playgroun
     await _until(pg, lambda: bool(_questionnaires(pg, account_id)), days=1)
 
     handoff = pg.crm.handoffs[f"{account_id}:sales_handover:0"]
-    assert handoff.state == HandoffState.DONE
-    assert handoff.done_by == "sam.sales@csflow.example"
-    assert handoff.evidence == "deal notes in the CRM"
+    assert handoff.progress.state == HandoffState.DONE
+    assert handoff.progress.done_by == "sam.sales@csflow.example"
+    assert handoff.progress.evidence == "deal notes in the CRM"
     assert handoff.source == "cli"
     # On time: nobody was escalated to.
     assert not [a for a in pg.crm.alerts if a.owner == SALES_LEAD]
@@ -92,7 +92,7 @@ async def test_an_overdue_handoff_escalates_once_and_the_gate_gives_way(pg: Play
         ]
 
     await _until(pg, lambda: bool(overdue_alerts()), days=5)
-    assert pg.crm.handoffs[f"{account_id}:sales_handover:0"].state == HandoffState.OVERDUE
+    assert pg.crm.handoffs[f"{account_id}:sales_handover:0"].progress.state == HandoffState.OVERDUE
     assert _questionnaires(pg, account_id) == [], "the stage still waits within the grace time"
 
     # Due after 3 days, 3 days' grace: then requirements gathering goes ahead, escalated.
