@@ -14,7 +14,9 @@ from starter.console.sessions import SessionCookies, console_secret
 
 
 def install(app: FastAPI, settings: Settings) -> None:
-    app.state.console_cookies = SessionCookies(console_secret(settings))
+    app.state.console_cookies = SessionCookies(
+        console_secret(settings), always_secure=settings.public_url.startswith("https://")
+    )
     app.mount("/console/static", StaticFiles(directory=STATIC), name="console-static")
     for router in (sign_in.router, today.router, accounts.router, report.router):
         app.include_router(router)

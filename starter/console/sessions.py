@@ -2,7 +2,8 @@
 forms and, once signed in, who it is (and when their password was set: a new password ends the
 sessions started before it). Nothing else is kept on the server.
 
-The cookie is HttpOnly, SameSite=Lax, Secure when the request came over HTTPS, scoped to
+The cookie is HttpOnly, SameSite=Lax, Secure when the request came over HTTPS (or the public
+address, CSFLOW_PUBLIC_URL, is HTTPS: a TLS proxy may forward plain HTTP), scoped to
 `/console`, and expires after `SESSION_LIFETIME` (its signature carries its age). The key is
 CSFLOW_CONSOLE_SECRET; without one, each process draws a random key and logs a warning (a
 restart signs everyone out, and API replicas do not share sessions).
@@ -77,10 +78,16 @@ def console_secret(settings: Settings) -> str:
 
 
 class SessionCookies:
-    """Reads and writes the session cookie, signed with one key."""
+    """Reads and writes the session cookie, signed with one key. `always_secure`: the public
+    address is HTTPS (a proxy in front may hand the app plain HTTP), so the cookie is Secure
+    whatever the request's scheme."""
 
-    def __init__(self, secret: str) -> None:
+    def __init__(self, secret: str, *, always_secure: bool = False) -> None:
         self._serializer = URLSafeTimedSerializer(secret, salt=_SALT)
+        self._always_secure = always_secure
+
+    def _secure(self, request: Request) -> bool:
+        return self._always_secure or request.url.scheme == "https"
 
     def read(self, request: Request) -> ConsoleSession | None:
         """The request's session; None when it has none, or one that is forged or too old."""
@@ -118,7 +125,7 @@ class SessionCookies:
             path=PATH,
             httponly=True,
             samesite="lax",
-            secure=request.url.scheme == "https",
+            secure=self._secure(request),
         )
 
     def clear(self, response: Response, request: Request) -> None:
@@ -127,7 +134,7 @@ class SessionCookies:
             path=PATH,
             httponly=True,
             samesite="lax",
-            secure=request.url.scheme == "https",
+            secure=self._secure(request),
         )
 
 
