@@ -32,6 +32,40 @@ from tests.support.console_seed import PASSWORDS, ConsoleData, seed_console_crm
 from tests.support.http_support import free_port
 
 UI_URL = "http://127.0.0.1:8233"
+ACCESSIBILITY_PROBLEMS = """() => {
+  const problems = [];
+  const say = (what, el) => problems.push(what + ": " + el.outerHTML.slice(0, 120));
+  for (const role of ["header", "main", "footer"]) {
+    if (document.querySelectorAll(role).length !== 1) problems.push("not one " + role);
+  }
+  if (document.querySelectorAll("h1").length !== 1) problems.push("not one h1");
+  for (const el of document.querySelectorAll("input:not([type=hidden]), select, textarea")) {
+    const named = el.labels.length || el.getAttribute("aria-label")
+      || el.getAttribute("aria-labelledby") || el.closest("label");
+    if (!named) say("field without a label", el);
+  }
+  for (const table of document.querySelectorAll("table")) {
+    if (!table.querySelector("thead th[scope=col]")) say("table without column headers", table);
+  }
+  for (const svg of document.querySelectorAll("svg")) {
+    const ids = (svg.getAttribute("aria-labelledby") || "").split(" ").filter(Boolean);
+    if (svg.getAttribute("role") !== "img" || ids.length !== 2
+        || !ids.every(id => document.getElementById(id)?.textContent.trim())) {
+      say("chart without a title and description", svg);
+    }
+  }
+  for (const control of document.querySelectorAll("a, button, summary")) {
+    if (!(control.textContent.trim() || control.getAttribute("aria-label"))) {
+      say("control without a name", control);
+    }
+  }
+  const seen = new Set();
+  for (const el of document.querySelectorAll("[id]")) {
+    if (seen.has(el.id)) say("id used twice", el);
+    seen.add(el.id);
+  }
+  return problems;
+}"""
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
@@ -137,8 +171,17 @@ class Console:
         await self.page.screenshot(path=str(path), full_page=True)
         return path
 
+    async def check_accessible(self) -> None:
+        """What a screen reader and a keyboard need from every page: landmarks, one h1, every
+        field labelled, tables with headers, charts named and described, named controls, ids
+        unique."""
+        problems = await self.page.evaluate(ACCESSIBILITY_PROBLEMS)
+        assert problems == [], problems
+
     async def shoot_both(self, name: str) -> None:
-        """Screenshots at desktop and at 390 px width, back at desktop afterwards."""
+        """Screenshots at desktop and at 390 px width, back at desktop afterwards (after
+        checking the page's accessibility)."""
+        await self.check_accessible()
         await self.shoot(name)
         await self.page.set_viewport_size(PHONE)
         await self.shoot(f"{name}_phone")

@@ -16,14 +16,17 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlmodel import col, select, update
 
+from activities.crm import CrmActivities
 from crm.database import Store
-from crm.tables import ConsoleSignInFailureRow
+from crm.tables import ConsoleSignInFailureRow, CsmTaskRow, TouchpointRow
+from domain.models import AccountUpsert, TaskInput
 from domain.settings import Settings
 from starter.console import sign_in
 from starter.console.users import ConsoleRole, add_user, remove_user
 from starter.http.app import create_app
 
 CASEY = "casey@csflow.example"
+ROBIN = "robin@csflow.example"
 PASSWORD = "casey's passphrase"
 SECRET = SecretStr("access-test-secret-" + "y" * 24)
 
@@ -105,6 +108,13 @@ async def test_a_session_cookie_is_signed_httponly_lax_and_secure_over_https(
     plain = browser()
     over_http = await _sign_in(plain)
     assert "secure" not in over_http.headers["set-cookie"].lower()
+    # Behind a TLS proxy that forwards plain HTTP: the public address says HTTPS.
+    proxied = browser(
+        create_app(
+            Settings(database_url=store.url, console_secret=SECRET, public_url="https://cs.example")
+        )
+    )
+    assert "secure" in (await _sign_in(proxied)).headers["set-cookie"].lower()
 
     # A cookie changed by hand is no session; one signed with another key neither.
     value = http.cookies["csflow_console"]
@@ -217,3 +227,50 @@ async def test_a_session_ends_with_its_user_or_their_password(
         303,
         "/console/sign-in?next=/console/today",
     )
+
+
+async def test_task_and_log_forms_need_the_token_and_the_viewers_own_task(
+    store: Store, browser: Client
+) -> None:
+    add_user(store, CASEY, ConsoleRole.CSM, PASSWORD)
+    crm = CrmActivities(store)
+    crm._upsert(AccountUpsert(id="acme", name="Acme Corp", arr=1000, csm_owner=CASEY, contacts=[]))
+    mine = crm.create_task_once(TaskInput(account_id="acme", owner=CASEY, title="Call Acme"))
+    robins = crm.create_task_once(TaskInput(account_id="acme", owner=ROBIN, title="Robin's"))
+    http = browser()
+    await _sign_in(http)
+
+    def forms(task_id: int) -> list[tuple[str, dict[str, str]]]:
+        return [
+            (f"/console/tasks/{task_id}/complete", {"outcome": "called"}),
+            (f"/console/tasks/{task_id}/snooze", {"until": "2099-01-05"}),
+            (f"/console/tasks/{task_id}/reassign", {"owner": ROBIN}),
+            ("/console/touchpoints", {"account_id": "acme", "kind": "call", "summary": "hi"}),
+        ]
+
+    def state() -> list[tuple[str, str, object]]:
+        with store.session() as session:
+            tasks = session.exec(select(CsmTaskRow).order_by(col(CsmTaskRow.id))).all()
+            logged = session.exec(select(TouchpointRow).where(TouchpointRow.kind == "call")).all()
+            return [(t.status, t.owner, t.due_at) for t in tasks] + [("calls", "", len(logged))]
+
+    before = state()
+    for path, data in forms(mine.id):
+        for wrong in ({}, {"csrf_token": "forged"}):
+            refused = await http.post(path, data={**data, **wrong})
+            assert refused.status_code == 403, (path, wrong)
+            assert "This form cannot be sent" in refused.text
+    assert state() == before
+
+    token = _token((await http.get("/console/today")).text)
+    for path, data in forms(robins.id)[:3]:
+        refused = await http.post(path, data={**data, "csrf_token": token})
+        assert refused.status_code == 403, path
+        assert "Not one of yours" in refused.text
+    assert state() == before
+
+    done = await http.post(
+        f"/console/tasks/{mine.id}/complete", data={"outcome": "called", "csrf_token": token}
+    )
+    assert (done.status_code, done.headers["location"]) == (303, "/console/today")
+    assert state()[0] == ("done", CASEY, None)

@@ -101,6 +101,22 @@ async def test_a_csm_sees_their_day_by_urgency_with_the_plan_chart(
     assert summary in await chart.inner_html()  # the chart's description says it too
     await console.shoot_both("today")
 
+    # Keyboard: the first Tab reaches the skip link, which moves focus to the main content;
+    # the next stops are the page's own controls, each with a visible focus ring.
+    await page.keyboard.press("Tab")
+    focused = await page.evaluate("document.activeElement.textContent.trim()")
+    assert focused == "Skip to the main content"
+    await page.keyboard.press("Enter")
+    assert await page.evaluate("document.activeElement.id") == "main"
+    overdue_id = console_data.tasks["Call Initech about the failed nightly sync"]
+    await page.locator(f"#outcome-{overdue_id}").focus()
+    await page.keyboard.press("Tab")
+    ring = await page.evaluate(
+        "[document.activeElement.textContent.trim(),"
+        " getComputedStyle(document.activeElement).outlineStyle]"
+    )
+    assert ring == ["Complete “Call Initech about the failed nightly sync”", "solid"]
+
 
 async def test_a_csm_snoozes_reassigns_completes_and_logs_from_the_page(
     console: Console, console_data: ConsoleData, console_crm: Store

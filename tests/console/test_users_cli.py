@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from pathlib import Path
 
@@ -91,25 +92,29 @@ async def test_add_list_and_remove_a_console_user(users: Users) -> None:
 
 
 async def test_refusals_are_one_line_and_change_nothing(users: Users) -> None:
-    short = await users("add", "casey@csflow.example", "--role", "csm", stdin="tiny\n")
+    casey = "casey@csflow.example"
+    # Independent of each other: run side by side.
+    short, nothing, address, role, missing_role, as_argument, unknown = await asyncio.gather(
+        users("add", casey, "--role", "csm", stdin="tiny\n"),
+        users("add", casey, "--role", "csm", stdin=""),
+        users("add", "casey", "--role", "csm", stdin=PASSWORD),
+        users("add", casey, "--role", "boss", stdin=PASSWORD),
+        users("add", casey, stdin=PASSWORD),
+        # The password is never an argument (shell history, process lists).
+        users("add", casey, "--role", "csm", "--password", "x"),
+        users("remove", "nobody@csflow.example"),
+    )
     assert short.line() == (
         "csflow: the password is too short: at least 10 characters: nothing changed"
     )
-    nothing = await users("add", "casey@csflow.example", "--role", "csm", stdin="")
     assert nothing.line().startswith("csflow: no password on standard input (type it when asked")
-    address = await users("add", "casey", "--role", "csm", stdin=PASSWORD)
     assert address.line() == "csflow: not an email address: 'casey': nothing changed"
-    role = await users("add", "casey@csflow.example", "--role", "boss", stdin=PASSWORD)
     assert role.line(code=2) == (
         "csflow: Invalid value for '--role': 'boss' is not a role: csm (their own accounts and "
         "tasks) or manager (everyone's) (see `csflow users add --help`)"
     )
-    missing_role = await users("add", "casey@csflow.example", stdin=PASSWORD)
     assert "Missing option '--role'" in missing_role.line(code=2)
-    # The password is never an argument (shell history, process lists).
-    as_argument = await users("add", "casey@csflow.example", "--role", "csm", "--password", "x")
     assert "No such option" in as_argument.line(code=2)
-    unknown = await users("remove", "nobody@csflow.example")
     assert unknown.line() == (
         "csflow: no console user nobody@csflow.example (`csflow users list` shows who can sign in)"
     )
