@@ -18,6 +18,7 @@ import hashlib
 import json
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
@@ -178,6 +179,24 @@ def parse_map(text: str, source: str = "process map") -> ProcessMap:
     if problems:
         raise InvalidProcessMap(source, problems)
     return process_map
+
+
+def configured_map() -> ProcessMap:
+    """The map new journeys start with: `CSFLOW_PROCESS_MAP`, else the shipped one (read again
+    when the file changes)."""
+    from domain.settings import Settings
+
+    path = Settings.from_env().process_map or DEFAULT_MAP_PATH
+    try:
+        changed = path.stat().st_mtime_ns
+    except OSError:
+        changed = 0  # load_map says what is wrong with it
+    return _loaded(path, changed)
+
+
+@lru_cache(maxsize=8)
+def _loaded(path: Path, changed: int) -> ProcessMap:
+    return load_map(path)
 
 
 def load_map(path: Path | None = None) -> ProcessMap:

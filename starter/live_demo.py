@@ -11,6 +11,7 @@ from temporalio.client import Client
 
 from crm.database import Store
 from crm.tables import SurveyRow
+from domain.process_map import configured_map
 from domain.segments import default_config
 from starter.api import send_event, start_journey
 from starter.demo_customers import TEAM, Customer, demo_customers
@@ -33,7 +34,12 @@ async def start_sample_journeys(client: Client, task_queue: str) -> list[Custome
             config = config.model_copy(update={"playbooks": {"support": {"csat_delay": "PT2S"}}})
         await start_journey(
             client,
-            JourneyInput(account=customer.account, config=config, team=TEAM),
+            JourneyInput(
+                account=customer.account,
+                config=config,
+                team=TEAM,
+                process_map=configured_map(),
+            ),
             CustomerEvent(account_id=customer.account.id, type="payment_received"),
             task_queue=task_queue,
         )

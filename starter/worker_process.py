@@ -25,6 +25,7 @@ from temporalio.worker import Interceptor, Worker
 
 from activities import build_activities
 from activities.process_map_start import ProcessMapStarter
+from domain.process_map import InvalidProcessMap, load_map
 from domain.settings import Settings
 from starter import connection
 from starter.logging_setup import configure_logging
@@ -100,6 +101,8 @@ def build_worker(
 
 async def run_worker(settings: Settings) -> None:
     configure_logging(settings)
+    # Refuse to start on a process map that cannot run (InvalidProcessMap says why).
+    process_map = load_map(settings.process_map)
     if not settings.production:
         # Production runs migrations once, as a job (deploy/), not from every replica.
         from crm.migrate import migrate
@@ -122,6 +125,7 @@ async def run_worker(settings: Settings) -> None:
         "worker started",
         task_queue=settings.task_queue,
         namespace=client.namespace,
+        process_map=process_map.label,
         metrics=metrics_address(settings),
     )
     _warn_about_customer_email(settings)
@@ -144,4 +148,11 @@ def _warn_about_customer_email(settings: Settings) -> None:
 
 
 def main() -> None:
-    asyncio.run(run_worker(Settings.from_env()))
+    try:
+        asyncio.run(run_worker(Settings.from_env()))
+    except InvalidProcessMap as exc:
+        # One line, no traceback: the worker does not run journeys by a map that cannot run.
+        raise SystemExit(
+            f"csflow worker: refusing to start: {exc} (`csflow process-map check` lists every "
+            "problem)"
+        ) from None

@@ -15,6 +15,7 @@ from domain.models import (
     ContractStatus,
     DomainModel,
 )
+from domain.process_map import configured_map
 from domain.segments import default_config
 from workflows.journey_state import JourneyInput
 
@@ -22,9 +23,13 @@ _Input = TypeVar("_Input", bound=DomainModel)
 
 
 def journey_input(account: AccountUpsert, team: dict[str, str] | None = None) -> JourneyInput:
-    """A journey on the shipped playbook of the account's segment."""
+    """A journey on the shipped playbook of the account's segment, run by the configured
+    process map (the journey keeps it for its whole life)."""
     return JourneyInput(
-        account=account, config=default_config(account.effective_segment), team=team or {}
+        account=account,
+        config=default_config(account.effective_segment),
+        team=team or {},
+        process_map=configured_map(),
     )
 
 
