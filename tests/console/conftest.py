@@ -7,6 +7,7 @@ context (its own cookies)."""
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from starter.worker_process import build_worker, ensure_search_attributes
 from tests.support.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 from tests.support.console_seed import PASSWORDS, ConsoleData, seed_console_crm
 from tests.support.http_support import free_port
+from tests.support.pg_schema import throwaway_schema
 
 UI_URL = "http://127.0.0.1:8233"
 ACCESSIBILITY_PROBLEMS = """() => {
@@ -71,10 +73,18 @@ PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture(scope="session")
-def console_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+def console_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The console's CRM: a schema of its own on the PostgreSQL at DATABASE_URL when it names
+    one (as CI does), else a SQLite file."""
+    server = os.environ.get("DATABASE_URL", "")
+    if server.startswith("postgresql"):
+        with throwaway_schema(server, "csflow_console") as url:
+            migrate(url)
+            yield url
+        return
     url = f"sqlite:///{tmp_path_factory.mktemp('console-crm') / 'crm.db'}"
     migrate(url)
-    return url
+    yield url
 
 
 @pytest.fixture(scope="session")
