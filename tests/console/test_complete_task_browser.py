@@ -5,7 +5,6 @@ counts it as acknowledged (asserted on the workflow's own state)."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 
 from sqlmodel import col, select
 from temporalio.client import Client
@@ -13,19 +12,16 @@ from temporalio.client import Client
 from crm.database import Store
 from crm.tables import CsmTaskRow, TouchpointRow
 from domain.models import Segment
-from domain.segments import default_config
 from domain.settings import Settings
 from starter.api import escalation_action
 from tests.console.conftest import Console
 from tests.support.browser import needs_chromium
 from tests.support.console_seed import MORGAN, ROBIN, ConsoleData
+from tests.support.escalations import start_ticket_escalation
 from tests.support.polling import eventually
-from workflows.customer_event import TicketSeverity
 from workflows.escalation import (
     EscalationAction,
     EscalationActionKind,
-    EscalationInput,
-    EscalationSource,
     EscalationWorkflow,
 )
 
@@ -40,23 +36,16 @@ async def test_a_csm_completes_a_task_and_the_escalation_waiting_on_it_proceeds(
     console_crm: Store,
 ) -> None:
     account_id = console_data.accounts["Hooli"]
-    escalation_id = f"escalation-{uuid.uuid4().hex[:10]}"
-    handle = await console_worker.start_workflow(
-        EscalationWorkflow.run,
-        EscalationInput(
-            escalation_id=escalation_id,
-            account_id=account_id,
-            contact_id=f"{account_id}-champion",
-            source=EscalationSource.TICKET,
-            severity=TicketSeverity.HIGH,
-            summary="Exports time out",
-            chain=[ROBIN, MORGAN],
-            config=default_config(Segment.MID_MARKET),
-            ticket_id="SUP-7",
-        ),
-        id=escalation_id,
+    handle = await start_ticket_escalation(
+        console_worker,
+        account_id,
+        summary="Exports time out",
+        chain=[ROBIN, MORGAN],
         task_queue=console_settings.task_queue,
+        segment=Segment.MID_MARKET,
+        ticket_id="SUP-7",
     )
+    escalation_id = handle.id
 
     def opening_task() -> CsmTaskRow | None:
         with console_crm.session() as session:

@@ -4,7 +4,6 @@ a completion tells the task's workflow, and an escalation waiting on its opening
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -17,18 +16,15 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from activities import Activities
 from crm.database import get_store
 from crm.tables import CsmTaskRow, EmailSendRow, TouchpointRow
-from domain.models import AccountUpsert, CsmTask, Segment, TaskInput
-from domain.segments import default_config
+from domain.models import AccountUpsert, CsmTask, TaskInput
 from domain.settings import Settings
 from starter.api import escalation_action
 from starter.http.app import create_app
+from tests.support.escalations import start_ticket_escalation
 from tests.support.http_support import account_body, bearer, free_port, new_account_id
-from workflows.customer_event import TicketSeverity
 from workflows.escalation import (
     EscalationAction,
     EscalationActionKind,
-    EscalationInput,
-    EscalationSource,
     EscalationWorkflow,
 )
 
@@ -233,23 +229,14 @@ async def test_an_escalation_proceeds_when_its_opening_task_is_completed(
     """End to end: the real activities open the escalation's task in the CRM, the CSM completes
     it through the API, and the escalation counts it as its acknowledgement."""
     account_id = await _account(acts)
-    escalation_id = f"escalation-{uuid.uuid4().hex[:10]}"
-    handle = await running_worker.start_workflow(
-        EscalationWorkflow.run,
-        EscalationInput(
-            escalation_id=escalation_id,
-            account_id=account_id,
-            contact_id=f"{account_id}-champion",
-            source=EscalationSource.TICKET,
-            severity=TicketSeverity.HIGH,
-            summary="Sync broken",
-            chain=[CSM, "manager@csflow.example"],
-            config=default_config(Segment.SMB),
-            ticket_id="T-1",
-        ),
-        id=escalation_id,
+    handle = await start_ticket_escalation(
+        running_worker,
+        account_id,
+        summary="Sync broken",
+        chain=[CSM, "manager@csflow.example"],
         task_queue=task_queue,
     )
+    escalation_id = handle.id
 
     async def opening_tasks() -> list[dict[str, Any]]:
         response = await http.get("/v1/tasks", params={"account_id": account_id}, headers=bearer())
