@@ -60,7 +60,13 @@ _WORKFLOW_NAMES = {
 
 def _query(params: dict[str, Any], is_manager: bool) -> tuple[PortfolioQuery, bool]:
     """The query the page's parameters ask for; False when some could not be used (left out)."""
-    wanted = {key: value for key, value in params.items() if value not in (None, "", [])}
+    # A form sends its empty choices ("Any") as empty values: those ask for nothing.
+    wanted: dict[str, Any] = {}
+    for key, value in params.items():
+        if isinstance(value, list):
+            value = [v for v in value if v]
+        if value not in (None, "", []):
+            wanted[key] = value
     if not is_manager:
         wanted.pop("csm", None)
     try:
