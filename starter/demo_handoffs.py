@@ -15,6 +15,7 @@ from temporalio.client import Client
 from crm.database import Store
 from crm.tables import HandoffRow
 from domain.handoffs import HandoffState
+from starter.process_map_commands import account_handoffs
 from starter.task_api import complete_task
 
 # Function name -> (who does the work, days they take after the handoff reaches them).
@@ -74,13 +75,9 @@ class HandoffDesk:
 def handoff_lines(store: Store, account_id: str) -> list[str]:
     """The account's handoffs in a line per function: done, open, late and escalated."""
     with store.session() as session:
-        rows = session.exec(
-            select(HandoffRow)
-            .where(HandoffRow.account_id == account_id)
-            .order_by(col(HandoffRow.due_at))
-        ).all()
+        _, rows = account_handoffs(session, account_id)
     by_function: dict[str, Counter[str]] = {}
-    for row in rows:
+    for row in sorted(rows, key=lambda r: r.due_at or r.updated_at):
         counts = by_function.setdefault(row.function, Counter())
         counts[row.state] += 1
         if row.escalated_at is not None:
