@@ -29,6 +29,16 @@ _WORDS = {
     "auto_renewed": "Renewed automatically",
     "csm": "CSM",
     "nps": "NPS survey",
+    # The health score's inputs (domain.models.HealthInputs), named in "what changed".
+    "latest_nps": "Latest NPS answer",
+    "latest_csat": "Latest CSAT answer",
+    "logins_30d": "Logins in 30 days",
+    "baseline_logins_30d": "Usual logins in 30 days",
+    "key_actions_30d": "Key actions in 30 days",
+    "baseline_key_actions_30d": "Usual key actions in 30 days",
+    "days_since_last_touchpoint": "Days since the last touch",
+    "outreach_sent_90d": "Emails sent in 90 days",
+    "outreach_replied_90d": "Emails replied to in 90 days",
 }
 # Timeline entries the workflows and the CRM write with stored values in them, and how the
 # console says them (people's own words, in calls, notes and survey comments, are left alone).
@@ -71,8 +81,9 @@ def count(amount: int, one: str, many: str | None = None) -> str:
 
 
 def due(value: datetime | None, now: datetime) -> str:
-    """When a task falls due, said from `now`: `overdue by 3 days`, `due today at 14:00 UTC`,
-    `due tomorrow at 09:00 UTC`, `due Tue 8 Dec`, `no due date`."""
+    """When a task falls due, said from `now`: `overdue by 3 days`, `due today at 14:00 UTC`
+    (`was due` once past), `due tomorrow at 09:00 UTC`, `due Friday at 09:00 UTC` within the
+    week, `due 8 Dec 2026` later, `no due date`."""
     if value is None:
         return "no due date"
     at, now = value.astimezone(UTC), now.astimezone(UTC)
