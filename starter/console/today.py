@@ -128,12 +128,15 @@ async def _day(store: Store, owner: str, now: datetime) -> Day:
     return Day(owner, overdue, due_today, upcoming, plan)
 
 
-def _choices(store: Store, viewer: Viewer) -> tuple[list[tuple[str, str]], list[str]]:
-    """The accounts the viewer may log on (id, name), and the people tasks can go to."""
+def _choices(store: Store, owner: str) -> tuple[list[tuple[str, str]], list[str]]:
+    """The accounts of the day's owner, to log on (id, name; a manager logs on a CSM's
+    accounts from that CSM's day), and the people tasks can go to."""
     with store.session() as session:
-        query = select(AccountRow.id, AccountRow.name).order_by(col(AccountRow.name))
-        if not viewer.is_manager:
-            query = query.where(AccountRow.csm_owner == viewer.email)
+        query = (
+            select(AccountRow.id, AccountRow.name)
+            .where(AccountRow.csm_owner == owner)
+            .order_by(col(AccountRow.name))
+        )
         accounts = [(str(i), str(n)) for i, n in session.exec(query).all()]
         people = set(session.exec(select(ConsoleUserRow.email)).all())
         people |= set(session.exec(select(AccountRow.csm_owner).distinct()).all())
@@ -153,7 +156,7 @@ async def today_page(request: Request, viewer: ViewerDep, csm: str | None = None
     store = console_store()
     now = datetime.now(UTC)
     day = await _day(store, owner, now)
-    accounts, people = await asyncio.to_thread(_choices, store, viewer)
+    accounts, people = await asyncio.to_thread(_choices, store, owner)
     own = owner == viewer.email
     return render(
         request,

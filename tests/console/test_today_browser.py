@@ -208,10 +208,12 @@ async def test_a_manager_opens_any_csms_day_and_a_csm_only_their_own(
     await page.get_by_role("button", name="Show").click()
     await page.get_by_role("heading", name="Robin’s day").wait_for()
     assert "Meet Stark's new decision maker" in await page.get_by_role("main").inner_text()
-    # A manager logs on any account.
+    # A manager logs on a CSM's accounts from their day; on their own, on none (they own none).
     log = page.get_by_role("region", name="Log a call, meeting or note", exact=True)
     options = await log.get_by_label("Account").locator("option").all_inner_texts()
-    assert sorted(options) == sorted(console_data.accounts)
+    assert sorted(options) == console_data.of(ROBIN)
+    await console.open("/console/today")
+    assert "Open a CSM's day to log on their accounts." in await log.inner_text()
 
     await page.get_by_role("button", name="Sign out").click()
     await console.sign_in(ROBIN)
