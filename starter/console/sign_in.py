@@ -2,8 +2,8 @@
 
 `GET /console/sign-in` shows the form (with the CSRF token of a session started for it);
 `POST /console/sign-in` checks the address and password (starter.console.users): a wrong one is
-answered after `FAILURE_DELAY`, the same way for an unknown address, and an address locked out
-after repeated failures is told when to try again. A successful sign-in starts a new session
+answered after `FAILURE_DELAY_SECONDS`, the same way for an unknown address, and an address locked
+out after repeated failures is told when to try again. A successful sign-in starts a new session
 (new CSRF token) and goes where the visitor was headed. `POST /console/sign-out` ends it.
 """
 
