@@ -614,10 +614,9 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--reseed", action="store_true", help="drop and seed csflow_bench again")
     args = parser.parse_args()
-    base = os.environ.get("DATABASE_URL") or DEFAULT_URL
-    if not base.startswith("postgresql"):
-        say(f"DATABASE_URL must point at PostgreSQL (got {base!r})")
-        return 1
+    # DATABASE_URL when it names PostgreSQL (the settings' default is SQLite): the machine's.
+    configured = Settings.from_env().database_url
+    base = configured if configured.startswith("postgresql") else DEFAULT_URL
     load_before = os.getloadavg()[0]
     url = create_database(base, fresh=args.reseed)
     store = Store(url)
