@@ -23,12 +23,13 @@ class HandoffActivities:
     async def record_handoff(self, update: HandoffUpdate) -> None:
         """Upsert the milestone's row and put the change on the account's timeline, in one
         transaction; a retry finds the timeline entry by its key and changes nothing more."""
-        await in_thread(self._record, update)
+        await in_thread(self.record, update)
         activity_logger(account_id=update.account_id, step=update.progress.key).info(
             "handoff recorded", state=update.progress.state.value, actor=update.actor
         )
 
-    def _record(self, update: HandoffUpdate) -> None:
+    def record(self, update: HandoffUpdate) -> None:
+        """Blocking core of `record_handoff` (also what seeds a CRM for the console tests)."""
         with self.store.session() as session:
             row = session.exec(select(HandoffRow).where(HandoffRow.key == update.key)).first()
             fields = {

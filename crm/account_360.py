@@ -285,8 +285,12 @@ def _handoff_bars(session: Session, account_id: str, now: datetime) -> list[Gant
             end = row.due_at or start
         markers = [] if row.due_at is None else [GanttMarker(label="Due", at=row.due_at)]
         label = row.title if row.cycle == 0 else f"{row.title}, cycle {row.cycle + 1}"
-        lane = names.get(row.function) or plain(row.function)
-        rank = order.index(row.function) if row.function in order else len(order)
+        # The workflow records the function's name ("Customer Success"); older rows its id.
+        lane = names.get(row.function) or (
+            row.function if row.function in names.values() else plain(row.function)
+        )
+        lanes = [names[f] for f in order]
+        rank = lanes.index(lane) if lane in lanes else len(lanes)
         bar = GanttBar(
             lane=lane, label=label, start=start, end=max(start, end), state=state, markers=markers
         )

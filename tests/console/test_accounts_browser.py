@@ -97,6 +97,10 @@ async def test_the_account_360_tells_the_accounts_story(
     described = await journey.inner_html()
     for lane in ("Lifecycle", "Onboarding", "Escalations", "Tasks", "Renewal"):
         assert lane in described, lane
+    # The process map's handoffs, a lane per function.
+    for lane in ("Finance", "Sales", "Customer Success", "Services", "Support"):
+        assert lane in described, lane
+    assert "Sales handover notes" in described and "Obstacles to value reviewed" in described
 
     health = main.get_by_role("region", name="Health", exact=True)
     assert "Health of Initech over the last year" in await health.get_by_role("img").inner_html()

@@ -26,6 +26,7 @@ from activities import Activities
 from domain.models import LifecycleStage
 from domain.settings import Settings
 from starter.http.app import create_app
+from starter.task_api import complete_task, list_tasks
 from starter.worker_process import build_worker
 from tests.support.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, needs_chromium
 from tests.support.http_support import account_body, bearer, new_account_id, wait_for_status
@@ -127,6 +128,23 @@ async def _terminate_family(client: Client, query: str) -> None:
             pass  # already closed, e.g. a stage child terminated with its journey
 
 
+async def _complete_sales_handover(client: Client, acts: Activities, account_id: str) -> None:
+    for _ in range(100):
+        tasks = await list_tasks(account_id=account_id, store=acts.crm.store)
+        handover = [t for t in tasks if t.title.startswith("Sales handover notes")]
+        if handover:
+            await complete_task(
+                client,
+                handover[0].id,
+                "deal notes shared",
+                by="sam.sales@example.com",
+                store=acts.crm.store,
+            )
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("no Sales handover task")
+
+
 async def test_web_ui_lists_the_journey_and_its_stage_children_by_customer_id(
     ui_server: UiServer, settings: Settings, crm_url: str, outbox_dir: Path, acts: Activities
 ) -> None:
@@ -152,11 +170,14 @@ async def test_web_ui_lists_the_journey_and_its_stage_children_by_customer_id(
                 assert response.status_code == 202, response.text
                 assert response.json()["workflow_id"] == journey_id
             await wait_for_status(client, acct, lambda s: s.stage == LifecycleStage.REQUIREMENTS)
+            # Requirements gathering waits for Sales' handover (the process map): Sales hands over.
+            await _complete_sales_handover(client, acts, acct)
             await _wait_for_child(client, requirements_id)
 
             # The Web UI's JSON API (what its pages fetch) lists the account's family.
-            api_ids = await _ui_api_ids(ui_server.ui_url, query, {journey_id, requirements_id})
-            assert {journey_id, requirements_id} <= api_ids, api_ids
+            family = {journey_id, requirements_id, f"process-map-{acct}"}
+            api_ids = await _ui_api_ids(ui_server.ui_url, query, family)
+            assert family <= api_ids, api_ids
 
             ARTIFACTS.mkdir(exist_ok=True)
             page_url = f"{ui_server.ui_url}/namespaces/default/workflows?query={quote(query)}"

@@ -19,11 +19,13 @@ from typing import cast
 from temporalio.client import Client
 
 from activities.crm import CrmActivities
+from activities.handoffs import HandoffActivities
 from activities.health import HealthActivities
 from activities.surveys import SurveyActivities
 from crm.database import Store
 from crm.logged_touchpoints import LoggedKind, TouchpointLog, log_touchpoint
 from crm.tables import CAUSED_AT, EmailSendRow
+from domain.handoffs import HandoffProgress, HandoffState, HandoffUpdate
 from domain.models import (
     EmailStatus,
     HealthInputs,
@@ -38,6 +40,7 @@ from domain.models import (
     TouchpointInput,
     TouchpointKind,
 )
+from domain.process_map import load_map
 from domain.settings import Settings
 from starter.console.users import ConsoleRole, add_user
 from starter.demo_customers import TEAM, demo_customers
@@ -225,6 +228,7 @@ def seed_console_crm(store: Store, settings: Settings, now: datetime | None = No
                 )
                 surveys._record(SurveyAnswer(token=survey.token, score=csat))
     _workflow_work(crm, data)
+    _handoffs(store, data)
     _emails(store, data)
     _tasks(crm, store, data)
     for email, password in PASSWORDS.items():
@@ -299,6 +303,70 @@ def _workflow_work(crm: CrmActivities, data: ConsoleData) -> None:
                     summary=summary,
                     workflow_id=playbook,
                     idempotency_key=f"{playbook}:{day}",
+                )
+            )
+
+
+def _handoffs(store: Store, data: ConsoleData) -> None:
+    """Initech's process map as its workflow records it: Finance and Sales done on day 1, the
+    kickoff on day 16, Services' obstacle review late (escalated on day 33, done on day 36),
+    Support's key-user training open."""
+    began = data.now - timedelta(days=DAYS_IN)
+    process_map, account = load_map(), data.accounts["Initech"]
+    handoffs = HandoffActivities(store)
+    for milestone_id, starts, done, escalated in (
+        ("billing_setup", 0, 1, None),
+        ("sales_handover", 0, 1, None),
+        ("kickoff_scheduled", 14, 16, None),
+        ("obstacle_review", 28, 36, 33),
+        ("key_user_training", 21, None, None),
+    ):
+        milestone = process_map.milestone(milestone_id)
+        function = process_map.function(milestone.function)
+        opened = began + timedelta(days=starts)
+        progress = HandoffProgress(
+            milestone_id=milestone_id,
+            state=HandoffState.OPEN,
+            starts_at=opened,
+            due_at=opened + milestone.due_within,
+            opened_at=opened,
+        )
+        changes = [(starts, progress, f"handed to {function.name}", "csflow")]
+        if escalated is not None:
+            late = progress.model_copy(
+                update={
+                    "state": HandoffState.OVERDUE,
+                    "escalated_at": began + timedelta(days=escalated),
+                }
+            )
+            changes.append((escalated, late, f"overdue, escalated to {function.lead}", "csflow"))
+            progress = late
+        if done is not None:
+            finished = progress.model_copy(
+                update={
+                    "state": HandoffState.DONE,
+                    "done_at": began + timedelta(days=done),
+                    "done_by": function.owner,
+                    "evidence": "notes in the shared folder",
+                }
+            )
+            changes.append((done, finished, f"done by {function.owner}", function.owner or ""))
+        for day, state, summary, actor in changes:
+            at = began + timedelta(days=day)
+            handoffs.record(
+                HandoffUpdate(
+                    account_id=account,
+                    progress=state,
+                    function=function.name,
+                    title=milestone.title,
+                    owner=function.owner or "",
+                    map_version=process_map.label,
+                    workflow_id=f"process-map-{account}",
+                    summary=f"{function.name}: {milestone.title}: {summary}",
+                    actor=actor,
+                    source="console" if actor != "csflow" else "process map",
+                    at=at,
+                    idempotency_key=f"process-map-{account}:{milestone_id}:{state.state.value}",
                 )
             )
 
