@@ -285,7 +285,7 @@ class ProcessMapWorkflow:
                     "done_by": run.done_by,
                     "evidence": run.evidence or "",
                     "unblocked": unblocked,
-                    "done_on": f"{workflow.now():%d %b %Y}",
+                    "done_on": f"{workflow.now().day} {workflow.now():%b %Y}",
                 },
                 category="handoff",
                 workflow_id=workflow.info().workflow_id,
