@@ -26,7 +26,7 @@ from sqlmodel import Session, col, select
 from crm.database import Store
 from crm.tables import AccountRow, CsmTaskRow
 from crm.timeline import record_task_touchpoint
-from domain.addresses import is_valid_email, normalize_email
+from domain.addresses import checked_email, normalize_email
 from domain.input_checks import check_date, check_text, one_line
 from domain.models import CsmTask, TaskPriority, TaskStatus, Touchpoint
 
@@ -41,16 +41,9 @@ _STATUS_RANK = {TaskStatus.OPEN.value: 0, TaskStatus.DONE.value: 1, TaskStatus.C
 MAX_LISTED = 1000
 
 
-def check_email(value: str) -> str:
-    address = normalize_email(value)
-    if not is_valid_email(address):
-        raise ValueError(f"not a valid email address: {value!r}")
-    return address
-
-
 # An email address (trimmed, lower-cased), as task owners are stored.
 Email = Annotated[
-    str, Field(max_length=254, json_schema_extra={"format": "email"}), AfterValidator(check_email)
+    str, Field(max_length=254, json_schema_extra={"format": "email"}), AfterValidator(checked_email)
 ]
 Outcome = Annotated[str, Field(min_length=1, max_length=2000), AfterValidator(check_text)]
 Moment = Annotated[AwareDatetime, AfterValidator(check_date)]

@@ -25,3 +25,12 @@ def is_valid_email(address: str) -> bool:
 def normalize_email(address: str) -> str:
     """Trimmed and lower-cased, so the same mailbox always compares equal."""
     return address.strip().lower()
+
+
+def checked_email(value: str) -> str:
+    """`value` as csflow stores an address (trimmed, lower-cased); ValueError when it is not
+    one (pydantic validators and the CLI both take this)."""
+    address = normalize_email(value)
+    if not is_valid_email(address):
+        raise ValueError(f"not a valid email address: {value!r}")
+    return address

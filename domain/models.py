@@ -14,7 +14,7 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from domain.addresses import is_valid_email, normalize_email
+from domain.addresses import checked_email
 from domain.input_checks import FiniteNumbers, SaneDate, SingleLine, Text
 
 # Syntactic IANA check only ("UTC", "Europe/Berlin", "America/Argentina/Buenos_Aires"): resolving
@@ -161,13 +161,6 @@ def _check_timezone(value: str | None) -> str | None:
     return value
 
 
-def _check_email(value: str) -> str:
-    address = normalize_email(value)
-    if not is_valid_email(address):
-        raise ValueError(f"not a valid email address: {value!r}")
-    return address
-
-
 def _check_term(contract: _Term) -> _Term:
     if contract.end_date <= contract.start_date:
         raise ValueError("end_date must be after start_date")
@@ -192,7 +185,7 @@ class Account(DomainModel):
     segment_key: str | None = None
 
     _tz = field_validator("timezone")(_check_timezone)
-    _owner = field_validator("csm_owner")(_check_email)
+    _owner = field_validator("csm_owner")(checked_email)
 
 
 class Contact(DomainModel):
@@ -204,7 +197,7 @@ class Contact(DomainModel):
     opted_out: bool = False
     timezone: str | None = None
 
-    _email = field_validator("email")(_check_email)
+    _email = field_validator("email")(checked_email)
     _tz = field_validator("timezone")(_check_timezone)
 
 
@@ -333,7 +326,7 @@ class ContactInput(DomainModel):
     opted_out: bool = False
     timezone: str | None = None
 
-    _email = field_validator("email")(_check_email)
+    _email = field_validator("email")(checked_email)
     _tz = field_validator("timezone")(_check_timezone)
 
 
@@ -364,7 +357,7 @@ class AccountUpsert(DomainModel):
     contract: ContractInput | None = None
 
     _tz = field_validator("timezone")(_check_timezone)
-    _owner = field_validator("csm_owner")(_check_email)
+    _owner = field_validator("csm_owner")(checked_email)
 
     @property
     def effective_segment(self) -> Segment:
@@ -410,7 +403,7 @@ class TaskInput(DomainModel):
     workflow_id: str | None = None
     step: str | None = None
 
-    _owner = field_validator("owner")(_check_email)
+    _owner = field_validator("owner")(checked_email)
 
 
 class TaskCompletion(DomainModel):
@@ -535,7 +528,7 @@ class CsmAlert(DomainModel):
     workflow_id: str | None = None
     step: str | None = None
 
-    _owner = field_validator("owner")(_check_email)
+    _owner = field_validator("owner")(checked_email)
 
 
 class KickoffInvite(DomainModel):

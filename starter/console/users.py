@@ -22,7 +22,8 @@ from sqlmodel import Session, col, delete, select
 
 from crm.database import Store
 from crm.tables import ConsoleSignInFailureRow, ConsoleUserRow
-from domain.addresses import is_valid_email, normalize_email
+from domain import addresses
+from domain.addresses import normalize_email
 
 MIN_PASSWORD_CHARS = 10
 # argon2 hashes whatever it is given; a bound keeps a sign-in form from being a CPU lever.
@@ -79,10 +80,10 @@ class SignInRefused(Exception):
 
 
 def checked_email(value: str) -> str:
-    email = normalize_email(value)
-    if not is_valid_email(email):
-        raise UserRefused(f"not an email address: {value!r}")
-    return email
+    try:
+        return addresses.checked_email(value)
+    except ValueError as exc:
+        raise UserRefused(str(exc)) from None
 
 
 def checked_password(password: str) -> str:

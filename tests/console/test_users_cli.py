@@ -108,7 +108,7 @@ async def test_refusals_are_one_line_and_change_nothing(users: Users) -> None:
         "csflow: the password is too short: at least 10 characters: nothing changed"
     )
     assert nothing.line().startswith("csflow: no password on standard input (type it when asked")
-    assert address.line() == "csflow: not an email address: 'casey': nothing changed"
+    assert address.line() == "csflow: not a valid email address: 'casey': nothing changed"
     assert role.line(code=2) == (
         "csflow: Invalid value for '--role': 'boss' is not a role: csm (their own accounts and "
         "tasks) or manager (everyone's) (see `csflow users add --help`)"
