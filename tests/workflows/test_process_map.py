@@ -91,8 +91,12 @@ async def test_an_overdue_handoff_escalates_once_and_the_gate_gives_way(pg: Play
             if a.owner == SALES_LEAD and a.subject.startswith("Overdue: Sales handover notes")
         ]
 
-    await _until(pg, lambda: bool(overdue_alerts()), days=5)
-    assert pg.crm.handoffs[f"{account_id}:sales_handover:0"].progress.state == HandoffState.OVERDUE
+    def overdue() -> bool:
+        handoff = pg.crm.handoffs.get(f"{account_id}:sales_handover:0")
+        return handoff is not None and handoff.progress.state == HandoffState.OVERDUE
+
+    # The alert goes out, then the handoff is recorded overdue: wait for both.
+    await _until(pg, lambda: overdue() and bool(overdue_alerts()), days=5)
     assert _questionnaires(pg, account_id) == [], "the stage still waits within the grace time"
 
     # Due after 3 days, 3 days' grace: then requirements gathering goes ahead, escalated.
