@@ -88,6 +88,9 @@ class DayPlan:
         )
 
 
+UPCOMING_SHOWN = 20
+
+
 @dataclass(frozen=True)
 class Day:
     owner: str
@@ -95,6 +98,8 @@ class Day:
     due_today: list[TaskView]
     upcoming: list[TaskView]
     plan: DayPlan
+    # Upcoming tasks in all; the page lists the next UPCOMING_SHOWN of them by due date.
+    upcoming_total: int = 0
 
 
 def _split(tasks: list[TaskView], today: date) -> tuple[list[TaskView], ...]:
@@ -125,7 +130,10 @@ async def _day(store: Store, owner: str, now: datetime) -> Day:
     tasks = await list_tasks(owner=owner, status=TaskStatus.OPEN, store=store)
     overdue, due_today, upcoming = _split(tasks, now.date())
     plan = await asyncio.to_thread(_plan, store, owner, now.date())
-    return Day(owner, overdue, due_today, upcoming, plan)
+    # A day page is for what comes next: hundreds of later tasks (each with its forms) would
+    # bury it and take most of its render time.
+    soonest = sorted(upcoming, key=lambda t: (t.due_at is None, t.due_at or now))
+    return Day(owner, overdue, due_today, soonest[:UPCOMING_SHOWN], plan, len(upcoming))
 
 
 def _choices(store: Store, owner: str) -> tuple[list[tuple[str, str]], list[str]]:
