@@ -69,7 +69,7 @@ class ProcessMapLink:
         if self._journey.input.process_map is None:
             return
         while True:
-            await workflow.wait_condition(self._unsent_any)
+            await workflow.wait_condition(lambda: self.busy)
             await self._send(self._unsent())
 
     async def end(self) -> None:
@@ -112,9 +112,6 @@ class ProcessMapLink:
             )
 
     # ---- what the map workflow has been told -------------------------------------------------
-
-    def _unsent_any(self) -> bool:
-        return bool(self._unsent())
 
     def _unsent(self) -> list[AnchorReached]:
         state = self._journey.state

@@ -88,7 +88,7 @@ class ProcessMapWorkflow:
                     lambda: (
                         bool(self._completed)
                         or self._input.ended
-                        or self._new_anchor()
+                        or self._unplanned()
                         or workflow.info().is_continue_as_new_suggested()
                     ),
                     timeout=timeout,
@@ -101,16 +101,14 @@ class ProcessMapWorkflow:
 
     # ---- moving milestones forward ------------------------------------------------------------
 
-    def _new_anchor(self) -> bool:
-        return any(run is None for run in self._expected_runs())
-
-    def _expected_runs(self) -> list[MilestoneRun | None]:
-        """For every occurrence whose anchor has happened: its run, or None when not yet made."""
-        found: list[MilestoneRun | None] = []
-        for milestone in self._map.milestones:
-            for cycle, _ in self._occurrences(milestone):
-                found.append(self._run(milestone.id, cycle))
-        return found
+    def _unplanned(self) -> bool:
+        """An occurrence is due to be planned: its anchor has just happened, or a repeating
+        milestone's previous cycle has opened."""
+        return any(
+            self._run(milestone.id, cycle) is None
+            for milestone in self._map.milestones
+            for cycle, _ in self._occurrences(milestone)
+        )
 
     def _occurrences(self, milestone: Milestone) -> list[tuple[int, datetime]]:
         """(cycle, start) of each occurrence of `milestone` known so far, within the horizon.
@@ -181,7 +179,7 @@ class ProcessMapWorkflow:
         # Late dependencies leave the function its full time.
         run.due_at = max(run.due_at, now + milestone.due_within)
         run.state, run.blocker, run.opened_at = HandoffState.OPEN, None, now
-        task = await self._actions().task(
+        task = await self._work.task(
             f"{milestone.title} for {self._input.account_name}",
             f"handoff:{run.key}",
             description=self._task_description(milestone, run),
@@ -216,7 +214,7 @@ class ProcessMapWorkflow:
         run.state, run.escalated_at = HandoffState.OVERDUE, workflow.now()
         assert function.lead is not None  # the map's checks require one
         late = in_words(workflow.now() - run.due_at) if workflow.now() > run.due_at else ""
-        await self._actions().alert(
+        await self._work.alert(
             f"Overdue: {milestone.title} for {self._input.account_name} ({function.name})",
             f"handoff:{run.key}:overdue",
             message=(
@@ -252,7 +250,7 @@ class ProcessMapWorkflow:
             source=task.completed_via or "task",
         )
         if run.escalated_at is not None:
-            await self._actions().close(f"handoff:{run.key}:overdue", outcome="the handoff is done")
+            await self._work.close(f"handoff:{run.key}:overdue", outcome="the handoff is done")
         await self._notify(milestone, run)
         if milestone.gates is not None:
             done = MilestoneDone(milestone_id=milestone.id, cycle=run.cycle, done_at=run.done_at)
@@ -304,7 +302,7 @@ class ProcessMapWorkflow:
             run.state = HandoffState.CANCELLED
             title = self._map.milestone(run.milestone_id).title
             await self._record(run, f"{title}: cancelled, the customer's journey ended")
-        await self._actions().close("handoff:*", outcome="the customer's journey ended")
+        await self._work.close("handoff:*", outcome="the customer's journey ended")
 
     # ---- bookkeeping --------------------------------------------------------------------------
 
@@ -321,9 +319,6 @@ class ProcessMapWorkflow:
             if r.state in (HandoffState.WAITING, HandoffState.OPEN)
         ]
         return min(moments) if moments else None
-
-    def _actions(self) -> CsActions:
-        return self._work
 
     async def _record(
         self,
