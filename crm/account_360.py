@@ -57,7 +57,7 @@ from domain.models import (
     TaskStatus,
     TouchpointKind,
 )
-from domain.process_map import InvalidProcessMap, load_map
+from domain.process_map import InvalidProcessMap, configured_map
 from domain.segments import default_config
 
 __all__ = ["UnknownAccount", "account_360"]
@@ -256,13 +256,14 @@ def _onboarding_bars(session: Session, account_id: str, now: datetime) -> list[G
     return bars
 
 
-@cache
 def _function_names() -> dict[str, str]:
-    """The process map's names of its functions ("customer_success" is "Customer Success")."""
+    """The configured map's function names, in its order, by id and by name: the workflow
+    records the name ("Customer Success"), a row may carry the id ("customer_success")."""
     try:
-        return {f.id: f.name for f in load_map().functions}
+        functions = configured_map().functions
     except InvalidProcessMap:
         return {}
+    return {**{f.name: f.name for f in functions}, **{f.id: f.name for f in functions}}
 
 
 def _handoff_bars(session: Session, account_id: str, now: datetime) -> list[GanttBar]:
@@ -272,7 +273,7 @@ def _handoff_bars(session: Session, account_id: str, now: datetime) -> list[Gant
         .order_by(col(HandoffRow.due_at), col(HandoffRow.id))
     ).all()
     names = _function_names()
-    order = list(names)
+    lanes = list(dict.fromkeys(names.values()))
     bars: list[tuple[int, GanttBar]] = []
     for row in rows:
         start = row.starts_at or row.opened_at or row.due_at or row.updated_at
@@ -285,14 +286,15 @@ def _handoff_bars(session: Session, account_id: str, now: datetime) -> list[Gant
             end = row.due_at or start
         markers = [] if row.due_at is None else [GanttMarker(label="Due", at=row.due_at)]
         label = row.title if row.cycle == 0 else f"{row.title}, cycle {row.cycle + 1}"
-        # The workflow records the function's name ("Customer Success"); older rows its id.
-        lane = names.get(row.function) or (
-            row.function if row.function in names.values() else plain(row.function)
-        )
-        lanes = [names[f] for f in order]
+        lane = names.get(row.function) or plain(row.function)
         rank = lanes.index(lane) if lane in lanes else len(lanes)
         bar = GanttBar(
-            lane=lane, label=label, start=start, end=max(start, end), state=state, markers=markers
+            lane=lane,
+            label=label,
+            start=start,
+            end=max(start, end),
+            state=state,
+            markers=markers,
         )
         bars.append((rank, bar))
     # Lanes in the map's order of functions; within a lane, by due date (the query's order).
