@@ -47,6 +47,7 @@ from domain.handoffs import HandoffState
 from domain.health import band_for
 from domain.health_config import health_config_for
 from domain.models import (
+    ESCALATION_RESOLVED,
     Account,
     Contact,
     ContractStatus,
@@ -85,8 +86,6 @@ _ONBOARDING_STEPS = {
     (TouchpointKind.EMAIL.value, "webinar"): "Live session invitation sent",
     (TouchpointKind.EMAIL.value, "complete"): "Onboarding complete",
 }
-# The outcome workflows/escalation.py closes its open tasks with once the escalation resolves.
-_RESOLVED_OUTCOME = "the escalation was resolved"
 _CONTRACT_WORDS: dict[str, str] = {
     ContractStatus.ACTIVE: "Renewal window",
     ContractStatus.RENEWED: "Renewed",
@@ -399,7 +398,7 @@ def _escalation_bars(
         evidence = [
             t.completed_at
             for t in members
-            if t.outcome == _RESOLVED_OUTCOME and t.completed_at is not None
+            if t.outcome == ESCALATION_RESOLVED and t.completed_at is not None
         ]
         if workflow_id in surveyed:
             evidence.append(surveyed[workflow_id])

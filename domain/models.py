@@ -406,6 +406,11 @@ class TaskInput(DomainModel):
     _owner = field_validator("owner")(checked_email)
 
 
+# The outcome an escalation's tasks are closed with once it resolves (the account 360 reads the
+# resolution from it).
+ESCALATION_RESOLVED = "the escalation was resolved"
+
+
 class TaskCompletion(DomainModel):
     task_id: int
     outcome: str = "done"

@@ -17,7 +17,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from domain.durations import in_words
-    from domain.models import AlertSeverity, CsmTask, SurveyKind
+    from domain.models import ESCALATION_RESOLVED, AlertSeverity, CsmTask, SurveyKind
     from domain.segments import SegmentPlaybookConfig
     from workflows.actions import CsActions
     from workflows.customer_event import CustomerEvent, TicketResolvedPayload, TicketSeverity
@@ -239,7 +239,7 @@ class EscalationWorkflow:
 
         await notice
         # Its tasks are done with: nobody has to acknowledge or chase a resolved escalation.
-        await self._work.close("opened", "sla:*", outcome="the escalation was resolved")
+        await self._work.close("opened", "sla:*", outcome=ESCALATION_RESOLVED)
         csat_token: str | None = None
         if input.follow_up_csat:
             survey = await self._work.survey(
