@@ -148,6 +148,8 @@ def _warn_about_customer_email(settings: Settings) -> None:
 
 
 def main() -> None:
+    from crm.migrate import PreReleaseSchema
+
     try:
         asyncio.run(run_worker(Settings.from_env()))
     except InvalidProcessMap as exc:
@@ -156,3 +158,5 @@ def main() -> None:
             f"csflow worker: refusing to start: {exc} (`csflow process-map check` lists every "
             "problem)"
         ) from None
+    except PreReleaseSchema as exc:
+        raise SystemExit(f"csflow worker: refusing to start: {exc}") from None
