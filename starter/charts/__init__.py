@@ -3,7 +3,7 @@
 text in it escaped, no script and nothing fetched. They scale to their container's width."""
 
 from starter.charts.bar_chart import Bar, bar_chart
-from starter.charts.bar_groups import BarGroup, BarKey, grouped_bar_chart, stacked_bar_chart
+from starter.charts.bar_groups import BarGroup, BarKey, BarLayout, bar_groups_chart
 from starter.charts.gantt import GanttItem, GanttMark, Mark, Span, gantt_chart
 from starter.charts.line_chart import Guide, LineSeries, line_chart
 from starter.charts.sparkline import sparkline
@@ -12,6 +12,7 @@ __all__ = [
     "Bar",
     "BarGroup",
     "BarKey",
+    "BarLayout",
     "GanttItem",
     "GanttMark",
     "Guide",
@@ -19,9 +20,8 @@ __all__ = [
     "Mark",
     "Span",
     "bar_chart",
+    "bar_groups_chart",
     "gantt_chart",
-    "grouped_bar_chart",
     "line_chart",
     "sparkline",
-    "stacked_bar_chart",
 ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from markupsafe import Markup
 
@@ -53,35 +54,49 @@ def _rect(left: float, top: float, width: float, fill: str, note: str) -> str:
     )
 
 
-def _frame(
-    groups: Sequence[BarGroup], keys: Sequence[BarKey], row: float
-) -> tuple[list[str], float] | None:
-    """The legend and the group labels; None when there is nothing to draw."""
-    if not groups or not keys:
-        return None
-    body = _legend(keys)
-    for i, group in enumerate(groups):
-        middle = _LEGEND + i * row + row / 2
-        body.append(svg.text(4, middle + 4, svg.shorten(group.label, 17), size=svg.SMALL))
-    return body, _LEGEND + len(groups) * row + 4
+BarLayout = Literal["stacked", "grouped"]
 
 
-def stacked_bar_chart(
+def bar_groups_chart(
     groups: Sequence[BarGroup],
     keys: Sequence[BarKey],
     *,
+    layout: BarLayout,
     title: str,
     desc: str,
     value_format: Callable[[float], str] = svg.num,
 ) -> Markup:
-    """Each group's values as the parts of one bar, its total written after it."""
-    row = _BAR + 10
-    framed = _frame(groups, keys, row)
-    if framed is None:
+    """A row per group under a legend naming the keys. `stacked`: each group's values as the parts
+    of one bar, its total written after it; `grouped`: each group's values as thin bars one under
+    the other, each value written after its bar."""
+    if not groups or not keys:
         return svg.empty(title, desc)
-    body, height = framed
-    top = max(sum(max(v, 0) for v in g.values) for g in groups) or 1
-    x = svg.Scale(0, top, _LABEL_WIDTH, svg.WIDTH - _VALUE_ROOM)
+    if layout == "stacked":
+        row, draw = _BAR + 10, _stacked
+    else:
+        row, draw = len(keys) * (_BAR + 2) + 8, _grouped
+    body = _legend(keys)
+    for i, group in enumerate(groups):
+        middle = _LEGEND + i * row + row / 2
+        body.append(svg.text(4, middle + 4, svg.shorten(group.label, 17), size=svg.SMALL))
+    body += draw(groups, keys, row, value_format)
+    return svg.document(_LEGEND + len(groups) * row + 4, title, desc, body, kind=layout)
+
+
+def _scale(top: float) -> svg.Scale:
+    """From 0 to the largest value (1 when there is none) between the labels and the room for the
+    value written after a bar."""
+    return svg.Scale(0, top or 1, _LABEL_WIDTH, svg.WIDTH - _VALUE_ROOM)
+
+
+def _stacked(
+    groups: Sequence[BarGroup],
+    keys: Sequence[BarKey],
+    row: float,
+    value_format: Callable[[float], str],
+) -> list[str]:
+    parts: list[str] = []
+    x = _scale(max(sum(max(v, 0) for v in g.values) for g in groups))
     for i, group in enumerate(groups):
         bar_top = _LEGEND + i * row + (row - _BAR) / 2
         start = 0.0
@@ -89,37 +104,31 @@ def stacked_bar_chart(
             value = max(value, 0)
             if value:
                 note = f"{group.label}, {key.name}: {value_format(value)}"
-                body.append(
+                parts.append(
                     _rect(x(start), bar_top, x(start + value) - x(start), svg.tone(key.tone), note)
                 )
             start += value
-        body.append(svg.text(x(start) + 4, bar_top + _BAR - 1, value_format(start), size=svg.SMALL))
-    return svg.document(height, title, desc, body, kind="stacked")
+        parts.append(
+            svg.text(x(start) + 4, bar_top + _BAR - 1, value_format(start), size=svg.SMALL)
+        )
+    return parts
 
 
-def grouped_bar_chart(
+def _grouped(
     groups: Sequence[BarGroup],
     keys: Sequence[BarKey],
-    *,
-    title: str,
-    desc: str,
-    value_format: Callable[[float], str] = svg.num,
-) -> Markup:
-    """Each group's values as thin bars one under the other, each value written after its bar."""
-    row = len(keys) * (_BAR + 2) + 8
-    framed = _frame(groups, keys, row)
-    if framed is None:
-        return svg.empty(title, desc)
-    body, height = framed
-    top = max(max((max(v, 0) for v in g.values), default=0) for g in groups) or 1
-    x = svg.Scale(0, top, _LABEL_WIDTH, svg.WIDTH - _VALUE_ROOM)
+    row: float,
+    value_format: Callable[[float], str],
+) -> list[str]:
+    parts: list[str] = []
+    x = _scale(max(max((max(v, 0) for v in g.values), default=0) for g in groups))
     for i, group in enumerate(groups):
         for j, (key, value) in enumerate(zip(keys, group.values, strict=True)):
             value = max(value, 0)
             bar_top = _LEGEND + i * row + 4 + j * (_BAR + 2)
             note = f"{group.label}, {key.name}: {value_format(value)}"
-            body.append(_rect(x(0), bar_top, x(value) - x(0), svg.tone(key.tone), note))
-            body.append(
+            parts.append(_rect(x(0), bar_top, x(value) - x(0), svg.tone(key.tone), note))
+            parts.append(
                 svg.text(x(value) + 4, bar_top + _BAR - 1, value_format(value), size=svg.SMALL)
             )
-    return svg.document(height, title, desc, body, kind="grouped")
+    return parts

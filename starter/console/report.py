@@ -24,9 +24,8 @@ from starter.charts import (
     Guide,
     LineSeries,
     bar_chart,
-    grouped_bar_chart,
+    bar_groups_chart,
     line_chart,
-    stacked_bar_chart,
 )
 from starter.console.access import ManagerDep, console_store
 from starter.console.pages import render
@@ -101,12 +100,13 @@ def _charts(report: ManagerReport, names: dict[str, str]) -> ReportCharts:
     nps_months, nps_scores = _survey_charts(report.nps)
     csat_months, csat_scores = _survey_charts(report.csat)
     outlooks = [g.outlook for g in report.renewals[0].groups] if report.renewals else []
-    renewals = stacked_bar_chart(
+    renewals = bar_groups_chart(
         [
             BarGroup(f"Next {w.within_days} days", [g.arr for g in w.groups])
             for w in report.renewals
         ],
         [BarKey(_outlook_words(report, o), _OUTLOOK_TONES.get(o, "neutral")) for o in outlooks],
+        layout="stacked",
         title="ARR up for renewal, by likely outcome",
         desc="; ".join(
             f"next {w.within_days} days: {count(w.accounts, 'account')}, ARR {money(w.arr)}"
@@ -129,12 +129,13 @@ def _charts(report: ManagerReport, names: dict[str, str]) -> ReportCharts:
         high=_even_top([m.opened for m in sla_months] + [m.breaches for m in sla_months]),
         value_format=lambda v: f"{v:.0f}",
     )
-    tasks = grouped_bar_chart(
+    tasks = bar_groups_chart(
         [
             BarGroup(display_name(t.csm, names), [t.planned, t.done, t.overdue])
             for t in report.tasks_by_csm
         ],
         [BarKey("Due", "accent"), BarKey("Done", "good"), BarKey("Overdue", "bad")],
+        layout="grouped",
         title="Tasks due, done and overdue by owner, last 30 days",
         desc="; ".join(
             f"{display_name(t.csm, names)}: {t.planned} due, {t.done} done, {t.overdue} overdue"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from starter.charts import Bar, BarGroup, BarKey, bar_chart, grouped_bar_chart, stacked_bar_chart
+from starter.charts import Bar, BarGroup, BarKey, bar_chart, bar_groups_chart
 from tests.charts.svg_parts import find, parse, texts, tooltip_of, tooltips
 
 
@@ -23,7 +23,9 @@ def test_column_heights_are_in_proportion_to_the_values() -> None:
 def test_stacked_parts_add_up_to_the_bar() -> None:
     keys = [BarKey("likely", "good"), BarKey("at risk", "warn"), BarKey("churn", "bad")]
     groups = [BarGroup("Next 90 days", [30, 10, 0]), BarGroup("Next 180 days", [60, 20, 20])]
-    svg = stacked_bar_chart(groups, keys, title="t", desc="d", value_format=lambda v: f"${v:,.0f}")
+    svg = bar_groups_chart(
+        groups, keys, layout="stacked", title="t", desc="d", value_format=lambda v: f"${v:,.0f}"
+    )
     root = parse(svg)
     parts = {tip: r for r in find(root, "rect") if (tip := tooltip_of(r)) is not None}
     widths = {tip: float(r.attrib["width"]) for tip, r in parts.items()}
@@ -49,7 +51,7 @@ def test_stacked_parts_add_up_to_the_bar() -> None:
 def test_grouped_bars_one_per_key_each_written() -> None:
     keys = [BarKey("planned", "muted"), BarKey("done", "accent")]
     groups = [BarGroup("casey@csflow.example", [12, 9]), BarGroup("robin@csflow.example", [4, 4])]
-    root = parse(grouped_bar_chart(groups, keys, title="t", desc="d"))
+    root = parse(bar_groups_chart(groups, keys, layout="grouped", title="t", desc="d"))
     assert tooltips(root, "rect") == [
         "casey@csflow.example, planned: 12",
         "casey@csflow.example, done: 9",
@@ -63,5 +65,5 @@ def test_grouped_bars_one_per_key_each_written() -> None:
 
 
 def test_no_groups_says_so() -> None:
-    root = parse(grouped_bar_chart([], [BarKey("a", "good")], title="t", desc="d"))
+    root = parse(bar_groups_chart([], [BarKey("a", "good")], layout="grouped", title="t", desc="d"))
     assert texts(root) == ["No data yet"]

@@ -16,11 +16,10 @@ from starter.charts import (
     LineSeries,
     Span,
     bar_chart,
+    bar_groups_chart,
     gantt_chart,
-    grouped_bar_chart,
     line_chart,
     sparkline,
-    stacked_bar_chart,
 )
 from tests.charts.svg_parts import NS, find, parse, texts, tooltips
 
@@ -31,11 +30,19 @@ CHARTS: dict[str, Callable[[str], Markup]] = {
     "sparkline": lambda t: sparkline([1, 5, 3], title=t, desc=t),
     "line": lambda t: line_chart([t, "b"], [LineSeries(t, [1, 2])], title=t, desc=t, low=0, high=5),
     "bars": lambda t: bar_chart([Bar(t, 3), Bar("b", 4)], title=t, desc=t),
-    "stacked": lambda t: stacked_bar_chart(
-        [BarGroup(t, [1, 2])], [BarKey(t, "good"), BarKey("k", "bad")], title=t, desc=t
+    "stacked": lambda t: bar_groups_chart(
+        [BarGroup(t, [1, 2])],
+        [BarKey(t, "good"), BarKey("k", "bad")],
+        layout="stacked",
+        title=t,
+        desc=t,
     ),
-    "grouped": lambda t: grouped_bar_chart(
-        [BarGroup(t, [1, 2])], [BarKey(t, "good"), BarKey("k", "bad")], title=t, desc=t
+    "grouped": lambda t: bar_groups_chart(
+        [BarGroup(t, [1, 2])],
+        [BarKey(t, "good"), BarKey("k", "bad")],
+        layout="grouped",
+        title=t,
+        desc=t,
     ),
     "gantt": lambda t: gantt_chart(
         [Span(t, t, NOW - timedelta(days=5), NOW + timedelta(days=5))],
