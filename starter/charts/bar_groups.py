@@ -72,63 +72,72 @@ def bar_groups_chart(
     if not groups or not keys:
         return svg.empty(title, desc)
     if layout == "stacked":
-        row, draw = _BAR + 10, _stacked
+        rows = _Rows(groups, keys, _BAR + 10, value_format)
+        bars = rows.stacked()
     else:
-        row, draw = len(keys) * (_BAR + 2) + 8, _grouped
-    body = _legend(keys)
-    for i, group in enumerate(groups):
-        middle = _LEGEND + i * row + row / 2
-        body.append(svg.text(4, middle + 4, svg.shorten(group.label, 17), size=svg.SMALL))
-    body += draw(groups, keys, row, value_format)
-    return svg.document(_LEGEND + len(groups) * row + 4, title, desc, body, kind=layout)
+        rows = _Rows(groups, keys, len(keys) * (_BAR + 2) + 8, value_format)
+        bars = rows.grouped()
+    body = _legend(keys) + rows.labels() + bars
+    return svg.document(rows.top(len(groups)) + 4, title, desc, body, kind=layout)
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """The groups drawn one under the other below the legend, each in a row `height` high."""
+
+    groups: Sequence[BarGroup]
+    keys: Sequence[BarKey]
+    height: float
+    value_format: Callable[[float], str]
+
+    def top(self, index: int) -> float:
+        return _LEGEND + index * self.height
+
+    def labels(self) -> list[str]:
+        return [
+            svg.text(4, self.top(i) + self.height / 2 + 4, svg.shorten(g.label, 17), size=svg.SMALL)
+            for i, g in enumerate(self.groups)
+        ]
+
+    def stacked(self) -> list[str]:
+        parts: list[str] = []
+        x = _scale(max(sum(max(v, 0) for v in g.values) for g in self.groups))
+        for i, group in enumerate(self.groups):
+            bar_top = self.top(i) + (self.height - _BAR) / 2
+            start = 0.0
+            for key, value in zip(self.keys, group.values, strict=True):
+                value = max(value, 0)
+                if value:
+                    note = f"{group.label}, {key.name}: {self.value_format(value)}"
+                    parts.append(
+                        _rect(
+                            x(start), bar_top, x(start + value) - x(start), svg.tone(key.tone), note
+                        )
+                    )
+                start += value
+            parts.append(
+                svg.text(x(start) + 4, bar_top + _BAR - 1, self.value_format(start), size=svg.SMALL)
+            )
+        return parts
+
+    def grouped(self) -> list[str]:
+        parts: list[str] = []
+        x = _scale(max(max((max(v, 0) for v in g.values), default=0) for g in self.groups))
+        for i, group in enumerate(self.groups):
+            for j, (key, value) in enumerate(zip(self.keys, group.values, strict=True)):
+                value = max(value, 0)
+                bar_top = self.top(i) + 4 + j * (_BAR + 2)
+                note = f"{group.label}, {key.name}: {self.value_format(value)}"
+                parts.append(_rect(x(0), bar_top, x(value) - x(0), svg.tone(key.tone), note))
+                parts.append(
+                    svg.text(
+                        x(value) + 4, bar_top + _BAR - 1, self.value_format(value), size=svg.SMALL
+                    )
+                )
+        return parts
 
 
 def _scale(top: float) -> svg.Scale:
     """From 0 to the largest value (1 when there is none) between the labels and the room for the
     value written after a bar."""
     return svg.Scale(0, top or 1, _LABEL_WIDTH, svg.WIDTH - _VALUE_ROOM)
-
-
-def _stacked(
-    groups: Sequence[BarGroup],
-    keys: Sequence[BarKey],
-    row: float,
-    value_format: Callable[[float], str],
-) -> list[str]:
-    parts: list[str] = []
-    x = _scale(max(sum(max(v, 0) for v in g.values) for g in groups))
-    for i, group in enumerate(groups):
-        bar_top = _LEGEND + i * row + (row - _BAR) / 2
-        start = 0.0
-        for key, value in zip(keys, group.values, strict=True):
-            value = max(value, 0)
-            if value:
-                note = f"{group.label}, {key.name}: {value_format(value)}"
-                parts.append(
-                    _rect(x(start), bar_top, x(start + value) - x(start), svg.tone(key.tone), note)
-                )
-            start += value
-        parts.append(
-            svg.text(x(start) + 4, bar_top + _BAR - 1, value_format(start), size=svg.SMALL)
-        )
-    return parts
-
-
-def _grouped(
-    groups: Sequence[BarGroup],
-    keys: Sequence[BarKey],
-    row: float,
-    value_format: Callable[[float], str],
-) -> list[str]:
-    parts: list[str] = []
-    x = _scale(max(max((max(v, 0) for v in g.values), default=0) for g in groups))
-    for i, group in enumerate(groups):
-        for j, (key, value) in enumerate(zip(keys, group.values, strict=True)):
-            value = max(value, 0)
-            bar_top = _LEGEND + i * row + 4 + j * (_BAR + 2)
-            note = f"{group.label}, {key.name}: {value_format(value)}"
-            parts.append(_rect(x(0), bar_top, x(value) - x(0), svg.tone(key.tone), note))
-            parts.append(
-                svg.text(x(value) + 4, bar_top + _BAR - 1, value_format(value), size=svg.SMALL)
-            )
-    return parts
