@@ -25,7 +25,7 @@ from crm.database import get_store
 from crm.tables import AccountRow
 from crm.timeline import record_touchpoint
 from domain.models import TouchpointKind
-from starter.http.api_responses import BODY_ERRORS, error, unavailable
+from starter.http.api_responses import BODY_ERRORS, unavailable
 from starter.http.contact_suppression import find_contact, suppress
 from starter.http.crm_transaction import crm_transaction
 from starter.http.dependencies import SettingsDep, TemporalDep
@@ -34,9 +34,13 @@ from starter.http.json_bounds import MAX_SAFE_INTEGER, check_json_bounds
 from starter.http.limits import SENDGRID_TIMESTAMP_TOLERANCE, TEMPORAL_RPC_TIMEOUT
 from starter.http.openapi_docs import request_body
 from starter.http.request_log import note_request
-from starter.http.sendgrid_signature import verify_sendgrid_signature
+from starter.http.sendgrid_signature import (
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    verify_sendgrid_signature,
+)
 from starter.http.validation_errors import field_error, nested_errors
-from starter.http.webhook_signatures import signature_checked
+from starter.http.webhook_signatures import signature_checked, signature_errors
 from workflows.customer_event import CustomerEvent, CustomerEventType
 from workflows.workflow_ids import journey_id
 
@@ -108,8 +112,7 @@ def _parse(body: bytes) -> list[SendGridEvent]:
     response_model=EventsReceipt,
     responses={
         **BODY_ERRORS,
-        401: error("signature headers missing"),
-        403: error("signature invalid or expired; nothing was processed"),
+        **signature_errors(SIGNATURE_HEADER, TIMESTAMP_HEADER),
         503: unavailable("Temporal or the CRM unreachable; SendGrid retries the batch"),
     },
     openapi_extra=request_body(

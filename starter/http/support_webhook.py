@@ -29,9 +29,13 @@ from starter.http.limits import SUPPORT_TIMESTAMP_TOLERANCE, TEMPORAL_RPC_TIMEOU
 from starter.http.openapi_docs import ONE_LINE, SANE_DATE, TEXT, request_body
 from starter.http.request_keys import KeyConflict, claim, fingerprint
 from starter.http.request_log import note_request
-from starter.http.support_signature import verify_support_signature
+from starter.http.support_signature import (
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    verify_support_signature,
+)
 from starter.http.validation_errors import nested_errors
-from starter.http.webhook_signatures import signature_checked
+from starter.http.webhook_signatures import signature_checked, signature_errors
 from workflows.customer_event import CustomerEvent, CustomerEventType, TicketSeverity
 from workflows.escalation import EscalationAction, EscalationActionKind
 from workflows.workflow_ids import journey_id
@@ -96,8 +100,7 @@ def _verify(request: Request, body: bytes, secret: SecretStr | None) -> None:
     response_model=SupportReceipt,
     responses={
         **BODY_ERRORS,
-        401: error("X-Signature or X-Signature-Timestamp missing"),
-        403: error("signature invalid or stale, or no secret configured; nothing was processed"),
+        **signature_errors(SIGNATURE_HEADER, TIMESTAMP_HEADER),
         409: error("delivery_id was used before for a different delivery"),
         503: unavailable("Temporal or the CRM unreachable; re-deliver later"),
     },

@@ -9,6 +9,8 @@ from contextlib import contextmanager
 from fastapi import HTTPException
 from structlog.typing import FilteringBoundLogger
 
+from starter.http.api_responses import Responses, error
+
 
 class SignatureMissing(Exception):
     """A signature header is absent (HTTP 401)."""
@@ -28,3 +30,15 @@ def signature_checked(log: FilteringBoundLogger, source: str) -> Iterator[None]:
     except SignatureRejected as exc:
         log.warning(f"{source} signature rejected", reason=str(exc))
         raise HTTPException(403, f"signature rejected: {exc}") from exc
+
+
+def signature_errors(signature_header: str, timestamp_header: str) -> Responses:
+    """The OpenAPI description of `signature_checked`'s answers, for a webhook signed in these
+    headers."""
+    return {
+        401: error(f"{signature_header} or {timestamp_header} missing"),
+        403: error(
+            "signature malformed, stale or not matching the body, or no key or secret configured "
+            "to check it with; nothing was processed"
+        ),
+    }
