@@ -97,12 +97,7 @@ def checked_password(password: str) -> str:
 
 
 def _user(row: ConsoleUserRow) -> ConsoleUser:
-    return ConsoleUser(
-        email=row.email,
-        role=ConsoleRole(row.role),
-        created_at=row.created_at,
-        password_set_at=row.password_set_at,
-    )
+    return ConsoleUser.model_validate(row, from_attributes=True)
 
 
 def add_user(
