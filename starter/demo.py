@@ -333,20 +333,14 @@ def _summarise(
         final_stage=status.stage.value,
         emails_sent=crm.emails_sent,
         surveys=[
-            {"kind": s.kind.value, "topic": s.topic, "score": s.score, "category": s.category}
+            s.model_dump(mode="json", include={"kind", "topic", "score", "category"})
             for s in status.surveys
         ],
         tasks_created=crm.tasks_created,
         open_tasks=crm.open_tasks,
         alerts=status.alerts,
         escalations=[
-            {
-                "source": e.source,
-                "summary": e.summary,
-                "level": e.level,
-                "missed_slas": e.missed_slas,
-                "open": e.open,
-            }
+            e.model_dump(mode="json", include={"source", "summary", "level", "missed_slas", "open"})
             for e in status.escalations
         ],
         renewal_outcome=(
@@ -357,18 +351,14 @@ def _summarise(
         health_score=status.health_score,
         segment_key=status.segment_key,
         playbooks=[
-            {
-                "kind": p.kind,
-                "situation": p.situation,
-                "summary": p.summary,
-                "opened_at": p.opened_at.isoformat(),
-                "open": p.open,
-                "outcome": p.outcome,
-            }
+            p.model_dump(
+                mode="json",
+                include={"kind", "situation", "summary", "opened_at", "open", "outcome"},
+            )
             for p in status.playbooks
         ],
         health_history=[
-            {"at": h.at.isoformat(), "score": h.score, "band": h.band, "reason": h.reason}
+            h.model_dump(mode="json", include={"at", "score", "band", "reason"})
             for h in status.health_history
         ],
         segment_history=_segment_changes(status),
