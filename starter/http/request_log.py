@@ -21,8 +21,9 @@ REQUEST_ID_HEADER = "x-request-id"
 # Accept a caller's id only if it is short and printable, so it cannot forge log lines.
 _ACCEPTABLE_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
 _FIELDS_KEY = "csflow_log_fields"
-# Path segments that are credentials (the Inbound Parse path secret) never reach the logs.
-_SECRET_PATHS = re.compile(r"^(/v1/webhooks/sendgrid/inbound/)[^/]+")
+# Path segments that are credentials never reach the logs: the Inbound Parse path secret, and
+# the survey and unsubscribe tokens that act for the customer whose email carried them.
+_SECRET_PATHS = re.compile(r"^(/v1/webhooks/sendgrid/inbound/|/s/|/v1/unsubscribe/)[^/]+")
 
 
 def loggable_path(path: str) -> str:
