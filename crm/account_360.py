@@ -60,6 +60,7 @@ from domain.models import (
 )
 from domain.process_map import InvalidProcessMap, configured_map
 from domain.segments import default_config
+from domain.words import in_words
 
 __all__ = ["UnknownAccount", "account_360"]
 
@@ -213,9 +214,9 @@ def _stage_bars(session: Session, account: AccountRow, now: datetime) -> list[Ga
     since = account.created_at
     bars: list[GanttBar] = []
     for change in changes:
-        bars.append(_bar(LIFECYCLE, plain(stage), since, change.occurred_at))
+        bars.append(_bar(LIFECYCLE, in_words(stage), since, change.occurred_at))
         stage, since = str(change.details.get("to") or stage), change.occurred_at
-    last = plain(stage)
+    last = in_words(stage)
     if stage == LifecycleStage.CHURNED.value:
         bars.append(
             GanttBar(lane=LIFECYCLE, label=last, start=since, end=since, state=BarState.DONE)
@@ -225,11 +226,6 @@ def _stage_bars(session: Session, account: AccountRow, now: datetime) -> list[Ga
             GanttBar(lane=LIFECYCLE, label=last, start=since, end=now, state=BarState.ACTIVE)
         )
     return bars
-
-
-def plain(value: str) -> str:
-    """A stored name in words: `at_risk` is "At risk", `customer_success` "Customer success"."""
-    return value.replace("_", " ").strip().capitalize()
 
 
 def _bar(lane: str, label: str, start: datetime, end: datetime) -> GanttBar:
@@ -285,7 +281,7 @@ def _handoff_bars(session: Session, account_id: str, now: datetime) -> list[Gant
             end = row.due_at or start
         markers = [] if row.due_at is None else [GanttMarker(label="Due", at=row.due_at)]
         label = row.title if row.cycle == 0 else f"{row.title}, cycle {row.cycle + 1}"
-        lane = names.get(row.function) or plain(row.function)
+        lane = names.get(row.function) or in_words(row.function)
         rank = lanes.index(lane) if lane in lanes else len(lanes)
         bar = GanttBar(
             lane=lane,
@@ -330,7 +326,7 @@ def _playbook_titles() -> dict[str, str]:
 def playbook_title(workflow_id: str, account_id: str) -> str:
     """A playbook's title from its workflow id ("playbook-<name>-<account>-<situation>")."""
     name = workflow_id.removeprefix("playbook-").split(f"-{account_id}-", 1)[0]
-    return _playbook_titles().get(name) or plain(name)
+    return _playbook_titles().get(name) or in_words(name)
 
 
 def _playbook_bars(
