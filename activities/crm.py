@@ -41,6 +41,7 @@ from domain.models import (
     TouchpointInput,
     TouchpointKind,
 )
+from domain.words import in_words
 
 
 def _check_timezone(name: str | None) -> None:
@@ -149,7 +150,7 @@ class CrmActivities:
                     session,
                     account_id=data.id,
                     kind=TouchpointKind.NOTE,
-                    summary=f"Account created ({account.segment}, ARR {data.arr:,.0f})",
+                    summary=f"Account created ({in_words(account.segment)}, ARR {data.arr:,.0f})",
                     idempotency_key=f"account-created:{data.id}",
                 )
             return snapshot(session, data.id)
@@ -177,12 +178,13 @@ class CrmActivities:
                 return  # already there: a retry, or a workflow re-asserting the stage
             account.lifecycle_stage = change.stage.value
             account.updated_at = utcnow()
-            reason = f": {change.reason}" if change.reason else ""
+            reason = f" ({change.reason})" if change.reason else ""
             record_touchpoint(
                 session,
                 account_id=change.account_id,
                 kind=TouchpointKind.STAGE_CHANGE,
-                summary=f"Lifecycle stage {previous} -> {change.stage.value}{reason}",
+                summary=f"Moved from {in_words(previous).lower()} to "
+                f"{in_words(change.stage).lower()}{reason}",
                 idempotency_key=attempt_key("stage"),
                 workflow_id=change.workflow_id,
                 step=change.step,
@@ -375,7 +377,7 @@ class CrmActivities:
                 session,
                 account_id=outcome.account_id,
                 kind=TouchpointKind.CONTRACT,
-                summary=f"Contract {outcome.outcome.value}"
+                summary=f"Contract {in_words(outcome.outcome).lower()}"
                 + (f" until {outcome.new_end_date}" if outcome.new_end_date else "")
                 + (f": {outcome.reason}" if outcome.reason else ""),
                 idempotency_key=f"contract-outcome:{contract.id}",

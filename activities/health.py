@@ -31,6 +31,13 @@ from domain.models import (
 )
 from domain.segmentation import segment_for
 from domain.settings import Settings
+from domain.words import in_words
+
+
+def _segment_words(key: str) -> str:
+    """A segment key as a timeline entry says it: a static key is a tier's stored value
+    (`mid_market`), said in words; a dynamic key (`smb-critical-adoption`) as itself."""
+    return in_words(key).lower() if key in {s.value for s in Segment} else key
 
 
 def _from_row(row: HealthScoreRow, previous: HealthScoreRow | None) -> HealthScore:
@@ -133,9 +140,14 @@ class HealthActivities:
                     session,
                     account_id=facts.account_id,
                     kind=TouchpointKind.HEALTH_SCORE,
-                    summary=f"Health score {result.score} ({result.band.value})"
-                    + (f", was {previous_score}" if previous_score is not None else "")
-                    + (f"; segment {previous_segment} -> {assignment.key}" if moved else ""),
+                    summary=f"Health score {result.score}, {in_words(result.band).lower()}"
+                    + (f" (was {previous_score})" if previous_score is not None else "")
+                    + (
+                        f"; segment moved from {_segment_words(previous_segment)} to "
+                        f"{_segment_words(assignment.key)}"
+                        if moved and previous_segment is not None
+                        else ""
+                    ),
                     idempotency_key=f"health:{row.id}",
                     workflow_id=facts.workflow_id,
                     occurred_at=result.computed_at,

@@ -56,6 +56,7 @@ from crm.migrate import migrate
 from crm.portfolio import PortfolioQuery, PortfolioSort, portfolio_page
 from domain.models import HealthBand
 from domain.settings import Settings
+from domain.words import in_words
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 DATABASE = "csflow_bench"
@@ -274,7 +275,7 @@ class Seed:
             journey, onboarding = f"journey-{a.id}", f"onboarding-{a.id}"
             entries: list[Row] = []
             for at, before, after in self._stage_changes(a):
-                summary = f"Lifecycle stage {before} -> {after}"
+                summary = f"Moved from {in_words(before).lower()} to {in_words(after).lower()}"
                 details = {"from": before, "to": after, "reason": "bench"}
                 entries.append(_entry(a, "stage_change", summary, at, journey, details))
             for step, kind, day in ONBOARDING_STEPS:

@@ -12,6 +12,7 @@ from crm.tables import SurveyResponseRow, SurveyRow, utcnow
 from crm.timeline import record_touchpoint
 from domain.models import SurveyKind, TouchpointKind
 from domain.survey_scoring import classify
+from domain.words import in_words
 
 
 def first_answer(session: Session, survey_id: int) -> SurveyResponseRow | None:
@@ -39,7 +40,7 @@ def add_answer(session: Session, survey: SurveyRow, score: int, comment: str) ->
         session,
         account_id=survey.account_id,
         kind=TouchpointKind.SURVEY_RESPONSE,
-        summary=f"{kind.value.upper()} {score} ({category.value})"
+        summary=f"{kind.value.upper()} {score} ({in_words(category).lower()})"
         + (f": {comment[:200]}" if comment else ""),
         idempotency_key=f"survey-response:{survey.id}",
         workflow_id=survey.workflow_id,

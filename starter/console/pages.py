@@ -50,7 +50,6 @@ _templates.filters.update(
     money=words.money,
     plain=words.plain,
     duration=words.duration,
-    entry=words.entry,
 )
 
 

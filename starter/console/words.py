@@ -4,58 +4,23 @@ templates use these as Jinja filters (starter.console.pages registers them)."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from enum import Enum
 from typing import Any
 
 from domain.people import display_name
+from domain.words import in_words
 
 NOTHING = "-"
-# Words for values whose enum value is not already a word people use.
-_WORDS = {
-    "at_risk": "At risk",
-    "mid_market": "Mid-market",
-    "smb": "Small business",
-    "decision_maker": "Decision maker",
-    "csat": "CSAT survey",
-    "email_suppressed": "Email not sent (opted out)",
-    "email_deferred": "Email held back",
-    "survey_sent": "Survey sent",
-    "survey_response": "Survey answer",
-    "stage_change": "Stage change",
-    "health_score": "Health score",
-    "auto_renewed": "Renewed automatically",
-    "csm": "CSM",
-    "nps": "NPS survey",
-    # The health score's inputs (domain.models.HealthInputs), named in "what changed".
-    "latest_nps": "Latest NPS answer",
-    "latest_csat": "Latest CSAT answer",
-    "logins_30d": "Logins in 30 days",
-    "baseline_logins_30d": "Usual logins in 30 days",
-    "key_actions_30d": "Key actions in 30 days",
-    "baseline_key_actions_30d": "Usual key actions in 30 days",
-    "days_since_last_touchpoint": "Days since the last touch",
-    "outreach_sent_90d": "Emails sent in 90 days",
-    "outreach_replied_90d": "Emails replied to in 90 days",
-}
-# Timeline entries the workflows and the CRM write with stored values in them, and how the
-# console says them (people's own words, in calls, notes and survey comments, are left alone).
-_STAGE_CHANGE = re.compile(r"Lifecycle stage (\w+) -> (\w+)(?:: (.*))?", re.DOTALL)
-_HEALTH_SCORE = re.compile(r"Health score (\d+) \((\w+)\)(?:, was (\d+))?")
-_ACCOUNT_CREATED = re.compile(r"Account created \((\w+), ARR ([\d,.]+)\)")
-_SURVEY_ANSWER = re.compile(r"(NPS|CSAT) (\d+) \((\w+)\)(: .*)?", re.DOTALL)
-_CONTRACT = re.compile(r"Contract (\w+)(.*)", re.DOTALL)
 
 
 def word(value: Any) -> str:
-    """An enum member (or its value) as a word: `at_risk` -> "At risk", `onboarding` ->
-    "Onboarding"."""
+    """An enum member (or its value) as a word (`domain.words.in_words`, the words the CRM's own
+    timeline entries use): `at_risk` -> "At risk", `onboarding` -> "Onboarding"."""
     if value is None or value == "":
         return NOTHING
-    raw = str(value.value if isinstance(value, Enum) else value)
-    return _WORDS.get(raw, raw.replace("_", " ").capitalize())
+    return in_words(value if isinstance(value, Enum) else str(value))
 
 
 def moment(value: datetime | None) -> str:
@@ -151,21 +116,3 @@ def plain(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}"
     return str(value)
-
-
-def entry(summary: str, kind: str) -> str:
-    """A timeline entry's summary for people: the stored values the CRM writes into its own
-    entries (stage changes, health scores, survey categories, contract outcomes) as words."""
-    if kind == "stage_change" and (m := _STAGE_CHANGE.fullmatch(summary)):
-        why = f" ({m[3]})" if m[3] else ""
-        return f"Moved from {word(m[1]).lower()} to {word(m[2]).lower()}{why}"
-    if kind == "health_score" and (m := _HEALTH_SCORE.fullmatch(summary)):
-        was = f" (was {m[3]})" if m[3] else ""
-        return f"Health score {m[1]}, {word(m[2]).lower()}{was}"
-    if kind == "note" and (m := _ACCOUNT_CREATED.fullmatch(summary)):
-        return f"Account created ({word(m[1])}, ARR {m[2]})"
-    if kind == "survey_response" and (m := _SURVEY_ANSWER.fullmatch(summary)):
-        return f"{m[1]} {m[2]} ({word(m[3]).lower()}){m[4] or ''}"
-    if kind == "contract" and (m := _CONTRACT.fullmatch(summary)):
-        return f"Contract {word(m[1]).lower()}{m[2]}"
-    return summary

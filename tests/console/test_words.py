@@ -1,5 +1,5 @@
-"""The console's words for values: dates said from now, stored values as words, timeline entries
-the CRM writes rewritten, people's own words left alone."""
+"""The console's words for values: dates said from now, stored values as words (the CRM writes
+its own timeline entries in the same words: tests/activities/test_timeline_words.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from domain.models import ContactRole, HealthBand, LifecycleStage, Segment
-from starter.console.words import count, day, due, duration, entry, moment, person, plain, word
+from starter.console.words import count, day, due, duration, moment, person, plain, word
 
 NOW = datetime(2026, 12, 1, 15, 30, tzinfo=UTC)  # a Tuesday
 
@@ -62,34 +62,3 @@ def test_values_are_words_never_stored_values() -> None:
     assert person("casey.csm@csflow.example", {"casey.csm@csflow.example": "Casey Jones"}) == (
         "Casey Jones"
     )
-
-
-@pytest.mark.parametrize(
-    ("kind", "stored", "said"),
-    [
-        (
-            "stage_change",
-            "Lifecycle stage adoption -> at_risk: health dropped",
-            "Moved from adoption to at risk (health dropped)",
-        ),
-        ("health_score", "Health score 43 (at_risk), was 49", "Health score 43, at risk (was 49)"),
-        (
-            "note",
-            "Account created (mid_market, ARR 45,000)",
-            "Account created (Mid-market, ARR 45,000)",
-        ),
-        ("survey_response", "NPS 3 (detractor): <b>slow</b>", "NPS 3 (detractor): <b>slow</b>"),
-        (
-            "contract",
-            "Contract auto_renewed until 2027-02-04",
-            "Contract renewed automatically until 2027-02-04",
-        ),
-        # People's own words stay as they wrote them.
-        ("note", "check the at_risk flag", "check the at_risk flag"),
-        ("call", "Lifecycle stage adoption -> at_risk", "Lifecycle stage adoption -> at_risk"),
-    ],
-)
-def test_timeline_entries_the_crm_writes_are_said_in_words(
-    kind: str, stored: str, said: str
-) -> None:
-    assert entry(stored, kind) == said

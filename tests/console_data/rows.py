@@ -24,6 +24,7 @@ from crm.tables import (
 from domain.health import band_for
 from domain.health_config import health_config_for
 from domain.models import Segment
+from domain.words import in_words
 
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 CASEY = "casey@csflow.example"
@@ -164,7 +165,7 @@ class Rows:
             account_id,
             "stage_change",
             at,
-            summary=f"Lifecycle stage {before} -> {after}",
+            summary=f"Moved from {in_words(before).lower()} to {in_words(after).lower()}",
             details={"from": before, "to": after, "reason": "test"},
         )
 

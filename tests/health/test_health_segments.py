@@ -177,7 +177,8 @@ async def test_segment_transition_is_stored_and_on_the_timeline(
             t.summary for t in session.exec(select(TouchpointRow)).all() if t.kind == "health_score"
         ]
     assert notes[-1] == (
-        "Health score 37 (critical), was 100; segment smb-healthy-adoption -> smb-critical-adoption"
+        "Health score 37, critical (was 100); "
+        "segment moved from smb-healthy-adoption to smb-critical-adoption"
     )
 
 
