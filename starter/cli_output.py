@@ -94,6 +94,12 @@ def journey(view: JourneyView) -> str:
                 ("journey", f"{view.workflow_id}, {status}"),
                 *([("failure", view.failure)] if view.failure else []),
                 ("stage", f"{view.stage.value}" + (f" since {text(since)}" if since else "")),
+                *([("waiting for", view.waiting_for)] if view.waiting_for else []),
+                *(
+                    [("in progress", f"{view.stage_workflow_id} (its work counts below when done)")]
+                    if view.stage_workflow_id
+                    else []
+                ),
                 ("segment", segment),
                 ("CSM", view.csm_owner),
                 ("health", health),

@@ -152,7 +152,13 @@ class CustomerJourneyWorkflow:
 
     @workflow.query
     def status(self) -> JourneyStatus:
-        return status_of(self._input, self._state, self._finished)
+        return status_of(
+            self._input,
+            self._state,
+            self._finished,
+            waiting_for=self._journey.waiting_for,
+            stage_workflow_id=self._stages.child_id,
+        )
 
     @workflow.query
     def timeline(self) -> list[TimelineEntry]:

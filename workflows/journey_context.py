@@ -25,6 +25,8 @@ class JourneyContext:
         self.state = state
         # The work log grew: the silence check runs between customer events.
         self.work_logged = False
+        # What the next stage waits for (a handoff, a reachable contact), for the status query.
+        self.waiting_for: str | None = None
 
     @property
     def account(self) -> AccountUpsert:

@@ -89,6 +89,11 @@ class StageRunner:
         self.held: Stage | None = None
         self._child: workflow.ChildWorkflowHandle[Any, Any] | None = None
 
+    @property
+    def child_id(self) -> str | None:
+        """The workflow id of the stage running now, if one is."""
+        return self._child.id if self._child is not None else None
+
     async def enter(self, stage: LifecycleStage, reason: str) -> None:
         """Move the account to `stage`: timeline, search attribute and CRM."""
         journey, state = self._journey, self._journey.state
@@ -191,7 +196,11 @@ class StageRunner:
             ),
             priority=TaskPriority.HIGH,
         )
-        await self._idle(journey.has_reachable_contact)
+        self._journey.waiting_for = f"a contact who may be written to before {what} starts"
+        try:
+            await self._idle(journey.has_reachable_contact)
+        finally:
+            self._journey.waiting_for = None
         await self._journey.work().close("no-contact:*", outcome="a reachable contact was added")
 
     async def hand_over(self, event: CustomerEvent, payload: object) -> Handover:

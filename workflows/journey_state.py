@@ -235,9 +235,20 @@ class JourneyStatus(BaseModel):
     health_history: list[HealthPoint] = Field(default_factory=list)
     playbooks: list[PlaybookSummary] = Field(default_factory=list)
     campaigns: list[str] = Field(default_factory=list)
+    # What the next stage waits for before it starts (a handoff, a reachable contact).
+    waiting_for: str | None = None
+    # The running stage's workflow: its emails and tasks join the totals above when it ends.
+    stage_workflow_id: str | None = None
 
 
-def status_of(input: JourneyInput, state: JourneyState, finished: bool) -> JourneyStatus:
+def status_of(
+    input: JourneyInput,
+    state: JourneyState,
+    finished: bool,
+    *,
+    waiting_for: str | None = None,
+    stage_workflow_id: str | None = None,
+) -> JourneyStatus:
     account = input.account
     return JourneyStatus(
         account_id=account.id,
@@ -268,4 +279,6 @@ def status_of(input: JourneyInput, state: JourneyState, finished: bool) -> Journ
         health_history=list(state.health_history),
         playbooks=list(state.playbooks),
         campaigns=list(state.campaigns_seen),
+        waiting_for=waiting_for,
+        stage_workflow_id=stage_workflow_id,
     )

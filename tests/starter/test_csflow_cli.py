@@ -430,7 +430,8 @@ async def test_the_example_journey_input_starts_a_journey(cli: Cli) -> None:
 async def test_status_list_and_event_send_print_tables(cli: Cli) -> None:
     account_id, csm = await cli.start()
     await eventually(
-        lambda: journey_status(cli.env.client, account_id), lambda s: s.stage == "requirements"
+        lambda: journey_status(cli.env.client, account_id),
+        lambda s: s.stage_workflow_id is not None,
     )
     status = await cli("journey", "status", account_id)
     assert status.returncode == 0, status.stderr
@@ -438,6 +439,7 @@ async def test_status_list_and_event_send_print_tables(cli: Cli) -> None:
     assert text.startswith(f"CLI {account_id} ({account_id})\n")
     assert f"journey:       journey-{account_id}, RUNNING" in text
     assert "stage:         requirements since " in text and " UTC" in text
+    assert f"in progress:   requirements-{account_id} (its work counts below when done)" in text
     assert "segment:       mid_market" in text and f"CSM:           {csm}" in text
     assert "STAGE         ENTERED" in text
     assert not any(raw in text for raw in RAW_VALUES), text

@@ -68,9 +68,18 @@ async def test_requirements_gathering_waits_for_the_sales_handover(pg: Playgroun
     status = await journey_status(pg.client, account_id)
     assert status.stage == LifecycleStage.REQUIREMENTS
     assert _questionnaires(pg, account_id) == [], "requirements gathering started early"
+    # Whoever asks why nothing happens is told what the stage waits for.
+    assert status.waiting_for is not None
+    assert status.waiting_for.startswith(
+        "Sales handover notes from Sales before requirements gathering starts (goes ahead"
+    )
+    assert status.stage_workflow_id is None
 
     await _complete(pg, sales, "sam.sales@csflow.example", "deal notes in the CRM")
     await _until(pg, lambda: bool(_questionnaires(pg, account_id)), days=1)
+    status = await journey_status(pg.client, account_id)
+    assert status.waiting_for is None
+    assert status.stage_workflow_id == f"requirements-{account_id}"
 
     handoff = pg.crm.handoffs[f"{account_id}:sales_handover:0"]
     assert handoff.progress.state == HandoffState.DONE
