@@ -38,6 +38,7 @@ from domain.process_map import load_map
 from domain.segment_query import SegmentQuery
 from domain.segments import default_config
 from domain.settings import Settings
+from domain.words import in_words
 from starter.api import (
     NIGHTLY_HEALTH_SCHEDULE_ID,
     journey_status,
@@ -396,19 +397,19 @@ def render(summary: DemoSummary) -> str:
         escalations = (
             "; ".join(
                 f"{e['source']}: {e['summary']} "
-                f"(level {e['level']}, missed SLAs: {', '.join(e['missed_slas']) or 'none'})"
+                f"(level {e['level']}, missed: {_missed_in_words(e['missed_slas'])})"
                 for e in a.escalations
             )
             or "none"
         )
         lines += [
-            f"{a.name} [{a.segment}] - {a.behaviour}",
+            f"{a.name} [{in_words(a.segment)}] - {a.behaviour}",
             f"  stages:      {' -> '.join(a.stages)}",
             f"  emails sent: {a.emails_sent}",
             f"  surveys:     {surveys}",
             f"  tasks:       {a.tasks_created} created, {len(a.open_tasks)} open",
             f"  escalations: {escalations}",
-            f"  renewal:     {a.renewal_outcome or 'not due yet'}",
+            f"  renewal:     {in_words(a.renewal_outcome) if a.renewal_outcome else 'not due yet'}",
             f"  health:      {a.health_score if a.health_score is not None else 'n/a'}"
             f" ({len(a.health_history)} scores; nightly and on every change)",
             f"  segments:    {' -> '.join(s.split(' ', 1)[1] for s in a.segment_history) or 'n/a'}",
@@ -419,8 +420,16 @@ def render(summary: DemoSummary) -> str:
                 + (f" => {p['outcome']}" if p["outcome"] else " (running)")
                 for p in a.playbooks
             ),
-            "  handoffs:    " + ("" if a.handoffs else "none"),
+            "  handoffs:" + ("" if a.handoffs else "    none"),
             *(f"    - {line}" for line in a.handoffs),
             "",
         ]
     return "\n".join(lines)
+
+
+def _missed_in_words(missed: list[str]) -> str:
+    """The escalation's missed SLAs as said to a manager: "acknowledgement, update 2"."""
+    words = [
+        "acknowledgement" if m == "acknowledge" else m.replace("update:", "update ") for m in missed
+    ]
+    return ", ".join(words) or "none"

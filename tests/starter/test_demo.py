@@ -3,6 +3,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime, timedelta
 
+from starter.demo import DemoSummary, render
 from tests.support.demo_year import DemoYear
 
 
@@ -83,3 +84,16 @@ def _every_crm_time_is_workflow_time(crm: sqlite3.Connection, started: str, ende
         "SELECT MIN(closed_at) FROM contracts WHERE closed_at IS NOT NULL"
     ).fetchall()
     assert datetime.fromisoformat(closed) - first > timedelta(days=200)  # renewals come late
+
+
+def test_the_report_reads_in_words_for_a_cs_manager(demo_year: DemoYear) -> None:
+    report = render(DemoSummary.model_validate(demo_year.summary))
+    headers = [line for line in report.splitlines() if " - " in line and "[" in line]
+    assert len(headers) == len(demo_year.summary["accounts"])
+    assert not [h for h in headers if "_" in h], headers  # "[Mid-market]", not "[mid_market]"
+    renewals = {line.strip() for line in report.splitlines() if line.startswith("  renewal:")}
+    assert "renewal:     Renewed automatically" in renewals, renewals
+    assert not [r for r in renewals if "_" in r], renewals
+    assert "missed: acknowledgement, update 1" in report
+    assert "missed SLAs" not in report and "update:1" not in report
+    assert not [line for line in report.splitlines() if line != line.rstrip()]
