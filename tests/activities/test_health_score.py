@@ -10,16 +10,7 @@ from crm.database import Store
 from crm.tables import HealthScoreRow
 from domain.health import WEIGHTS
 from domain.models import AccountRef, HealthBand, HealthInputs
-from tests.support.cs_support import expect_failure, run, seed_account
-
-THRIVING = {
-    "licensed_seats": 50,
-    "active_users": 50,
-    "feature_adoption": 1.0,
-    "latest_nps": 10,
-    "days_since_last_touchpoint": 3,
-    "auto_renew": True,
-}
+from tests.support.cs_support import THRIVING, expect_failure, run, seed_account
 
 
 @pytest.mark.parametrize(

@@ -24,16 +24,7 @@ from domain.models import (
     SurveyRequest,
 )
 from domain.words import in_words
-from tests.support.cs_support import run, seed_account
-
-THRIVING = {
-    "licensed_seats": 50,
-    "active_users": 50,
-    "feature_adoption": 1.0,
-    "latest_nps": 10,
-    "days_since_last_touchpoint": 3,
-    "auto_renew": True,
-}
+from tests.support.cs_support import THRIVING, run, seed_account
 
 
 def summaries(store: Store) -> list[tuple[str, str]]:

@@ -111,3 +111,14 @@ def introduction_email(key: str = "acme:intro") -> EmailRequest:
         workflow_id="requirements-acme",
         step="introduction",
     )
+
+
+# Health inputs of an account doing everything right (a score of 100).
+THRIVING = {
+    "licensed_seats": 50,
+    "active_users": 50,
+    "feature_adoption": 1.0,
+    "latest_nps": 10,
+    "days_since_last_touchpoint": 3,
+    "auto_renew": True,
+}
