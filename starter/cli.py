@@ -703,6 +703,8 @@ def _serve_live(with_sample_accounts: bool) -> None:
             f"Temporal address: {stack.temporal_address} (TEMPORAL_ADDRESS for csflow and the"
             " temporal CLI)",
             f"API docs:         {stack.api_url}/docs   (bearer token: {stack.api_token})",
+            f"CRM database:     {stack.database_url} (DATABASE_URL for csflow's task, plan and"
+            " process-map commands)",
         ]
         if with_sample_accounts:
             customers = await start_sample_journeys(client, settings.task_queue)

@@ -62,6 +62,8 @@ def test_csflow_dev_serves_the_stack_and_ctrl_c_leaves_no_process(tmp_path: Path
         assert httpx.get(f"{api.group(1)}/readyz", timeout=5).status_code == 200
         assert httpx.get(f"{ui.group(1)}/api/v1/settings", timeout=5).status_code == 200
         assert (tmp_path / "var" / "live" / "temporal.db").exists()
+        crm = re.search(r"CRM database:\s+sqlite:///(\S+)", text)
+        assert crm and (tmp_path / crm.group(1)).exists(), text
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=40)
