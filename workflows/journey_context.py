@@ -4,6 +4,8 @@ they start for the account, and describe a customer event."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 
 from temporalio import workflow
@@ -27,6 +29,15 @@ class JourneyContext:
         self.work_logged = False
         # What the next stage waits for (a handoff, a reachable contact), for the status query.
         self.waiting_for: str | None = None
+
+    @contextmanager
+    def waiting(self, what: str) -> Iterator[None]:
+        """The journey waits for `what` until the block ends (the status query says so)."""
+        self.waiting_for = what
+        try:
+            yield
+        finally:
+            self.waiting_for = None
 
     @property
     def account(self) -> AccountUpsert:

@@ -92,14 +92,11 @@ class ProcessMapLink:
                 "process_map", f"{what} waits for {milestone.title} ({function.name})"
             )
             deadline = self._gate_deadline(milestone, process_map.gate_grace_days)
-            self._journey.waiting_for = (
+            with self._journey.waiting(
                 f"{milestone.title} from {function.name} before {what.lower()} starts"
                 f" (goes ahead without it on {deadline:%d %b %Y})"
-            )
-            try:
+            ):
                 await self._idle(partial(self._done, milestone), deadline)
-            finally:
-                self._journey.waiting_for = None
             if self._done(milestone):
                 self._journey.note("process_map", f"{milestone.title} done: {what} goes ahead")
                 continue

@@ -196,11 +196,8 @@ class StageRunner:
             ),
             priority=TaskPriority.HIGH,
         )
-        self._journey.waiting_for = f"a contact who may be written to before {what} starts"
-        try:
+        with self._journey.waiting(f"a contact who may be written to before {what} starts"):
             await self._idle(journey.has_reachable_contact)
-        finally:
-            self._journey.waiting_for = None
         await self._journey.work().close("no-contact:*", outcome="a reachable contact was added")
 
     async def hand_over(self, event: CustomerEvent, payload: object) -> Handover:
