@@ -34,12 +34,6 @@ from domain.settings import Settings
 from domain.words import in_words
 
 
-def _segment_words(key: str) -> str:
-    """A segment key as a timeline entry says it: a static key is a tier's stored value
-    (`mid_market`), said in words; a dynamic key (`smb-critical-adoption`) as itself."""
-    return in_words(key).lower() if key in {s.value for s in Segment} else key
-
-
 def _from_row(row: HealthScoreRow, previous: HealthScoreRow | None) -> HealthScore:
     return HealthScore(
         account_id=row.account_id,
@@ -143,8 +137,10 @@ class HealthActivities:
                     summary=f"Health score {result.score}, {in_words(result.band).lower()}"
                     + (f" (was {previous_score})" if previous_score is not None else "")
                     + (
-                        f"; segment moved from {_segment_words(previous_segment)} to "
-                        f"{_segment_words(assignment.key)}"
+                        # A static key is a tier's value (`mid_market`): said in words; a
+                        # dynamic one (`smb-critical-adoption`) lower-case and hyphenated already.
+                        f"; segment moved from {in_words(previous_segment).lower()} to "
+                        f"{in_words(assignment.key).lower()}"
                         if moved and previous_segment is not None
                         else ""
                     ),
